@@ -1,0 +1,97 @@
+# Tally developer and CI tasks. `make` (or `make help`) lists them.
+#
+# Works from a fresh clone as a normal user and as root (CI): the Postgres
+# cluster is a private one managed by .ci/pg.sh, started on demand unless
+# DATABASE_URL is already set.
+
+# bash with strict mode for every recipe line, so a failing command in a
+# pipeline or a `a; b` line fails the target.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON    ?= python3
+VENV      := .venv
+CARGO_TARGET_DIR ?= target
+TALLY_BIN := $(abspath $(CARGO_TARGET_DIR))/debug/tally
+ARGS      ?=
+URL       ?= http://127.0.0.1:8080/mcp
+
+# MCP conformance suite (pinned) and the server scenarios Tally must pass.
+CONFORMANCE := npx -y -p node@22 -p @modelcontextprotocol/conformance@0.1.16
+CONFORMANCE_SCENARIOS := server-initialize ping tools-list dns-rebinding-protection server-sse-multiple-streams
+
+# Prefix for recipe lines that need a database: unless DATABASE_URL is set,
+# start the private cluster and export its URL. It is one shell line, so
+# write `$(WITH_DB) && cmd` and the export reaches cmd (and sub-makes).
+WITH_DB := if [ -z "$${DATABASE_URL:-}" ]; then bash .ci/pg.sh start; export DATABASE_URL="$$(bash .ci/pg.sh url)"; fi
+
+.PHONY: help db db-stop run test sdk-test venv lint fmt conformance clean-db
+
+help: ## List targets
+	@echo "Tally make targets:"
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
+
+db: ## Start the private Postgres cluster (.pg/, 127.0.0.1:$TALLY_PG_PORT, default 54329)
+	bash .ci/pg.sh start
+
+db-stop: ## Stop the private Postgres cluster
+	bash .ci/pg.sh stop
+
+run: ## Run `tally serve $(ARGS)` against DATABASE_URL (default: the private cluster)
+	$(WITH_DB) && cargo run -- serve $(ARGS)
+
+test: ## Rust tests (nextest, else cargo test), then the Python SDK tests
+	$(WITH_DB) && \
+	if cargo nextest --version >/dev/null 2>&1; then \
+		cargo nextest run --no-fail-fast; \
+	else \
+		echo "cargo-nextest not installed; using cargo test"; \
+		cargo test --no-fail-fast; \
+	fi && \
+	$(MAKE) --no-print-directory sdk-test
+
+# The stamp makes pip run again only when the requirements file changes.
+$(VENV)/.stamp: tests/sdk/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r tests/sdk/requirements.txt
+	touch $@
+
+$(VENV)/.lint-stamp: .ci/lint-requirements.txt $(VENV)/.stamp
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r .ci/lint-requirements.txt
+	touch $@
+
+venv: $(VENV)/.stamp ## Create .venv with the Python SDK test requirements
+
+# Skips (exit 0) while tests/sdk has no test_*.py: pytest would exit 5 on
+# "no tests collected", which CI counts as a failure.
+sdk-test: venv ## Python MCP SDK tests in tests/sdk against target/debug/tally
+	@if ! compgen -G 'tests/sdk/test_*.py' >/dev/null; then \
+		echo "sdk-test: no tests/sdk/test_*.py yet; skipping"; exit 0; \
+	fi; \
+	cargo build --bin tally; \
+	$(WITH_DB) && TALLY_BIN=$(TALLY_BIN) $(VENV)/bin/python -m pytest -q tests/sdk
+
+lint: $(VENV)/.lint-stamp ## rustfmt check, clippy -D warnings, hadolint on the Dockerfile
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	$(VENV)/bin/hadolint Dockerfile
+
+fmt: ## Format the Rust code
+	cargo fmt --all
+
+# Needs a server already running at $(URL) (e.g. `make run` elsewhere).
+# Runs every scenario, then fails if any failed.
+conformance: ## Run the MCP conformance scenarios against URL (default http://127.0.0.1:8080/mcp)
+	@failed=""; \
+	for s in $(CONFORMANCE_SCENARIOS); do \
+		echo "== conformance: $$s"; \
+		$(CONFORMANCE) -c "conformance server --url $(URL) --scenario $$s" || failed="$$failed $$s"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "conformance failed:$$failed"; exit 1; fi; \
+	echo "conformance: all scenarios passed"
+
+clean-db: ## Stop the private cluster and delete its data
+	bash .ci/pg.sh destroy || true
+	rm -rf .pg

@@ -1,0 +1,129 @@
+//! Wiring: pool → domain services → tool registry → MCP service → limit stack → transport.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+use crate::config::{ServeArgs, StdioArgs};
+use crate::domain::{InvoiceService, idempotency};
+use crate::mcp::McpService;
+use crate::mcp::session::SessionStore;
+use crate::middleware::{Limits, McpStack, mcp_stack};
+use crate::tools::Registry;
+use crate::tools::invoices::{CreateInvoice, GetInvoice, ListInvoices};
+use crate::transport::http::{Guard, HttpServer, HttpState, ServerOptions};
+use crate::transport::stdio::{self, StdioOptions};
+use crate::{db, telemetry};
+
+/// How often expired idempotency keys are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+
+/// Every tool Tally serves, over the services of one pool.
+pub fn registry(pool: &PgPool) -> Registry {
+    let invoices = InvoiceService::new(pool.clone());
+    Registry::new()
+        .register(CreateInvoice(invoices.clone()))
+        .register(GetInvoice(invoices.clone()))
+        .register(ListInvoices(invoices))
+}
+
+fn stack(pool: &PgPool, limits: Limits, tenant: &str) -> (McpStack, McpService) {
+    let service = McpService::new(registry(pool), SessionStore::new(pool.clone()), tenant);
+    (mcp_stack(limits, service.clone()), service)
+}
+
+/// The HTTP server, bound and ready to run.
+pub struct App {
+    server: HttpServer,
+    pool: PgPool,
+}
+
+impl App {
+    /// Connects (unless given a pool), migrates and binds. Port 0 binds a free port.
+    pub async fn build(args: &ServeArgs, pool: Option<PgPool>) -> anyhow::Result<Self> {
+        let pool = match pool {
+            Some(pool) => pool,
+            None => db::connect(&args.db).await?,
+        };
+        db::migrate(&pool).await?;
+        let listener = TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.bind))?;
+        let limits = args.limits.limits();
+        let (stack, mcp) = stack(&pool, limits, &args.tenant);
+        let state = HttpState {
+            stack,
+            mcp,
+            guard: Guard::new(
+                args.bind.ip().is_loopback(),
+                args.allowed_hosts.clone(),
+                args.allowed_origins.clone(),
+            ),
+            pool: pool.clone(),
+            metrics: Some(telemetry::metrics()),
+            max_body_bytes: args.max_body_bytes,
+            timeout: limits.timeout,
+            draining: Arc::new(AtomicBool::new(false)),
+        };
+        let options = ServerOptions {
+            grace: args.shutdown_grace,
+            header_read_timeout: Duration::from_secs(10),
+        };
+        Ok(Self {
+            server: HttpServer::new(listener, state, options),
+            pool,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.server
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, drains, and closes the pool.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
+        let pruner = tokio::spawn(prune_idempotency_keys(self.pool.clone()));
+        tracing::info!(addr = %self.local_addr(), "serving MCP at /mcp");
+        self.server.run(shutdown).await;
+        pruner.abort();
+        self.pool.close().await;
+        tracing::info!("stopped");
+    }
+}
+
+/// Serves one stdio client until stdin closes.
+pub async fn run_stdio(args: &StdioArgs) -> anyhow::Result<()> {
+    let pool = db::connect(&args.db).await?;
+    db::migrate(&pool).await?;
+    let limits = args.limits.limits();
+    let (stack, _) = stack(&pool, limits, &args.tenant);
+    let options = StdioOptions {
+        tenant_id: args.tenant.clone(),
+        timeout: limits.timeout,
+        max_line_bytes: args.max_body_bytes,
+    };
+    stdio::serve(stack, options, tokio::io::stdin(), tokio::io::stdout())
+        .await
+        .context("stdio transport failed")?;
+    pool.close().await;
+    Ok(())
+}
+
+async fn prune_idempotency_keys(pool: PgPool) {
+    let mut every = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        every.tick().await;
+        match idempotency::prune(&pool).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "pruned expired idempotency keys"),
+            Err(e) => tracing::warn!(error = %e, "pruning idempotency keys failed"),
+        }
+    }
+}

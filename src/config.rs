@@ -1,0 +1,184 @@
+//! Settings: CLI flags with environment fallbacks. Secrets never reach `Debug` output.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::str::FromStr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::middleware::Limits;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tally",
+    version,
+    about = "An MCP server for invoices, customers and payments in Postgres"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log filter, e.g. `info` or `tally=debug,sqlx=warn`.
+    #[arg(long, env = "TALLY_LOG", default_value = "info", global = true)]
+    pub log: String,
+    /// Log format on stderr.
+    #[arg(long, env = "TALLY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve MCP over Streamable HTTP at /mcp (plus /healthz, /readyz, /metrics).
+    Serve(ServeArgs),
+    /// Serve MCP over stdin/stdout for one local client.
+    Stdio(StdioArgs),
+    /// Apply the embedded migrations and exit.
+    Migrate(DbArgs),
+}
+
+/// A database URL whose password is never printed.
+#[derive(Clone)]
+pub struct DatabaseUrl(pub String);
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = match (self.0.split_once("://"), self.0.rfind('@')) {
+            (Some((scheme, rest)), Some(at)) if rest.contains(':') && at > scheme.len() + 3 => {
+                let user = rest.split(':').next().unwrap_or("");
+                format!("{scheme}://{user}:***{}", &self.0[at..])
+            }
+            _ => self.0.clone(),
+        };
+        f.write_str(&redacted)
+    }
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err("DATABASE_URL must start with postgres:// or postgresql://".into())
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Postgres connection URL.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: DatabaseUrl,
+    /// Maximum connections in the pool.
+    #[arg(long, env = "TALLY_DB_POOL_SIZE", default_value_t = 16)]
+    pub db_pool_size: u32,
+    /// How long a call may wait for a pooled connection before a retryable error.
+    #[arg(long, env = "TALLY_DB_ACQUIRE_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub db_acquire_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Calls served at once, across all connections.
+    #[arg(long, env = "TALLY_CONCURRENCY_LIMIT", default_value_t = 64)]
+    pub concurrency_limit: usize,
+    /// Calls that may wait for a slot; beyond it calls are refused (503).
+    #[arg(long, env = "TALLY_QUEUE_LIMIT", default_value_t = 512)]
+    pub queue_limit: usize,
+    /// Calls per second, across all connections; beyond it calls are refused (429).
+    #[arg(long, env = "TALLY_RATE_LIMIT", default_value = "1000")]
+    pub rate_limit: NonZeroU32,
+    /// Deadline of a call from its arrival, queueing included.
+    #[arg(long, env = "TALLY_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            concurrency: self.concurrency_limit.max(1),
+            queue: self.queue_limit,
+            rate_per_second: self.rate_limit,
+            timeout: self.timeout,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// Address to listen on.
+    #[arg(long, env = "TALLY_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Extra Host names accepted (comma-separated); loopback names are accepted while bound to loopback.
+    #[arg(long, env = "TALLY_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+    /// Browser Origins accepted (comma-separated), besides loopback ones while bound to loopback.
+    #[arg(long, env = "TALLY_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Largest request body accepted.
+    #[arg(long, env = "TALLY_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// How long in-flight calls may take to finish on shutdown.
+    #[arg(long, env = "TALLY_SHUTDOWN_GRACE", default_value = "20s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
+    /// The tenant that sessions belong to (one tenant until access tokens arrive).
+    #[arg(long, env = "TALLY_TENANT", default_value = "default")]
+    pub tenant: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StdioArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// The tenant this process serves.
+    #[arg(long, env = "TALLY_TENANT", default_value = "default")]
+    pub tenant: String,
+    /// Largest message (one line) accepted.
+    #[arg(long, env = "TALLY_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+impl ServeArgs {
+    /// Parses `serve` flags as the command line would (environment fallbacks included).
+    pub fn parse_from<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let argv = ["tally".into(), "serve".into()]
+            .into_iter()
+            .chain(args.into_iter().map(Into::into));
+        match Cli::try_parse_from(argv)?.command {
+            Command::Serve(args) => Ok(args),
+            _ => unreachable!("parsed as serve"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_stay_out_of_debug_output() {
+        let url: DatabaseUrl = "postgres://app:s3cret@db:5432/tally".parse().unwrap();
+        let shown = format!("{url:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("app:***@db:5432/tally"), "{shown}");
+        assert!("mysql://x".parse::<DatabaseUrl>().is_err());
+    }
+}

@@ -1,0 +1,17 @@
+//! Tally: an MCP server through which business agents create and query invoices in Postgres.
+//!
+//! Layers, outermost first; each imports only those below it:
+//! `transport` (HTTP, stdio) → `middleware` (limits) → `mcp` (protocol) → `tools` (schemas,
+//! typed params, handlers) → `domain` (rules, money) → Postgres. `schema` is the declarative
+//! builder the tools declare their params with.
+
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod mcp;
+pub mod middleware;
+pub mod schema;
+pub mod telemetry;
+pub mod tools;
+pub mod transport;

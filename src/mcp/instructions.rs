@@ -1,0 +1,18 @@
+//! What an agent is told at `initialize` about using Tally well.
+
+pub const INSTRUCTIONS: &str = "\
+Tally keeps a business's invoices in Postgres. Use it to bill customers and to look invoices up.
+
+- Money is always an integer in the currency's minor units (USD cents: 1050 means $10.50; JPY has \
+no minor unit). Never send decimals or strings for amounts. Totals are computed by Tally.
+- customer_id is the business's own key for a customer (a CRM id such as cust_42); an id Tally has \
+not seen before is fine. invoice_id values look like inv_ followed by 32 hex digits and come from Tally.
+- Dates are YYYY-MM-DD; currencies are ISO-4217 codes such as USD, EUR, JPY (default USD).
+- Every write tool accepts an idempotency_key. Send a fresh unique key (a UUID) with each new write and \
+send the SAME key again when you retry that write after a timeout or a retryable error: Tally then \
+returns the first result instead of writing twice. The same key with different arguments is refused.
+- A tool result with isError=true explains what to fix: error.code, error.message, and for invalid \
+arguments error.errors[] with path, expected, received and allowed values. Correct the arguments and call again.
+- A JSON-RPC error whose data.retryable is true (rate limited, overloaded, timeout, database unavailable) \
+means: wait data.retry_after_ms milliseconds, then retry the same call with the same idempotency_key.
+- list_invoices pages newest first: pass next_cursor back as cursor until it is null.";

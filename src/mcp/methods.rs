@@ -1,0 +1,88 @@
+//! Client requests parsed once into typed variants; each is applied by one function in `service`.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::error::ErrorData;
+
+/// Who the client says it is, from `initialize`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ClientInfo {
+    pub name: String,
+    #[serde(default)]
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InitializeParams {
+    pub protocol_version: String,
+    #[serde(default)]
+    pub capabilities: Value,
+    #[serde(default)]
+    pub client_info: Option<ClientInfo>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CallParams {
+    pub name: String,
+    #[serde(default)]
+    pub arguments: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ListParams {
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// The requests Tally answers.
+#[derive(Debug, Clone)]
+pub enum ClientRequest {
+    Initialize(InitializeParams),
+    Ping,
+    ToolsList(ListParams),
+    ToolsCall(CallParams),
+    /// The modern era's probe. Tally is handshake-era for now and refuses it at once, so that
+    /// clients fall back to `initialize` without waiting.
+    Discover,
+}
+
+impl ClientRequest {
+    pub fn parse(method: &str, params: Option<Value>) -> Result<Self, ErrorData> {
+        let params = params.unwrap_or_else(|| Value::Object(Default::default()));
+        Ok(match method {
+            "initialize" => Self::Initialize(typed(method, params)?),
+            "ping" => Self::Ping,
+            "tools/list" => Self::ToolsList(typed(method, params)?),
+            "tools/call" => Self::ToolsCall(typed(method, params)?),
+            "server/discover" => Self::Discover,
+            other => return Err(ErrorData::method_not_found(other)),
+        })
+    }
+}
+
+fn typed<T: for<'de> Deserialize<'de>>(method: &str, params: Value) -> Result<T, ErrorData> {
+    serde_json::from_value(params)
+        .map_err(|e| ErrorData::invalid_params(format!("Invalid params for {method}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mcp::error::ErrorCode;
+    use serde_json::json;
+
+    #[test]
+    fn unknown_methods_and_bad_params_have_their_codes() {
+        assert_eq!(
+            ClientRequest::parse("resources/list", None)
+                .unwrap_err()
+                .code,
+            ErrorCode::METHOD_NOT_FOUND
+        );
+        let err = ClientRequest::parse("tools/call", Some(json!({"arguments": {}}))).unwrap_err();
+        assert_eq!(err.code, ErrorCode::INVALID_PARAMS);
+        assert!(err.message.contains("name"), "{}", err.message);
+    }
+}

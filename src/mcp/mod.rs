@@ -1,0 +1,13 @@
+//! The Model Context Protocol: JSON-RPC decoding, typed method dispatch, sessions.
+//! It knows tools only through the registry, and nothing of invoices.
+
+pub mod error;
+pub mod instructions;
+pub mod jsonrpc;
+pub mod methods;
+pub mod service;
+pub mod session;
+pub mod version;
+
+pub use error::{ErrorCode, ErrorData, RetryReason};
+pub use service::{McpReply, McpRequest, McpService, ReplyStatus, Transport};

@@ -1,0 +1,372 @@
+//! The MCP request handler: one `apply` per typed request. It is a tower `Service`, so the same
+//! limits wrap it whether a message came over HTTP or stdio.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::future::BoxFuture;
+use serde_json::{Value, json};
+use tower::BoxError;
+
+use super::error::{ErrorCode, ErrorData, RetryReason};
+use super::instructions::INSTRUCTIONS;
+use super::jsonrpc::{self, Message, Request, RequestId};
+use super::methods::{CallParams, ClientRequest, InitializeParams, ListParams};
+use super::session::{Session, SessionStore};
+use super::version;
+use crate::tools::{CallFailure, Registry, ToolContext};
+
+/// How many tools one `tools/list` page holds.
+const TOOLS_PAGE: usize = 50;
+/// When to retry after the database was unreachable.
+const UNAVAILABLE_RETRY: Duration = Duration::from_secs(1);
+
+/// Which transport a message came over, with what that transport knows of the caller.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    /// Streamable HTTP: the `Mcp-Session-Id` header, when sent.
+    Http { session_id: Option<String> },
+    /// stdio: one process is one session of one tenant.
+    Stdio { tenant_id: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct McpRequest {
+    pub message: Message,
+    pub transport: Transport,
+}
+
+/// How the reply should travel; the HTTP edge turns this into a status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyStatus {
+    Ok,
+    /// A notification or response was taken: no body.
+    Accepted,
+    BadRequest,
+    /// Unknown session, or a method this era does not serve.
+    NotFound,
+    /// Retryable: a dependency is down.
+    Unavailable,
+}
+
+#[derive(Debug, Clone)]
+pub struct McpReply {
+    pub status: ReplyStatus,
+    pub body: Option<Value>,
+    /// Set when `initialize` started an HTTP session.
+    pub session_id: Option<String>,
+    pub retry_after: Option<Duration>,
+}
+
+impl McpReply {
+    fn ok(body: Value) -> Self {
+        Self {
+            status: ReplyStatus::Ok,
+            body: Some(body),
+            session_id: None,
+            retry_after: None,
+        }
+    }
+
+    fn accepted() -> Self {
+        Self {
+            status: ReplyStatus::Accepted,
+            body: None,
+            session_id: None,
+            retry_after: None,
+        }
+    }
+
+    fn error(status: ReplyStatus, id: Option<&RequestId>, error: &ErrorData) -> Self {
+        Self {
+            status,
+            body: Some(jsonrpc::error(id, error)),
+            session_id: None,
+            retry_after: None,
+        }
+    }
+
+    fn unavailable(id: Option<&RequestId>) -> Self {
+        let err = ErrorData::retryable(
+            RetryReason::Unavailable,
+            "The database is unavailable right now. Retry after retry_after_ms with the same idempotency_key.",
+            UNAVAILABLE_RETRY,
+            Value::Null,
+        );
+        Self {
+            retry_after: Some(UNAVAILABLE_RETRY),
+            ..Self::error(ReplyStatus::Unavailable, id, &err)
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct McpService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    registry: Registry,
+    sessions: SessionStore,
+    default_tenant: String,
+}
+
+impl McpService {
+    pub fn new(
+        registry: Registry,
+        sessions: SessionStore,
+        default_tenant: impl Into<String>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                registry,
+                sessions,
+                default_tenant: default_tenant.into(),
+            }),
+        }
+    }
+
+    pub async fn handle(&self, req: McpRequest) -> McpReply {
+        let request = match req.message {
+            Message::Response => return McpReply::accepted(),
+            // Notifications (initialized, cancelled) need no answer, but an unknown session still
+            // gets its 404 so that the client learns to re-initialize.
+            Message::Notification(_) => {
+                return match self.session(&req.transport).await {
+                    Ok(_) => McpReply::accepted(),
+                    Err(reply) => *reply,
+                };
+            }
+            Message::Request(r) => r,
+        };
+        let parsed = match ClientRequest::parse(&request.method, request.params.clone()) {
+            Ok(p) => p,
+            Err(e) => return McpReply::error(ReplyStatus::Ok, Some(&request.id), &e),
+        };
+        match parsed {
+            ClientRequest::Discover => McpReply::error(
+                ReplyStatus::NotFound,
+                Some(&request.id),
+                &discover_refusal(),
+            ),
+            ClientRequest::Initialize(params) => {
+                self.initialize(&request, params, &req.transport).await
+            }
+            other => {
+                let tenant = match self.session(&req.transport).await {
+                    Ok(Some(session)) => session.tenant_id,
+                    Ok(None) => self.tenant_of(&req.transport),
+                    Err(reply) => {
+                        return McpReply {
+                            body: with_id(reply.body, &request.id),
+                            ..*reply
+                        };
+                    }
+                };
+                let session_id = match &req.transport {
+                    Transport::Http { session_id } => session_id.clone(),
+                    Transport::Stdio { .. } => None,
+                };
+                self.apply(
+                    &request,
+                    other,
+                    ToolContext {
+                        tenant_id: tenant,
+                        session_id,
+                    },
+                )
+                .await
+            }
+        }
+    }
+
+    async fn apply(&self, request: &Request, parsed: ClientRequest, ctx: ToolContext) -> McpReply {
+        let id = &request.id;
+        match parsed {
+            ClientRequest::Ping => McpReply::ok(jsonrpc::result(id, json!({}))),
+            ClientRequest::ToolsList(params) => match self.tools_page(&params) {
+                Ok(result) => McpReply::ok(jsonrpc::result(id, result)),
+                Err(e) => McpReply::error(ReplyStatus::Ok, Some(id), &e),
+            },
+            ClientRequest::ToolsCall(params) => self.call_tool(id, params, ctx).await,
+            ClientRequest::Initialize(_) | ClientRequest::Discover => {
+                unreachable!("handled before a session is needed")
+            }
+        }
+    }
+
+    async fn initialize(
+        &self,
+        request: &Request,
+        params: InitializeParams,
+        transport: &Transport,
+    ) -> McpReply {
+        let negotiated = version::negotiate(&params.protocol_version);
+        let result = jsonrpc::result(
+            &request.id,
+            json!({
+                "protocolVersion": negotiated,
+                "capabilities": { "tools": { "listChanged": false } },
+                "serverInfo": {
+                    "name": "tally",
+                    "title": "Tally invoicing",
+                    "version": env!("CARGO_PKG_VERSION"),
+                },
+                "instructions": INSTRUCTIONS,
+            }),
+        );
+        match transport {
+            Transport::Stdio { .. } => McpReply::ok(result),
+            Transport::Http { .. } => {
+                match self
+                    .inner
+                    .sessions
+                    .create(
+                        &self.inner.default_tenant,
+                        negotiated,
+                        params.client_info.as_ref(),
+                    )
+                    .await
+                {
+                    Ok(session) => McpReply {
+                        session_id: Some(session.id),
+                        ..McpReply::ok(result)
+                    },
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not store a new session");
+                        McpReply::unavailable(Some(&request.id))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The caller's session: over HTTP it must be sent (400) and live (404); stdio has none.
+    async fn session(&self, transport: &Transport) -> Result<Option<Session>, Box<McpReply>> {
+        let Transport::Http { session_id } = transport else {
+            return Ok(None);
+        };
+        let Some(session_id) = session_id else {
+            let err = ErrorData::new(
+                ErrorCode::INVALID_REQUEST,
+                "Missing Mcp-Session-Id header: send initialize first and echo the session id it returns",
+            );
+            return Err(Box::new(McpReply::error(
+                ReplyStatus::BadRequest,
+                None,
+                &err,
+            )));
+        };
+        match self.inner.sessions.find(session_id).await {
+            Ok(Some(session)) => Ok(Some(session)),
+            Ok(None) => {
+                let err = ErrorData::new(
+                    ErrorCode::INVALID_REQUEST,
+                    "Unknown or expired session: send initialize again to start a new one",
+                );
+                Err(Box::new(McpReply::error(ReplyStatus::NotFound, None, &err)))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "session lookup failed");
+                Err(Box::new(McpReply::unavailable(None)))
+            }
+        }
+    }
+
+    fn tenant_of(&self, transport: &Transport) -> String {
+        match transport {
+            Transport::Stdio { tenant_id } => tenant_id.clone(),
+            Transport::Http { .. } => self.inner.default_tenant.clone(),
+        }
+    }
+
+    /// Ends an HTTP session (DELETE). `None` when the store could not be reached.
+    pub async fn end_session(&self, session_id: &str) -> Option<bool> {
+        self.inner
+            .sessions
+            .end(session_id)
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "ending session failed"))
+            .ok()
+    }
+
+    fn tools_page(&self, params: &ListParams) -> Result<Value, ErrorData> {
+        let tools = self.inner.registry.published();
+        let start = match &params.cursor {
+            None => 0,
+            Some(c) => decode_cursor(c).filter(|&o| o <= tools.len()).ok_or_else(|| {
+                ErrorData::invalid_params("Invalid cursor for tools/list: pass back the nextCursor of the previous page")
+            })?,
+        };
+        let end = (start + TOOLS_PAGE).min(tools.len());
+        let mut result = json!({ "tools": &tools[start..end] });
+        if end < tools.len() {
+            result["nextCursor"] = Value::String(URL_SAFE_NO_PAD.encode(format!("tools:{end}")));
+        }
+        Ok(result)
+    }
+
+    async fn call_tool(&self, id: &RequestId, params: CallParams, ctx: ToolContext) -> McpReply {
+        let args = params.arguments.unwrap_or(Value::Null);
+        match self.inner.registry.call(&params.name, args, ctx).await {
+            Ok(result) => McpReply::ok(jsonrpc::result(id, result)),
+            Err(CallFailure::UnknownTool) => {
+                let names = self.inner.registry.names().collect::<Vec<_>>().join(", ");
+                let err = ErrorData::invalid_params(format!(
+                    "Unknown tool: {}. Available tools: {names}",
+                    params.name
+                ));
+                McpReply::error(ReplyStatus::Ok, Some(id), &err)
+            }
+            Err(CallFailure::Unavailable) => McpReply::unavailable(Some(id)),
+            Err(CallFailure::Internal) => {
+                let err = ErrorData::internal(
+                    "Internal error while running the tool; it has been logged",
+                );
+                McpReply::error(ReplyStatus::Ok, Some(id), &err)
+            }
+        }
+    }
+}
+
+fn discover_refusal() -> ErrorData {
+    ErrorData::method_not_found("server/discover").with_data(json!({
+        "supported": version::SUPPORTED,
+        "hint": "Tally speaks the initialize handshake (MCP 2025-11-25); send initialize",
+    }))
+}
+
+/// Puts the request's id into an error body built before the id was known.
+fn with_id(body: Option<Value>, id: &RequestId) -> Option<Value> {
+    body.map(|mut b| {
+        b["id"] = json!(id);
+        b
+    })
+}
+
+fn decode_cursor(cursor: &str) -> Option<usize> {
+    let raw = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    std::str::from_utf8(&raw)
+        .ok()?
+        .strip_prefix("tools:")?
+        .parse()
+        .ok()
+}
+
+impl tower::Service<McpRequest> for McpService {
+    type Response = McpReply;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<McpReply, BoxError>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: McpRequest) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.handle(req).await) })
+    }
+}

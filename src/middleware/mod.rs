@@ -1,0 +1,55 @@
+//! The limits every MCP call passes, over HTTP and stdio alike. Built once and cloned per
+//! connection, so that every limit is global to the process.
+//!
+//! Order, outermost first, and why:
+//! 1. rate limit: the cheapest refusal, decided at arrival; over the rate is a 429 at once.
+//! 2. admission: the bounded queue; when concurrency + queue calls are outstanding, a 503 at once.
+//! 3. timeout: its clock starts here, at arrival, so time spent queued counts.
+//! 4. ready-in-call: moves the wait for a concurrency permit inside the timed future.
+//! 5. concurrency limit: at most N calls run; the rest wait (bounded by 2.) for a permit.
+
+mod admission;
+pub mod edge;
+mod rate_limit;
+mod ready_in_call;
+mod rejection;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::timeout::TimeoutLayer;
+use tower::util::BoxCloneSyncService;
+use tower::{BoxError, ServiceBuilder};
+
+use crate::mcp::{McpReply, McpRequest, McpService};
+
+pub use admission::AdmissionLayer;
+pub use rate_limit::RateLimitLayer;
+pub use ready_in_call::ReadyInCallLayer;
+pub use rejection::Rejection;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub concurrency: usize,
+    pub queue: usize,
+    pub rate_per_second: NonZeroU32,
+    pub timeout: Duration,
+}
+
+/// The MCP handler inside its limits.
+pub type McpStack = BoxCloneSyncService<McpRequest, McpReply, BoxError>;
+
+pub fn mcp_stack(limits: Limits, service: McpService) -> McpStack {
+    let permits = Arc::new(Semaphore::new(limits.concurrency));
+    let stack = ServiceBuilder::new()
+        .layer(RateLimitLayer::per_second(limits.rate_per_second))
+        .layer(AdmissionLayer::new(limits.concurrency, limits.queue))
+        .layer(TimeoutLayer::new(limits.timeout))
+        .layer(ReadyInCallLayer)
+        .layer(GlobalConcurrencyLimitLayer::with_semaphore(permits))
+        .service(service);
+    BoxCloneSyncService::new(stack)
+}

@@ -1,0 +1,160 @@
+//! [`Field`]: one declared value (a parameter, an object field or an array
+//! item) and the builder functions that create and refine it.
+//!
+//! Declarations are static, so builder misuse (e.g. `.min_len()` on an
+//! integer, an invalid regex) panics immediately with an explanatory message;
+//! a unit test that builds each tool's schema catches it.
+
+use regex::Regex;
+use serde_json::Value;
+
+use super::formats::Format;
+
+/// The JSON type of a [`Field`] and its type-specific children.
+#[derive(Debug, Clone)]
+pub enum Kind {
+    /// A JSON string.
+    String,
+    /// An integral JSON number.
+    Integer,
+    /// `true` or `false`.
+    Boolean,
+    /// A string restricted to a fixed set of values.
+    Enum(Vec<String>),
+    /// An array whose items all match the boxed field.
+    Array(Box<Field>),
+    /// An object with declared fields, in declaration order.
+    Object(Vec<(String, Field)>),
+}
+
+/// A compiled `pattern`, remembering its source for publication.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// The pattern as written (published verbatim).
+    pub source: &'static str,
+    /// The compiled regex used by validation.
+    pub regex: Regex,
+}
+
+/// A declared value with its constraints. Build one with [`string`],
+/// [`integer`], [`boolean`], [`enumeration`], [`array()`] or [`object`].
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub(crate) kind: Kind,
+    pub(crate) description: Option<String>,
+    pub(crate) optional: bool,
+    pub(crate) default: Option<Value>,
+    pub(crate) nullable: bool,
+    pub(crate) min_len: Option<usize>,
+    pub(crate) max_len: Option<usize>,
+    pub(crate) pattern: Option<Pattern>,
+    pub(crate) format: Option<Format>,
+    pub(crate) min: Option<i64>,
+    pub(crate) max: Option<i64>,
+    pub(crate) min_items: Option<usize>,
+    pub(crate) max_items: Option<usize>,
+}
+
+fn new_field(kind: Kind) -> Field {
+    Field {
+        kind,
+        description: None,
+        optional: false,
+        default: None,
+        nullable: false,
+        min_len: None,
+        max_len: None,
+        pattern: None,
+        format: None,
+        min: None,
+        max: None,
+        min_items: None,
+        max_items: None,
+    }
+}
+
+/// A string field.
+pub fn string() -> Field {
+    new_field(Kind::String)
+}
+
+/// An integer field (integral JSON numbers only; `10.0` is rejected).
+pub fn integer() -> Field {
+    new_field(Kind::Integer)
+}
+
+/// A boolean field.
+pub fn boolean() -> Field {
+    new_field(Kind::Boolean)
+}
+
+/// A string field restricted to `values`.
+pub fn enumeration(values: &[&str]) -> Field {
+    assert!(!values.is_empty(), "enumeration() needs at least one value");
+    new_field(Kind::Enum(values.iter().map(|v| (*v).to_owned()).collect()))
+}
+
+/// An array whose items all match `item` (the item needs no description).
+pub fn array(item: Field) -> Field {
+    new_field(Kind::Array(Box::new(item)))
+}
+
+/// An object; add fields with [`Field::field`]. Unknown fields are rejected.
+pub fn object() -> Field {
+    new_field(Kind::Object(Vec::new()))
+}
+
+impl Field {
+    /// The field's type and children.
+    pub fn kind(&self) -> &Kind {
+        &self.kind
+    }
+
+    /// The description, if set.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// Whether the field may be omitted (also true when it has a default).
+    pub fn is_optional(&self) -> bool {
+        self.optional || self.default.is_some()
+    }
+
+    /// The default inserted when the field is absent.
+    pub fn default_value(&self) -> Option<&Value> {
+        self.default.as_ref()
+    }
+
+    /// Whether `null` is a legitimate value (kept as `null`).
+    pub fn is_nullable(&self) -> bool {
+        self.nullable
+    }
+
+    /// Adds a field to an object. Panics on a non-object, a duplicate name
+    /// or a default that fails the field's own rules.
+    #[must_use]
+    pub fn field(mut self, name: &str, field: Field) -> Self {
+        field.check_default(name);
+        let Kind::Object(fields) = &mut self.kind else {
+            panic!(".field(\"{name}\") is only valid on object()");
+        };
+        assert!(
+            fields.iter().all(|(n, _)| n != name),
+            "field `{name}` declared twice"
+        );
+        fields.push((name.to_owned(), field));
+        self
+    }
+
+    /// Panics when the declared default does not satisfy the field itself.
+    pub(crate) fn check_default(&self, name: &str) {
+        if let Some(default) = &self.default {
+            let mut errors = Vec::new();
+            super::validate::validate_value(self, default, name, &mut errors);
+            assert!(
+                errors.is_empty(),
+                "invalid default for `{name}`: {errors:?}"
+            );
+        }
+    }
+}

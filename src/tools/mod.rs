@@ -1,0 +1,77 @@
+//! MCP tools: each is a schema declaration, typed params and a short handler over a domain
+//! service. The registry validates arguments before any handler runs.
+
+mod error;
+pub mod invoices;
+mod registry;
+mod shapes;
+mod validation;
+
+use std::future::Future;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use validator::Validate;
+
+use crate::schema::ToolSchema;
+
+pub use error::{ToolError, ToolFailure};
+pub use registry::{CallFailure, Registry};
+
+/// Who is calling: the tenant every row is scoped to, and the MCP session (for the audit trail).
+#[derive(Debug, Clone)]
+pub struct ToolContext {
+    pub tenant_id: String,
+    pub session_id: Option<String>,
+}
+
+/// Behaviour hints published with the tool. Tally's tools touch only its own database, so
+/// `openWorldHint` is always false.
+#[derive(Debug, Clone, Copy)]
+pub struct Annotations {
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+}
+
+impl Annotations {
+    /// Reads nothing but Tally's own data and changes nothing.
+    pub const READ_ONLY: Self = Self {
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+    };
+    /// Adds data; with an idempotency key a repeat changes nothing more.
+    pub const ADDITIVE: Self = Self {
+        read_only: false,
+        destructive: false,
+        idempotent: true,
+    };
+}
+
+/// Everything `tools/list` publishes about a tool.
+pub struct ToolDefinition {
+    pub name: &'static str,
+    pub title: &'static str,
+    /// Steers the agent: when to use the tool and what ids look like.
+    pub description: &'static str,
+    pub input: ToolSchema,
+    pub output: ToolSchema,
+    pub annotations: Annotations,
+}
+
+/// One tool. Handlers receive typed, validated params and never see raw JSON.
+pub trait Tool: Send + Sync + 'static {
+    /// Deserialized from the arguments after the declared schema accepted them; `validator`
+    /// then checks the cross-field and domain rules.
+    type Params: DeserializeOwned + Validate + Send + 'static;
+    type Output: Serialize + Send + 'static;
+
+    fn definition() -> ToolDefinition;
+
+    fn call(
+        &self,
+        ctx: ToolContext,
+        params: Self::Params,
+    ) -> impl Future<Output = Result<Self::Output, ToolFailure>> + Send;
+}

@@ -1,0 +1,178 @@
+//! The registry: publishes every tool's definition and runs a call through
+//! declared schema → typed params (serde + validator) → handler.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::future::BoxFuture;
+use serde_json::{Value, json};
+use validator::Validate;
+
+use super::validation::validator_errors;
+use super::{Tool, ToolContext, ToolDefinition, ToolError, ToolFailure};
+
+/// Why `tools/call` has no tool result to give.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CallFailure {
+    UnknownTool,
+    Unavailable,
+    Internal,
+}
+
+/// A tool with its params and output types erased, so that tools of every kind sit in one list.
+trait DynTool: Send + Sync {
+    fn definition(&self) -> &ToolDefinition;
+    fn call(&self, ctx: ToolContext, args: Value)
+    -> BoxFuture<'static, Result<Value, ToolFailure>>;
+}
+
+struct Registered<T: Tool> {
+    tool: Arc<T>,
+    definition: ToolDefinition,
+}
+
+impl<T: Tool> DynTool for Registered<T> {
+    fn definition(&self) -> &ToolDefinition {
+        &self.definition
+    }
+
+    fn call(
+        &self,
+        ctx: ToolContext,
+        args: Value,
+    ) -> BoxFuture<'static, Result<Value, ToolFailure>> {
+        // Validation happens here, before the handler: the schema's verdict with every error,
+        // then the typed struct, then the validator's cross-field rules.
+        let params = self
+            .definition
+            .input
+            .validate(&args)
+            .map_err(ToolError::invalid_params)
+            .and_then(|normalized| {
+                serde_json::from_value::<T::Params>(normalized).map_err(|e| {
+                    // The schema accepted what the struct refuses: the declaration and the type
+                    // disagree. Say so plainly rather than guess.
+                    tracing::error!(tool = self.definition.name, error = %e, "schema and params type disagree");
+                    ToolError::new("invalid_params", format!("The arguments could not be read: {e}"))
+                })
+            })
+            .and_then(|params| params.validate().map(|()| params).map_err(|e| ToolError::invalid_params(validator_errors(&e))));
+        let tool = Arc::clone(&self.tool);
+        Box::pin(async move {
+            let output = tool.call(ctx, params?).await?;
+            serde_json::to_value(output).map_err(|e| {
+                tracing::error!(error = %e, "tool output did not serialize");
+                ToolFailure::Internal
+            })
+        })
+    }
+}
+
+/// Every tool Tally serves, in the order `tools/list` publishes them.
+#[derive(Default)]
+pub struct Registry {
+    tools: Vec<Box<dyn DynTool>>,
+    published: Vec<Value>,
+    by_name: HashMap<&'static str, usize>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    #[must_use]
+    pub fn register<T: Tool>(mut self, tool: T) -> Self {
+        let definition = T::definition();
+        assert!(
+            self.by_name
+                .insert(definition.name, self.tools.len())
+                .is_none(),
+            "tool {} registered twice",
+            definition.name
+        );
+        self.published.push(publish(&definition));
+        self.tools.push(Box::new(Registered {
+            tool: Arc::new(tool),
+            definition,
+        }));
+        self
+    }
+
+    /// The tool objects `tools/list` returns.
+    pub fn published(&self) -> &[Value] {
+        &self.published
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.tools.iter().map(|t| t.definition().name)
+    }
+
+    pub fn definition(&self, name: &str) -> Option<&ToolDefinition> {
+        self.by_name.get(name).map(|&i| self.tools[i].definition())
+    }
+
+    /// Runs one call and shapes its `CallToolResult`: the structured output plus the same JSON as
+    /// text, or an `isError` result explaining what to fix.
+    pub async fn call(
+        &self,
+        name: &str,
+        args: Value,
+        ctx: ToolContext,
+    ) -> Result<Value, CallFailure> {
+        let tool = self
+            .by_name
+            .get(name)
+            .map(|&i| &self.tools[i])
+            .ok_or(CallFailure::UnknownTool)?;
+        let name = tool.definition().name;
+        let started = Instant::now();
+        let outcome = tool.call(ctx, args).await;
+        let (label, result) = match outcome {
+            Ok(output) => ("ok", Ok(tool_result(output, false))),
+            Err(ToolFailure::Rejected(err)) => {
+                (err.code, Ok(tool_result(json!({ "error": err }), true)))
+            }
+            Err(ToolFailure::Unavailable) => ("unavailable", Err(CallFailure::Unavailable)),
+            Err(ToolFailure::Internal) => ("internal", Err(CallFailure::Internal)),
+        };
+        metrics::counter!("tally_tool_calls_total", "tool" => name, "outcome" => label)
+            .increment(1);
+        metrics::histogram!("tally_tool_call_duration_seconds", "tool" => name)
+            .record(started.elapsed().as_secs_f64());
+        tracing::info!(
+            tool = name,
+            outcome = label,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "tool call"
+        );
+        result
+    }
+}
+
+fn tool_result(structured: Value, is_error: bool) -> Value {
+    let text = structured.to_string();
+    json!({
+        "content": [{ "type": "text", "text": text }],
+        "structuredContent": structured,
+        "isError": is_error,
+    })
+}
+
+fn publish(d: &ToolDefinition) -> Value {
+    json!({
+        "name": d.name,
+        "title": d.title,
+        "description": d.description,
+        "inputSchema": d.input.json_schema(),
+        "outputSchema": d.output.json_schema(),
+        "annotations": {
+            "title": d.title,
+            "readOnlyHint": d.annotations.read_only,
+            "destructiveHint": d.annotations.destructive,
+            "idempotentHint": d.annotations.idempotent,
+            "openWorldHint": false,
+        },
+    })
+}

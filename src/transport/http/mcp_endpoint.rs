@@ -1,0 +1,207 @@
+//! `/mcp`, the Streamable HTTP endpoint: POST carries one JSON-RPC message, DELETE ends a
+//! session, GET is 405 (Tally sends no server-initiated messages yet).
+
+use http::header::{ACCEPT, ALLOW, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use super::HttpState;
+use super::reply::{self, Body};
+use crate::mcp::jsonrpc::Message;
+use crate::mcp::{ErrorCode, McpRequest, ReplyStatus, Transport, version};
+use crate::middleware::edge;
+
+const SESSION_HEADER: &str = "mcp-session-id";
+const VERSION_HEADER: &str = "mcp-protocol-version";
+
+pub async fn handle<B>(state: &HttpState, req: Request<B>) -> Response<Body>
+where
+    B: http_body::Body,
+    B::Error: Into<tower::BoxError>,
+{
+    if let Err(why) = state.guard.check(req.headers()) {
+        tracing::warn!(%why, "refused by the DNS-rebinding guard");
+        return reply::rpc_error(StatusCode::FORBIDDEN, ErrorCode::INVALID_REQUEST, why);
+    }
+    match *req.method() {
+        Method::POST => post(state, req).await,
+        Method::DELETE => delete(state, req.headers()).await,
+        _ => {
+            let mut res = reply::rpc_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::INVALID_REQUEST,
+                "Use POST for JSON-RPC messages and DELETE to end a session; Tally offers no GET stream",
+            );
+            res.headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("POST, DELETE"));
+            res
+        }
+    }
+}
+
+async fn post<B>(state: &HttpState, req: Request<B>) -> Response<Body>
+where
+    B: http_body::Body,
+    B::Error: Into<tower::BoxError>,
+{
+    let (parts, body) = req.into_parts();
+    if let Err(res) = check_content_negotiation(&parts.headers) {
+        return *res;
+    }
+    let bytes = match body.collect().await.map_err(Into::into) {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if is_length_limit(e.as_ref()) => {
+            let msg = format!(
+                "The request body exceeds the limit of {} bytes",
+                state.max_body_bytes
+            );
+            return reply::rpc_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::INVALID_REQUEST,
+                msg,
+            );
+        }
+        Err(e) => {
+            return reply::rpc_error(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::PARSE_ERROR,
+                format!("Could not read the body: {e}"),
+            );
+        }
+    };
+    let message = match Message::decode(&bytes) {
+        Ok(m) => m,
+        Err((id, err)) => {
+            return reply::json(
+                StatusCode::BAD_REQUEST,
+                &crate::mcp::jsonrpc::error(id.as_ref(), &err),
+            );
+        }
+    };
+    let is_discover = matches!(&message, Message::Request(r) if r.method == "server/discover");
+    let is_initialize = matches!(&message, Message::Request(r) if r.method == "initialize");
+    if !is_discover && !is_initialize {
+        let version =
+            header(&parts.headers, VERSION_HEADER).unwrap_or(version::ASSUMED_WITHOUT_HEADER);
+        if !version::is_supported(version) {
+            let msg = format!(
+                "Unsupported MCP-Protocol-Version {version:?}; supported: {}",
+                version::SUPPORTED.join(", ")
+            );
+            return reply::rpc_error(StatusCode::BAD_REQUEST, ErrorCode::INVALID_REQUEST, msg);
+        }
+    }
+    let session_id = match header(&parts.headers, SESSION_HEADER) {
+        Some(id) if is_initialize => {
+            tracing::debug!(
+                session = id,
+                "initialize with a session id: starting a new session"
+            );
+            None
+        }
+        other => other.map(str::to_owned),
+    };
+    let request = McpRequest {
+        message,
+        transport: Transport::Http { session_id },
+    };
+    match state.stack.clone().oneshot(request).await {
+        Ok(reply) => {
+            let status = match reply.status {
+                ReplyStatus::Ok => StatusCode::OK,
+                ReplyStatus::Accepted => return reply::empty(StatusCode::ACCEPTED),
+                ReplyStatus::BadRequest => StatusCode::BAD_REQUEST,
+                ReplyStatus::NotFound => StatusCode::NOT_FOUND,
+                ReplyStatus::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            let body = reply.body.unwrap_or_default();
+            let mut res = reply::with_retry_after(reply::json(status, &body), reply.retry_after);
+            if let Some(id) = reply
+                .session_id
+                .and_then(|id| HeaderValue::from_str(&id).ok())
+            {
+                res.headers_mut().insert(SESSION_HEADER, id);
+            }
+            res
+        }
+        Err(err) => {
+            let refusal = edge::classify(&err, state.timeout);
+            let status =
+                StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let body = crate::mcp::jsonrpc::error(None, &refusal.error);
+            reply::with_retry_after(reply::json(status, &body), refusal.retry_after)
+        }
+    }
+}
+
+async fn delete(state: &HttpState, headers: &HeaderMap) -> Response<Body> {
+    let Some(id) = header(headers, SESSION_HEADER) else {
+        return reply::rpc_error(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::INVALID_REQUEST,
+            "DELETE needs the Mcp-Session-Id header",
+        );
+    };
+    match state.mcp.end_session(id).await {
+        Some(true) => reply::empty(StatusCode::NO_CONTENT),
+        Some(false) => reply::rpc_error(
+            StatusCode::NOT_FOUND,
+            ErrorCode::INVALID_REQUEST,
+            "Unknown or already ended session",
+        ),
+        None => reply::rpc_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::UNAVAILABLE,
+            "The session store is unavailable; retry",
+        ),
+    }
+}
+
+/// POST bodies are JSON, and the client must accept a JSON answer.
+fn check_content_negotiation(headers: &HeaderMap) -> Result<(), Box<Response<Body>>> {
+    let content_type = header(headers, CONTENT_TYPE.as_str()).unwrap_or("");
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("application/json")
+    {
+        return Err(Box::new(reply::rpc_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::INVALID_REQUEST,
+            "Content-Type must be application/json",
+        )));
+    }
+    if let Some(accept) = header(headers, ACCEPT.as_str()) {
+        let accept = accept.to_ascii_lowercase();
+        if !["application/json", "application/*", "*/*"]
+            .iter()
+            .any(|t| accept.contains(t))
+        {
+            return Err(Box::new(reply::rpc_error(
+                StatusCode::NOT_ACCEPTABLE,
+                ErrorCode::INVALID_REQUEST,
+                "Accept must allow application/json (send: application/json, text/event-stream)",
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}

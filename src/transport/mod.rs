@@ -1,0 +1,5 @@
+//! How messages reach Tally: Streamable HTTP and stdio. Both hand every message to the same
+//! limit stack around the MCP service.
+
+pub mod http;
+pub mod stdio;
