@@ -194,3 +194,28 @@ fn generator_covers_valid_invalid_and_all_codes() {
     let missing: Vec<&str> = all.into_iter().filter(|c| !seen.contains(c)).collect();
     assert!(missing.is_empty(), "codes never produced: {missing:?}");
 }
+
+/// The real tools: every published input schema agrees with the independent validator, and
+/// every field, input and output, is described for the agent.
+#[tokio::test]
+async fn every_registered_tool_agrees_with_jsonschema() {
+    let pool = sqlx::PgPool::connect_lazy("postgres://unused@127.0.0.1:1/unused").unwrap();
+    let registry = tally::app::registry(&pool);
+    let names: Vec<&str> = registry.names().collect();
+    assert!(names.len() >= 3, "{names:?}");
+    for name in names {
+        let def = registry.definition(name).unwrap();
+        assert_eq!(
+            def.input.undocumented_fields(),
+            Vec::<String>::new(),
+            "{name} input"
+        );
+        assert_eq!(
+            def.output.undocumented_fields(),
+            Vec::<String>::new(),
+            "{name} output"
+        );
+        oracle(&def.output.json_schema());
+        check_agreement(&def.input, 800);
+    }
+}

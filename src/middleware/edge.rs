@@ -75,7 +75,7 @@ mod tests {
         assert_eq!((r.status, r.error.code), (429, ErrorCode::RATE_LIMITED));
         assert_eq!(r.error.data.as_ref().unwrap()["retry_after_ms"], 200);
         let r = classify(
-            &Box::new(tower::timeout::error::Elapsed::new()),
+            &BoxError::from(tower::timeout::error::Elapsed::new()),
             Duration::from_secs(30),
         );
         assert_eq!((r.status, r.error.code), (503, ErrorCode::TIMEOUT));

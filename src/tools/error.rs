@@ -84,7 +84,7 @@ impl ToolError {
 #[derive(Debug)]
 pub enum ToolFailure {
     /// The agent can fix it: an `isError` result.
-    Rejected(ToolError),
+    Rejected(Box<ToolError>),
     /// The database is unreachable or exhausted: a retryable protocol error.
     Unavailable,
     /// A bug or an unexpected database error: logged, and a protocol error without details.
@@ -93,7 +93,7 @@ pub enum ToolFailure {
 
 impl From<ToolError> for ToolFailure {
     fn from(e: ToolError) -> Self {
-        Self::Rejected(e)
+        Self::Rejected(Box::new(e))
     }
 }
 

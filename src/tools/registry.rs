@@ -42,22 +42,7 @@ impl<T: Tool> DynTool for Registered<T> {
         ctx: ToolContext,
         args: Value,
     ) -> BoxFuture<'static, Result<Value, ToolFailure>> {
-        // Validation happens here, before the handler: the schema's verdict with every error,
-        // then the typed struct, then the validator's cross-field rules.
-        let params = self
-            .definition
-            .input
-            .validate(&args)
-            .map_err(ToolError::invalid_params)
-            .and_then(|normalized| {
-                serde_json::from_value::<T::Params>(normalized).map_err(|e| {
-                    // The schema accepted what the struct refuses: the declaration and the type
-                    // disagree. Say so plainly rather than guess.
-                    tracing::error!(tool = self.definition.name, error = %e, "schema and params type disagree");
-                    ToolError::new("invalid_params", format!("The arguments could not be read: {e}"))
-                })
-            })
-            .and_then(|params| params.validate().map(|()| params).map_err(|e| ToolError::invalid_params(validator_errors(&e))));
+        let params = parse::<T>(&self.definition, &args);
         let tool = Arc::clone(&self.tool);
         Box::pin(async move {
             let output = tool.call(ctx, params?).await?;
@@ -67,6 +52,28 @@ impl<T: Tool> DynTool for Registered<T> {
             })
         })
     }
+}
+
+/// Validation happens here, before any handler: the declared schema's verdict with every
+/// error, then the typed struct, then the validator's cross-field and domain rules.
+fn parse<T: Tool>(definition: &ToolDefinition, args: &Value) -> Result<T::Params, ToolFailure> {
+    let normalized = definition
+        .input
+        .validate(args)
+        .map_err(ToolError::invalid_params)?;
+    let params = serde_json::from_value::<T::Params>(normalized).map_err(|e| {
+        // The schema accepted what the struct refuses: the declaration and the type disagree.
+        // Say so plainly rather than guess.
+        tracing::error!(tool = definition.name, error = %e, "schema and params type disagree");
+        ToolError::new(
+            "invalid_params",
+            format!("The arguments could not be read: {e}"),
+        )
+    })?;
+    params
+        .validate()
+        .map_err(|e| ToolError::invalid_params(validator_errors(&e)))?;
+    Ok(params)
 }
 
 /// Every tool Tally serves, in the order `tools/list` publishes them.

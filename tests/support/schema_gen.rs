@@ -100,11 +100,14 @@ fn valid_string(s: &Value) -> BoxedStrategy<Value> {
             .prop_map(str::to_owned)
             .boxed(),
         (_, Some(pattern)) => {
+            // The pattern decides the shape; only the declared bounds (not the plain-string
+            // cap of lo + 24) filter it, or long fixed-shape ids would never be produced.
+            let max = usize_kw(s, "maxLength").unwrap_or(usize::MAX);
             let body = pattern.trim_start_matches('^').trim_end_matches('$');
             string_regex(body)
                 .expect("pattern must be a simple anchored regex")
                 .prop_filter("length bounds", move |v| {
-                    (lo..=hi).contains(&v.chars().count())
+                    (lo..=max).contains(&v.chars().count())
                 })
                 .boxed()
         }

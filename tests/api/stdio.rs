@@ -1,0 +1,90 @@
+//! The real binary over stdio: newline-delimited JSON-RPC, nothing but protocol on stdout,
+//! a clean exit on EOF.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+use crate::helpers::{database_url, pool};
+
+#[sqlx::test]
+async fn a_session_over_stdio(o: PgPoolOptions, c: PgConnectOptions) {
+    let url = database_url(&c);
+    let pool = pool(o, c).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tally"))
+        .arg("stdio")
+        .env("DATABASE_URL", &url)
+        .env("TALLY_LOG", "info")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("tally binary");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = async || -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("a reply line");
+        serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("stdout carries only JSON-RPC, got {line:?}: {e}"))
+    };
+    let messages = [
+        json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}),
+        json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
+    ];
+    for m in &messages {
+        stdin.write_all(format!("{m}\n").as_bytes()).await.unwrap();
+    }
+    let init = next().await;
+    assert_eq!(init["id"], 1);
+    assert_eq!(init["result"]["protocolVersion"], "2025-11-25");
+
+    stdin.write_all(b"{this is not json\n").await.unwrap();
+    let err = next().await;
+    assert_eq!(err["error"]["code"], -32700);
+    assert_eq!(err["id"], Value::Null);
+
+    let create = json!({"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"create_invoice","arguments":{
+        "customer_id":"cust_stdio","memo":"line one\nline two","line_items":[{"description":"Widget","amount_cents":1000}]}}});
+    stdin
+        .write_all(format!("{create}\n").as_bytes())
+        .await
+        .unwrap();
+    let created = next().await;
+    assert_eq!(created["id"], "c1");
+    assert_eq!(
+        created["result"]["structuredContent"]["memo"], "line one\nline two",
+        "newlines stay escaped inside one line"
+    );
+
+    let list = json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_invoices","arguments":{"customer_id":"cust_stdio"}}});
+    stdin
+        .write_all(format!("{list}\n").as_bytes())
+        .await
+        .unwrap();
+    let listed = next().await;
+    assert_eq!(
+        listed["result"]["structuredContent"]["invoices"][0]["invoice_id"],
+        created["result"]["structuredContent"]["invoice_id"]
+    );
+
+    drop(stdin); // EOF: the server finishes and exits cleanly.
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit status {status}");
+    let count: i64 = sqlx::query_scalar("select count(*) from invoices")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+}
