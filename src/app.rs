@@ -11,12 +11,18 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use crate::config::{ServeArgs, StdioArgs};
+use crate::domain::customers::CustomerService;
+use crate::domain::receivables::ReceivablesService;
 use crate::domain::{InvoiceService, idempotency};
 use crate::mcp::McpService;
 use crate::mcp::session::SessionStore;
 use crate::middleware::{Limits, McpStack, mcp_stack};
 use crate::tools::Registry;
+use crate::tools::customers::{GetCustomer, ListCustomers, UpsertCustomer};
+use crate::tools::invoice_lifecycle::{SendInvoice, UpdateDraftInvoice, VoidInvoice};
 use crate::tools::invoices::{CreateInvoice, GetInvoice, ListInvoices};
+use crate::tools::payments::ApplyPayment;
+use crate::tools::receivables::ListOutstanding;
 use crate::transport::http::{Guard, HttpServer, HttpState, ServerOptions};
 use crate::transport::stdio::{self, StdioOptions};
 use crate::{db, telemetry};
@@ -27,10 +33,19 @@ const PRUNE_EVERY: Duration = Duration::from_secs(600);
 /// Every tool Tally serves, over the services of one pool.
 pub fn registry(pool: &PgPool) -> Registry {
     let invoices = InvoiceService::new(pool.clone());
+    let customers = CustomerService::new(pool.clone());
     Registry::new()
+        .register(UpsertCustomer(customers.clone()))
+        .register(GetCustomer(customers.clone()))
+        .register(ListCustomers(customers))
         .register(CreateInvoice(invoices.clone()))
+        .register(UpdateDraftInvoice(invoices.clone()))
+        .register(SendInvoice(invoices.clone()))
         .register(GetInvoice(invoices.clone()))
-        .register(ListInvoices(invoices))
+        .register(ListInvoices(invoices.clone()))
+        .register(ApplyPayment(invoices.clone()))
+        .register(VoidInvoice(invoices))
+        .register(ListOutstanding(ReceivablesService::new(pool.clone())))
 }
 
 fn stack(pool: &PgPool, limits: Limits, tenant: &str) -> (McpStack, McpService) {
@@ -52,39 +67,25 @@ impl App {
             None => db::connect(&args.db).await?,
         };
         db::migrate(&pool).await?;
-        let listener = TcpListener::bind(args.bind)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.bind))?;
+        let listener = TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
         let limits = args.limits.limits();
         let (stack, mcp) = stack(&pool, limits, &args.tenant);
         let state = HttpState {
             stack,
             mcp,
-            guard: Guard::new(
-                args.bind.ip().is_loopback(),
-                args.allowed_hosts.clone(),
-                args.allowed_origins.clone(),
-            ),
+            guard: Guard::new(args.bind.ip().is_loopback(), args.allowed_hosts.clone(), args.allowed_origins.clone()),
             pool: pool.clone(),
             metrics: Some(telemetry::metrics()),
             max_body_bytes: args.max_body_bytes,
             timeout: limits.timeout,
             draining: Arc::new(AtomicBool::new(false)),
         };
-        let options = ServerOptions {
-            grace: args.shutdown_grace,
-            header_read_timeout: Duration::from_secs(10),
-        };
-        Ok(Self {
-            server: HttpServer::new(listener, state, options),
-            pool,
-        })
+        let options = ServerOptions { grace: args.shutdown_grace, header_read_timeout: Duration::from_secs(10) };
+        Ok(Self { server: HttpServer::new(listener, state, options), pool })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.server
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.server.local_addr().expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` resolves, drains, and closes the pool.
@@ -104,14 +105,9 @@ pub async fn run_stdio(args: &StdioArgs) -> anyhow::Result<()> {
     db::migrate(&pool).await?;
     let limits = args.limits.limits();
     let (stack, _) = stack(&pool, limits, &args.tenant);
-    let options = StdioOptions {
-        tenant_id: args.tenant.clone(),
-        timeout: limits.timeout,
-        max_line_bytes: args.max_body_bytes,
-    };
-    stdio::serve(stack, options, tokio::io::stdin(), tokio::io::stdout())
-        .await
-        .context("stdio transport failed")?;
+    let options =
+        StdioOptions { tenant_id: args.tenant.clone(), timeout: limits.timeout, max_line_bytes: args.max_body_bytes };
+    stdio::serve(stack, options, tokio::io::stdin(), tokio::io::stdout()).await.context("stdio transport failed")?;
     pool.close().await;
     Ok(())
 }

@@ -11,11 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::middleware::Limits;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "tally",
-    version,
-    about = "An MCP server for invoices, customers and payments in Postgres"
-)]
+#[command(name = "tally", version, about = "An MCP server for invoices, customers and payments in Postgres")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -159,9 +155,7 @@ impl ServeArgs {
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
-        let argv = ["tally".into(), "serve".into()]
-            .into_iter()
-            .chain(args.into_iter().map(Into::into));
+        let argv = ["tally".into(), "serve".into()].into_iter().chain(args.into_iter().map(Into::into));
         match Cli::try_parse_from(argv)?.command {
             Command::Serve(args) => Ok(args),
             _ => unreachable!("parsed as serve"),

@@ -29,10 +29,7 @@ pub async fn connect(args: &DbArgs) -> anyhow::Result<PgPool> {
             }
             Err(e) if attempt >= CONNECT_ATTEMPTS => {
                 return Err(e).with_context(|| {
-                    format!(
-                        "cannot reach the database at {:?} after {attempt} attempts",
-                        args.database_url
-                    )
+                    format!("cannot reach the database at {:?} after {attempt} attempts", args.database_url)
                 });
             }
             Err(e) => {
@@ -46,8 +43,5 @@ pub async fn connect(args: &DbArgs) -> anyhow::Result<PgPool> {
 }
 
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
-    MIGRATOR
-        .run(pool)
-        .await
-        .context("applying migrations failed")
+    MIGRATOR.run(pool).await.context("applying migrations failed")
 }

@@ -9,9 +9,7 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 use support::schema_gen::arb_args;
-use tally::schema::{
-    Format, ToolSchema, array, boolean, codes, enumeration, integer, object, string,
-};
+use tally::schema::{Format, ToolSchema, array, boolean, codes, enumeration, integer, object, string};
 
 fn create_invoice() -> ToolSchema {
     ToolSchema::new()
@@ -27,86 +25,27 @@ fn create_invoice() -> ToolSchema {
             "line_items",
             array(
                 object()
-                    .field(
-                        "description",
-                        string().min_len(1).max_len(500).describe("Line text"),
-                    )
-                    .field(
-                        "amount_cents",
-                        integer().range(0, 10_000_000_000).describe("Unit price"),
-                    )
-                    .field(
-                        "quantity",
-                        integer()
-                            .range(1, 1_000_000)
-                            .default(json!(1))
-                            .describe("Units"),
-                    ),
+                    .field("description", string().min_len(1).max_len(500).describe("Line text"))
+                    .field("amount_cents", integer().range(0, 10_000_000_000).describe("Unit price"))
+                    .field("quantity", integer().range(1, 1_000_000).default(json!(1)).describe("Units")),
             )
             .min_items(1)
             .max_items(100)
             .describe("Invoice lines"),
         )
-        .param(
-            "due_date",
-            string()
-                .format(Format::Date)
-                .optional()
-                .describe("Due date"),
-        )
-        .param(
-            "currency",
-            string()
-                .format(Format::Currency)
-                .default(json!("USD"))
-                .describe("Currency"),
-        )
-        .param(
-            "status",
-            enumeration(&["draft", "sent", "paid", "overdue", "void"])
-                .optional()
-                .describe("Status"),
-        )
+        .param("due_date", string().format(Format::Date).optional().describe("Due date"))
+        .param("currency", string().format(Format::Currency).default(json!("USD")).describe("Currency"))
+        .param("status", enumeration(&["draft", "sent", "paid", "overdue", "void"]).optional().describe("Status"))
         .param("send", boolean().optional().describe("Send immediately"))
-        .param(
-            "email",
-            string()
-                .format(Format::Email)
-                .optional()
-                .describe("Billing e-mail"),
-        )
+        .param("email", string().format(Format::Email).optional().describe("Billing e-mail"))
 }
 
 fn list_invoices() -> ToolSchema {
     ToolSchema::new()
-        .param(
-            "customer_id",
-            string()
-                .min_len(1)
-                .max_len(64)
-                .optional()
-                .describe("Filter"),
-        )
-        .param(
-            "status",
-            enumeration(&["draft", "sent", "paid", "overdue", "void"])
-                .optional()
-                .describe("Filter"),
-        )
-        .param(
-            "limit",
-            integer()
-                .range(1, 100)
-                .default(json!(20))
-                .describe("Page size"),
-        )
-        .param(
-            "cursor",
-            string()
-                .max_len(200)
-                .optional()
-                .describe("Opaque page cursor"),
-        )
+        .param("customer_id", string().min_len(1).max_len(64).optional().describe("Filter"))
+        .param("status", enumeration(&["draft", "sent", "paid", "overdue", "void"]).optional().describe("Filter"))
+        .param("limit", integer().range(1, 100).default(json!(20)).describe("Page size"))
+        .param("cursor", string().max_len(200).optional().describe("Opaque page cursor"))
 }
 
 /// The independent validator: formats enforced, `iso-4217` registered.
@@ -114,9 +53,7 @@ fn oracle(published: &Value) -> jsonschema::Validator {
     jsonschema::options()
         .should_validate_formats(true)
         .should_ignore_unknown_formats(false)
-        .with_format("iso-4217", |s: &str| {
-            iso_currency::Currency::from_code(s).is_some()
-        })
+        .with_format("iso-4217", |s: &str| iso_currency::Currency::from_code(s).is_some())
         .build(published)
         .expect("published schema must be a valid JSON Schema")
 }
@@ -124,21 +61,11 @@ fn oracle(published: &Value) -> jsonschema::Validator {
 fn check_agreement(tool: &ToolSchema, cases: u32) {
     let published = tool.json_schema();
     let oracle = oracle(&published);
-    let config = Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    };
+    let config = Config { cases, failure_persistence: None, ..Config::default() };
     let mut runner = TestRunner::new(config);
     let result = runner.run(&arb_args(&published), |doc| {
         let ours = tool.validate(&doc);
-        proptest::prop_assert_eq!(
-            ours.is_ok(),
-            oracle.is_valid(&doc),
-            "doc: {}\nours: {:?}",
-            doc,
-            ours
-        );
+        proptest::prop_assert_eq!(ours.is_ok(), oracle.is_valid(&doc), "doc: {}\nours: {:?}", doc, ours);
         if let Ok(normalized) = &ours {
             proptest::prop_assert!(oracle.is_valid(normalized), "normalized: {}", normalized);
         }
@@ -174,10 +101,7 @@ fn generator_covers_valid_invalid_and_all_codes() {
             Err(errors) => seen.extend(errors.iter().map(|e| e.code)),
         }
     }
-    assert!(
-        ok > samples / 5 && ok < samples * 4 / 5,
-        "valid share: {ok}/{samples}"
-    );
+    assert!(ok > samples / 5 && ok < samples * 4 / 5, "valid share: {ok}/{samples}");
     let all = [
         codes::REQUIRED,
         codes::INVALID_TYPE,
@@ -205,16 +129,8 @@ async fn every_registered_tool_agrees_with_jsonschema() {
     assert!(names.len() >= 3, "{names:?}");
     for name in names {
         let def = registry.definition(name).unwrap();
-        assert_eq!(
-            def.input.undocumented_fields(),
-            Vec::<String>::new(),
-            "{name} input"
-        );
-        assert_eq!(
-            def.output.undocumented_fields(),
-            Vec::<String>::new(),
-            "{name} output"
-        );
+        assert_eq!(def.input.undocumented_fields(), Vec::<String>::new(), "{name} input");
+        assert_eq!(def.output.undocumented_fields(), Vec::<String>::new(), "{name} output");
         oracle(&def.output.json_schema());
         check_agreement(&def.input, 800);
     }

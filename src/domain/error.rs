@@ -1,5 +1,8 @@
 //! Domain failures. Database errors are kept whole; `is_unavailable` tells the retryable ones.
 
+use super::InvoiceStatus;
+use super::state::Action;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
     #[error("{entity} {id} not found")]
@@ -10,6 +13,12 @@ pub enum DomainError {
     InvalidCursor(&'static str),
     #[error("{message}")]
     OutOfRange { path: String, message: String },
+    /// The state machine does not allow `action` from `status`.
+    #[error("cannot {action:?} an invoice that is {status:?}")]
+    InvalidState { status: InvoiceStatus, action: Action, allowed: Vec<Action>, hint: String },
+    /// A business rule refused the request (overpayment, a zero total, …).
+    #[error("{message}")]
+    Rule { code: &'static str, message: String, details: serde_json::Value },
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -20,18 +29,11 @@ impl DomainError {
     pub fn is_unavailable(&self) -> bool {
         let Self::Db(e) = self else { return false };
         match e {
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_) => true,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
             sqlx::Error::Database(db) => db.code().is_some_and(|c| {
                 // 08: connection exception; 57P0x: shutdown / cannot connect now;
                 // 40001 / 40P01: serialization failure / deadlock; 53: insufficient resources.
-                c.starts_with("08")
-                    || c.starts_with("57P")
-                    || c.starts_with("53")
-                    || c == "40001"
-                    || c == "40P01"
+                c.starts_with("08") || c.starts_with("57P") || c.starts_with("53") || c == "40001" || c == "40P01"
             }),
             _ => false,
         }

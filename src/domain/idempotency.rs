@@ -26,15 +26,8 @@ impl IdempotencyKey {
     /// Fingerprints the request (its typed command, serialized canonically by serde).
     pub fn new<T: Serialize>(tool: &'static str, key: String, request: &T) -> Self {
         let bytes = serde_json::to_vec(request).expect("commands serialize");
-        let request_hash = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Self {
-            tool,
-            key,
-            request_hash,
-        }
+        let request_hash = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        Self { tool, key, request_hash }
     }
 }
 
@@ -78,18 +71,11 @@ pub async fn claim<T: DeserializeOwned>(
     .fetch_one(&mut *conn)
     .await?;
     if hash != key.request_hash {
-        return Err(DomainError::IdempotencyConflict {
-            key: key.key.clone(),
-        });
+        return Err(DomainError::IdempotencyConflict { key: key.key.clone() });
     }
-    let response = response.ok_or_else(|| {
-        DomainError::Db(sqlx::Error::Protocol(
-            "idempotency key committed without a result".into(),
-        ))
-    })?;
-    serde_json::from_value(response)
-        .map(Claim::Replay)
-        .map_err(|e| DomainError::Db(sqlx::Error::Decode(Box::new(e))))
+    let response = response
+        .ok_or_else(|| DomainError::Db(sqlx::Error::Protocol("idempotency key committed without a result".into())))?;
+    serde_json::from_value(response).map(Claim::Replay).map_err(|e| DomainError::Db(sqlx::Error::Decode(Box::new(e))))
 }
 
 /// Stores the result of the write that claimed the key, in the same transaction.
@@ -99,25 +85,24 @@ pub async fn complete<T: Serialize>(
     key: &IdempotencyKey,
     result: &T,
 ) -> Result<(), DomainError> {
-    let response = serde_json::to_value(result)
-        .map_err(|e| DomainError::Db(sqlx::Error::Encode(Box::new(e))))?;
-    sqlx::query("update idempotency_keys set response = $4 where tenant_id = $1 and tool = $2 and idempotency_key = $3")
-        .bind(tenant)
-        .bind(key.tool)
-        .bind(&key.key)
-        .bind(response)
-        .execute(&mut *conn)
-        .await?;
+    let response = serde_json::to_value(result).map_err(|e| DomainError::Db(sqlx::Error::Encode(Box::new(e))))?;
+    sqlx::query(
+        "update idempotency_keys set response = $4 where tenant_id = $1 and tool = $2 and idempotency_key = $3",
+    )
+    .bind(tenant)
+    .bind(key.tool)
+    .bind(&key.key)
+    .bind(response)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
 /// Deletes keys past their retention; returns how many. Safe to run on every replica.
 pub async fn prune(pool: &PgPool) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        "delete from idempotency_keys where created_at < now() - make_interval(hours => $1)",
-    )
-    .bind(RETENTION_HOURS)
-    .execute(pool)
-    .await?;
+    let done = sqlx::query("delete from idempotency_keys where created_at < now() - make_interval(hours => $1)")
+        .bind(RETENTION_HOURS)
+        .execute(pool)
+        .await?;
     Ok(done.rows_affected())
 }

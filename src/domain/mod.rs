@@ -1,15 +1,24 @@
 //! The invoicing domain: rules, money and states over Postgres. It knows nothing of MCP.
 
+mod actor;
+mod audit;
 mod cursor;
+pub mod customers;
 mod error;
 pub mod idempotency;
 mod ids;
 pub mod invoices;
 pub mod money;
+pub mod payments;
+pub mod receivables;
+pub mod state;
+mod write;
 
+pub use actor::Actor;
+pub use audit::Event;
 pub use error::DomainError;
-pub use ids::InvoiceId;
+pub use ids::{InvoiceId, PaymentId};
 pub use invoices::{
-    Invoice, InvoiceService, InvoiceStatus, InvoiceSummary, LineItem, ListQuery, NewInvoice,
-    NewLine, Page, StatusFilter,
+    DraftChanges, Invoice, InvoiceService, InvoiceStatus, InvoiceSummary, LineItem, ListQuery, NewInvoice, NewLine,
+    Page, StatusFilter,
 };

@@ -22,9 +22,7 @@ impl Currency {
 
     /// Digits after the decimal point: USD 2, JPY 0, KWD 3.
     pub fn exponent(&self) -> u32 {
-        iso_currency::Currency::from_code(&self.0)
-            .and_then(|c| c.exponent())
-            .map_or(0, u32::from)
+        iso_currency::Currency::from_code(&self.0).and_then(|c| c.exponent()).map_or(0, u32::from)
     }
 }
 
@@ -52,11 +50,7 @@ impl From<Currency> for String {
 pub fn total_of(lines: impl IntoIterator<Item = (i64, i64)>) -> Option<i64> {
     lines
         .into_iter()
-        .try_fold(0i64, |sum, (amount, qty)| {
-            amount
-                .checked_mul(qty)
-                .and_then(|line| sum.checked_add(line))
-        })
+        .try_fold(0i64, |sum, (amount, qty)| amount.checked_mul(qty).and_then(|line| sum.checked_add(line)))
         .filter(|t| (0..=MAX_TOTAL).contains(t))
 }
 
@@ -78,5 +72,32 @@ mod tests {
         assert_eq!(total_of([(1000, 1), (250, 3)]), Some(1750));
         assert_eq!(total_of([(MAX_TOTAL, 1), (1, 1)]), None);
         assert_eq!(total_of([(i64::MAX, 2)]), None);
+    }
+}
+
+/// An amount written out with its currency's minor unit: `1050 USD` → `10.50 USD`,
+/// `1500 JPY` → `1500 JPY`, `1500 KWD` → `1.500 KWD`. Integer arithmetic only.
+pub fn format(amount: i64, currency: &str) -> String {
+    let exponent = Currency::parse(currency).map_or(0, |c| c.exponent());
+    let sign = if amount < 0 { "-" } else { "" };
+    let abs = amount.unsigned_abs();
+    if exponent == 0 {
+        return format!("{sign}{abs} {currency}");
+    }
+    let unit = 10u64.pow(exponent);
+    format!("{sign}{}.{:0width$} {currency}", abs / unit, abs % unit, width = exponent as usize)
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::format;
+
+    #[test]
+    fn minor_units_by_exponent() {
+        assert_eq!(format(1050, "USD"), "10.50 USD");
+        assert_eq!(format(5, "EUR"), "0.05 EUR");
+        assert_eq!(format(1500, "JPY"), "1500 JPY");
+        assert_eq!(format(1500, "KWD"), "1.500 KWD");
+        assert_eq!(format(-250, "USD"), "-2.50 USD");
     }
 }

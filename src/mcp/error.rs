@@ -36,11 +36,7 @@ pub struct ErrorData {
 
 impl ErrorData {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            data: None,
-        }
+        Self { code, message: message.into(), data: None }
     }
 
     pub fn with_data(mut self, data: Value) -> Self {
@@ -49,10 +45,7 @@ impl ErrorData {
     }
 
     pub fn method_not_found(method: &str) -> Self {
-        Self::new(
-            ErrorCode::METHOD_NOT_FOUND,
-            format!("Method not found: {method}"),
-        )
+        Self::new(ErrorCode::METHOD_NOT_FOUND, format!("Method not found: {method}"))
     }
 
     pub fn invalid_params(message: impl Into<String>) -> Self {
@@ -101,9 +94,7 @@ impl ErrorData {
         retry_after: std::time::Duration,
         limit: Value,
     ) -> Self {
-        let retry_after_ms = u64::try_from(retry_after.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1);
+        let retry_after_ms = u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX).max(1);
         Self::new(reason.code(), message).with_data(serde_json::json!({
             "retryable": true,
             "retry_after_ms": retry_after_ms,

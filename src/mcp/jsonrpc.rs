@@ -42,15 +42,8 @@ pub enum Message {
 impl Message {
     /// Decodes one message. Errors carry the id when one could be read, so the reply correlates.
     pub fn decode(bytes: &[u8]) -> Result<Self, (Option<RequestId>, ErrorData)> {
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-            (
-                None,
-                ErrorData::new(
-                    ErrorCode::PARSE_ERROR,
-                    format!("The body is not valid JSON: {e}"),
-                ),
-            )
-        })?;
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|e| (None, ErrorData::new(ErrorCode::PARSE_ERROR, format!("The body is not valid JSON: {e}"))))?;
         Self::from_value(value)
     }
 
@@ -70,16 +63,12 @@ impl Message {
                 Err(_) => {
                     return Err((
                         None,
-                        ErrorData::new(
-                            ErrorCode::INVALID_REQUEST,
-                            "`id` must be a string or an integer (never null)",
-                        ),
+                        ErrorData::new(ErrorCode::INVALID_REQUEST, "`id` must be a string or an integer (never null)"),
                     ));
                 }
             },
         };
-        let invalid =
-            |msg: &str| Err((id.clone(), ErrorData::new(ErrorCode::INVALID_REQUEST, msg)));
+        let invalid = |msg: &str| Err((id.clone(), ErrorData::new(ErrorCode::INVALID_REQUEST, msg)));
         if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
             return invalid("`jsonrpc` must be \"2.0\"");
         }
@@ -88,19 +77,13 @@ impl Message {
             return invalid("`params` must be an object when present");
         }
         match (obj.remove("method"), id.clone()) {
-            (Some(Value::String(method)), Some(id)) => {
-                Ok(Message::Request(Request { id, method, params }))
-            }
-            (Some(Value::String(method)), None) => {
-                Ok(Message::Notification(Notification { method, params }))
-            }
+            (Some(Value::String(method)), Some(id)) => Ok(Message::Request(Request { id, method, params })),
+            (Some(Value::String(method)), None) => Ok(Message::Notification(Notification { method, params })),
             (Some(_), _) => invalid("`method` must be a string"),
-            (None, Some(_)) if obj.contains_key("result") || obj.contains_key("error") => {
-                Ok(Message::Response)
+            (None, Some(_)) if obj.contains_key("result") || obj.contains_key("error") => Ok(Message::Response),
+            (None, _) => {
+                invalid("a message needs a `method` (request or notification) or a `result`/`error` (response)")
             }
-            (None, _) => invalid(
-                "a message needs a `method` (request or notification) or a `result`/`error` (response)",
-            ),
         }
     }
 }
@@ -122,15 +105,8 @@ mod tests {
     #[test]
     fn decodes_requests_notifications_and_responses() {
         let m = Message::decode(br#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#).unwrap();
-        assert!(matches!(
-            m,
-            Message::Request(Request {
-                id: RequestId::Number(7),
-                ..
-            })
-        ));
-        let m =
-            Message::decode(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
+        assert!(matches!(m, Message::Request(Request { id: RequestId::Number(7), .. })));
+        let m = Message::decode(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
         assert!(matches!(m, Message::Notification(_)));
         let m = Message::decode(br#"{"jsonrpc":"2.0","id":"a","result":{}}"#).unwrap();
         assert!(matches!(m, Message::Response));
@@ -140,28 +116,15 @@ mod tests {
     fn rejects_what_is_not_one_message() {
         let code = |b: &[u8]| Message::decode(b).unwrap_err().1.code;
         assert_eq!(code(b"{nope"), ErrorCode::PARSE_ERROR);
-        assert_eq!(
-            code(br#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#),
-            ErrorCode::INVALID_REQUEST
-        );
-        assert_eq!(
-            code(br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#),
-            ErrorCode::INVALID_REQUEST
-        );
-        assert_eq!(
-            code(br#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#),
-            ErrorCode::INVALID_REQUEST
-        );
-        assert_eq!(
-            code(br#"{"jsonrpc":"2.0","id":1,"method":"ping","params":[1]}"#),
-            ErrorCode::INVALID_REQUEST
-        );
+        assert_eq!(code(br#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#), ErrorCode::INVALID_REQUEST);
+        assert_eq!(code(br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#), ErrorCode::INVALID_REQUEST);
+        assert_eq!(code(br#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#), ErrorCode::INVALID_REQUEST);
+        assert_eq!(code(br#"{"jsonrpc":"2.0","id":1,"method":"ping","params":[1]}"#), ErrorCode::INVALID_REQUEST);
     }
 
     #[test]
     fn keeps_the_id_of_an_invalid_request() {
-        let (id, _) =
-            Message::decode(br#"{"jsonrpc":"1.0","id":"x","method":"ping"}"#).unwrap_err();
+        let (id, _) = Message::decode(br#"{"jsonrpc":"1.0","id":"x","method":"ping"}"#).unwrap_err();
         assert_eq!(id, Some(RequestId::String("x".into())));
     }
 }

@@ -63,8 +63,7 @@ impl ClientRequest {
 }
 
 fn typed<T: for<'de> Deserialize<'de>>(method: &str, params: Value) -> Result<T, ErrorData> {
-    serde_json::from_value(params)
-        .map_err(|e| ErrorData::invalid_params(format!("Invalid params for {method}: {e}")))
+    serde_json::from_value(params).map_err(|e| ErrorData::invalid_params(format!("Invalid params for {method}: {e}")))
 }
 
 #[cfg(test)]
@@ -75,12 +74,7 @@ mod tests {
 
     #[test]
     fn unknown_methods_and_bad_params_have_their_codes() {
-        assert_eq!(
-            ClientRequest::parse("resources/list", None)
-                .unwrap_err()
-                .code,
-            ErrorCode::METHOD_NOT_FOUND
-        );
+        assert_eq!(ClientRequest::parse("resources/list", None).unwrap_err().code, ErrorCode::METHOD_NOT_FOUND);
         let err = ClientRequest::parse("tools/call", Some(json!({"arguments": {}}))).unwrap_err();
         assert_eq!(err.code, ErrorCode::INVALID_PARAMS);
         assert!(err.message.contains("name"), "{}", err.message);

@@ -63,30 +63,15 @@ pub struct McpReply {
 
 impl McpReply {
     fn ok(body: Value) -> Self {
-        Self {
-            status: ReplyStatus::Ok,
-            body: Some(body),
-            session_id: None,
-            retry_after: None,
-        }
+        Self { status: ReplyStatus::Ok, body: Some(body), session_id: None, retry_after: None }
     }
 
     fn accepted() -> Self {
-        Self {
-            status: ReplyStatus::Accepted,
-            body: None,
-            session_id: None,
-            retry_after: None,
-        }
+        Self { status: ReplyStatus::Accepted, body: None, session_id: None, retry_after: None }
     }
 
     fn error(status: ReplyStatus, id: Option<&RequestId>, error: &ErrorData) -> Self {
-        Self {
-            status,
-            body: Some(jsonrpc::error(id, error)),
-            session_id: None,
-            retry_after: None,
-        }
+        Self { status, body: Some(jsonrpc::error(id, error)), session_id: None, retry_after: None }
     }
 
     fn unavailable(id: Option<&RequestId>) -> Self {
@@ -96,10 +81,7 @@ impl McpReply {
             UNAVAILABLE_RETRY,
             Value::Null,
         );
-        Self {
-            retry_after: Some(UNAVAILABLE_RETRY),
-            ..Self::error(ReplyStatus::Unavailable, id, &err)
-        }
+        Self { retry_after: Some(UNAVAILABLE_RETRY), ..Self::error(ReplyStatus::Unavailable, id, &err) }
     }
 }
 
@@ -115,18 +97,8 @@ struct Inner {
 }
 
 impl McpService {
-    pub fn new(
-        registry: Registry,
-        sessions: SessionStore,
-        default_tenant: impl Into<String>,
-    ) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                registry,
-                sessions,
-                default_tenant: default_tenant.into(),
-            }),
-        }
+    pub fn new(registry: Registry, sessions: SessionStore, default_tenant: impl Into<String>) -> Self {
+        Self { inner: Arc::new(Inner { registry, sessions, default_tenant: default_tenant.into() }) }
     }
 
     pub async fn handle(&self, req: McpRequest) -> McpReply {
@@ -147,38 +119,21 @@ impl McpService {
             Err(e) => return McpReply::error(ReplyStatus::Ok, Some(&request.id), &e),
         };
         match parsed {
-            ClientRequest::Discover => McpReply::error(
-                ReplyStatus::NotFound,
-                Some(&request.id),
-                &discover_refusal(),
-            ),
-            ClientRequest::Initialize(params) => {
-                self.initialize(&request, params, &req.transport).await
-            }
+            ClientRequest::Discover => McpReply::error(ReplyStatus::NotFound, Some(&request.id), &discover_refusal()),
+            ClientRequest::Initialize(params) => self.initialize(&request, params, &req.transport).await,
             other => {
                 let tenant = match self.session(&req.transport).await {
                     Ok(Some(session)) => session.tenant_id,
                     Ok(None) => self.tenant_of(&req.transport),
                     Err(reply) => {
-                        return McpReply {
-                            body: with_id(reply.body, &request.id),
-                            ..*reply
-                        };
+                        return McpReply { body: with_id(reply.body, &request.id), ..*reply };
                     }
                 };
                 let session_id = match &req.transport {
                     Transport::Http { session_id } => session_id.clone(),
                     Transport::Stdio { .. } => None,
                 };
-                self.apply(
-                    &request,
-                    other,
-                    ToolContext {
-                        tenant_id: tenant,
-                        session_id,
-                    },
-                )
-                .await
+                self.apply(&request, other, ToolContext { tenant_id: tenant, session_id, tool: "" }).await
             }
         }
     }
@@ -198,12 +153,7 @@ impl McpService {
         }
     }
 
-    async fn initialize(
-        &self,
-        request: &Request,
-        params: InitializeParams,
-        transport: &Transport,
-    ) -> McpReply {
+    async fn initialize(&self, request: &Request, params: InitializeParams, transport: &Transport) -> McpReply {
         let negotiated = version::negotiate(&params.protocol_version);
         let result = jsonrpc::result(
             &request.id,
@@ -224,17 +174,10 @@ impl McpService {
                 match self
                     .inner
                     .sessions
-                    .create(
-                        &self.inner.default_tenant,
-                        negotiated,
-                        params.client_info.as_ref(),
-                    )
+                    .create(&self.inner.default_tenant, negotiated, params.client_info.as_ref())
                     .await
                 {
-                    Ok(session) => McpReply {
-                        session_id: Some(session.id),
-                        ..McpReply::ok(result)
-                    },
+                    Ok(session) => McpReply { session_id: Some(session.id), ..McpReply::ok(result) },
                     Err(e) => {
                         tracing::warn!(error = %e, "could not store a new session");
                         McpReply::unavailable(Some(&request.id))
@@ -254,11 +197,7 @@ impl McpService {
                 ErrorCode::INVALID_REQUEST,
                 "Missing Mcp-Session-Id header: send initialize first and echo the session id it returns",
             );
-            return Err(Box::new(McpReply::error(
-                ReplyStatus::BadRequest,
-                None,
-                &err,
-            )));
+            return Err(Box::new(McpReply::error(ReplyStatus::BadRequest, None, &err)));
         };
         match self.inner.sessions.find(session_id).await {
             Ok(Some(session)) => Ok(Some(session)),
@@ -298,7 +237,9 @@ impl McpService {
         let start = match &params.cursor {
             None => 0,
             Some(c) => decode_cursor(c).filter(|&o| o <= tools.len()).ok_or_else(|| {
-                ErrorData::invalid_params("Invalid cursor for tools/list: pass back the nextCursor of the previous page")
+                ErrorData::invalid_params(
+                    "Invalid cursor for tools/list: pass back the nextCursor of the previous page",
+                )
             })?,
         };
         let end = (start + TOOLS_PAGE).min(tools.len());
@@ -315,17 +256,12 @@ impl McpService {
             Ok(result) => McpReply::ok(jsonrpc::result(id, result)),
             Err(CallFailure::UnknownTool) => {
                 let names = self.inner.registry.names().collect::<Vec<_>>().join(", ");
-                let err = ErrorData::invalid_params(format!(
-                    "Unknown tool: {}. Available tools: {names}",
-                    params.name
-                ));
+                let err = ErrorData::invalid_params(format!("Unknown tool: {}. Available tools: {names}", params.name));
                 McpReply::error(ReplyStatus::Ok, Some(id), &err)
             }
             Err(CallFailure::Unavailable) => McpReply::unavailable(Some(id)),
             Err(CallFailure::Internal) => {
-                let err = ErrorData::internal(
-                    "Internal error while running the tool; it has been logged",
-                );
+                let err = ErrorData::internal("Internal error while running the tool; it has been logged");
                 McpReply::error(ReplyStatus::Ok, Some(id), &err)
             }
         }
@@ -349,11 +285,7 @@ fn with_id(body: Option<Value>, id: &RequestId) -> Option<Value> {
 
 fn decode_cursor(cursor: &str) -> Option<usize> {
     let raw = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    std::str::from_utf8(&raw)
-        .ok()?
-        .strip_prefix("tools:")?
-        .parse()
-        .ok()
+    std::str::from_utf8(&raw).ok()?.strip_prefix("tools:")?.parse().ok()
 }
 
 impl tower::Service<McpRequest> for McpService {

@@ -27,12 +27,7 @@ impl SessionStore {
     }
 
     /// Starts a session; its id is 256 bits from the OS's CSPRNG, hex-encoded (visible ASCII).
-    pub async fn create(
-        &self,
-        tenant_id: &str,
-        version: &str,
-        client: Option<&ClientInfo>,
-    ) -> sqlx::Result<Session> {
+    pub async fn create(&self, tenant_id: &str, version: &str, client: Option<&ClientInfo>) -> sqlx::Result<Session> {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -47,11 +42,7 @@ impl SessionStore {
         .bind(client.map(|c| c.version.as_str()))
         .execute(&self.pool)
         .await?;
-        Ok(Session {
-            id,
-            tenant_id: tenant_id.to_owned(),
-            protocol_version: version.to_owned(),
-        })
+        Ok(Session { id, tenant_id: tenant_id.to_owned(), protocol_version: version.to_owned() })
     }
 
     /// Finds a live session. Refreshes `last_seen_at` at most once a minute, so that the common
@@ -72,21 +63,15 @@ impl SessionStore {
         .bind(IDLE_TTL_SECS)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(tenant_id, protocol_version)| Session {
-            id: id.to_owned(),
-            tenant_id,
-            protocol_version,
-        }))
+        Ok(row.map(|(tenant_id, protocol_version)| Session { id: id.to_owned(), tenant_id, protocol_version }))
     }
 
     /// Ends a session; returns whether a live one was found.
     pub async fn end(&self, id: &str) -> sqlx::Result<bool> {
-        let done = sqlx::query(
-            "update mcp_sessions set ended_at = now() where session_id = $1 and ended_at is null",
-        )
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query("update mcp_sessions set ended_at = now() where session_id = $1 and ended_at is null")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 }

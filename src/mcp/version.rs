@@ -11,11 +11,7 @@ pub const ASSUMED_WITHOUT_HEADER: &str = "2025-03-26";
 
 /// Echo the requested revision when supported, else offer the newest (the client decides).
 pub fn negotiate(requested: &str) -> &'static str {
-    SUPPORTED
-        .iter()
-        .copied()
-        .find(|v| *v == requested)
-        .unwrap_or(LATEST)
+    SUPPORTED.iter().copied().find(|v| *v == requested).unwrap_or(LATEST)
 }
 
 pub fn is_supported(version: &str) -> bool {

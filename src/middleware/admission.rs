@@ -25,11 +25,7 @@ pub struct AdmissionLayer {
 
 impl AdmissionLayer {
     pub fn new(concurrency: usize, queue: usize) -> Self {
-        Self {
-            outstanding: Arc::new(AtomicUsize::new(0)),
-            concurrency,
-            queue,
-        }
+        Self { outstanding: Arc::new(AtomicUsize::new(0)), concurrency, queue }
     }
 }
 
@@ -37,10 +33,7 @@ impl<S> Layer<S> for AdmissionLayer {
     type Service = Admission<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Admission {
-            inner,
-            layer: self.clone(),
-        }
+        Admission { inner, layer: self.clone() }
     }
 }
 
@@ -55,8 +48,7 @@ struct Ticket(AdmissionLayer);
 
 impl Ticket {
     fn publish(layer: &AdmissionLayer, outstanding: usize) {
-        metrics::gauge!("tally_queue_depth")
-            .set(outstanding.saturating_sub(layer.concurrency) as f64);
+        metrics::gauge!("tally_queue_depth").set(outstanding.saturating_sub(layer.concurrency) as f64);
         metrics::gauge!("tally_requests_in_flight").set(outstanding.min(layer.concurrency) as f64);
     }
 }
@@ -103,17 +95,11 @@ where
         if now > layer.concurrency + layer.queue {
             drop(ticket);
             metrics::counter!("tally_rejections_total", "reason" => "overloaded").increment(1);
-            return Either::Right(ready(Err(Rejection::overloaded(
-                RETRY_AFTER_FULL,
-                layer.concurrency,
-                layer.queue,
-            )
-            .into())));
+            return Either::Right(ready(Err(
+                Rejection::overloaded(RETRY_AFTER_FULL, layer.concurrency, layer.queue).into()
+            )));
         }
         Ticket::publish(layer, now);
-        Either::Left(Admitted {
-            inner: self.inner.call(req),
-            ticket,
-        })
+        Either::Left(Admitted { inner: self.inner.call(req), ticket })
     }
 }

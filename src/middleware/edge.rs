@@ -26,11 +26,7 @@ pub fn classify(err: &BoxError, timeout: Duration) -> Refusal {
     let mut cause: Option<&(dyn Error + 'static)> = Some(err.as_ref());
     while let Some(e) = cause {
         if let Some(r) = e.downcast_ref::<Rejection>() {
-            let status = if r.reason == RetryReason::RateLimited {
-                429
-            } else {
-                503
-            };
+            let status = if r.reason == RetryReason::RateLimited { 429 } else { 503 };
             return Refusal {
                 status,
                 retry_after: Some(r.retry_after),
@@ -40,11 +36,7 @@ pub fn classify(err: &BoxError, timeout: Duration) -> Refusal {
         if e.is::<tower::timeout::error::Elapsed>() {
             metrics::counter!("tally_rejections_total", "reason" => "timeout").increment(1);
             let limit = serde_json::json!({ "timeout_ms": timeout.as_millis() as u64 });
-            let r = Rejection {
-                reason: RetryReason::Timeout,
-                retry_after: RETRY_AFTER_TIMEOUT,
-                limit,
-            };
+            let r = Rejection { reason: RetryReason::Timeout, retry_after: RETRY_AFTER_TIMEOUT, limit };
             return Refusal {
                 status: 503,
                 retry_after: Some(r.retry_after),
@@ -54,11 +46,7 @@ pub fn classify(err: &BoxError, timeout: Duration) -> Refusal {
         cause = e.source();
     }
     tracing::error!(error = %err, "unclassified error at the edge");
-    Refusal {
-        status: 500,
-        retry_after: None,
-        error: ErrorData::internal("Internal error").with_data(Value::Null),
-    }
+    Refusal { status: 500, retry_after: None, error: ErrorData::internal("Internal error").with_data(Value::Null) }
 }
 
 #[cfg(test)]
@@ -68,16 +56,10 @@ mod tests {
 
     #[test]
     fn finds_the_cause_and_names_it() {
-        let r = classify(
-            &Rejection::rate_limited(Duration::from_millis(200), 5).into(),
-            Duration::from_secs(30),
-        );
+        let r = classify(&Rejection::rate_limited(Duration::from_millis(200), 5).into(), Duration::from_secs(30));
         assert_eq!((r.status, r.error.code), (429, ErrorCode::RATE_LIMITED));
         assert_eq!(r.error.data.as_ref().unwrap()["retry_after_ms"], 200);
-        let r = classify(
-            &BoxError::from(tower::timeout::error::Elapsed::new()),
-            Duration::from_secs(30),
-        );
+        let r = classify(&BoxError::from(tower::timeout::error::Elapsed::new()), Duration::from_secs(30));
         assert_eq!((r.status, r.error.code), (503, ErrorCode::TIMEOUT));
         assert_eq!(r.error.data.as_ref().unwrap()["reason"], "timeout");
         let r = classify(&"boom".into(), Duration::from_secs(30));

@@ -23,10 +23,7 @@ pub struct RateLimitLayer {
 impl RateLimitLayer {
     /// `per_second` calls a second, with bursts of up to that many.
     pub fn per_second(per_second: NonZeroU32) -> Self {
-        Self {
-            limiter: Arc::new(RateLimiter::direct(Quota::per_second(per_second))),
-            per_second: per_second.get(),
-        }
+        Self { limiter: Arc::new(RateLimiter::direct(Quota::per_second(per_second))), per_second: per_second.get() }
     }
 }
 
@@ -34,10 +31,7 @@ impl<S> Layer<S> for RateLimitLayer {
     type Service = RejectingRateLimit<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RejectingRateLimit {
-            inner,
-            layer: self.clone(),
-        }
+        RejectingRateLimit { inner, layer: self.clone() }
     }
 }
 
@@ -64,13 +58,8 @@ where
             Ok(()) => Either::Left(self.inner.call(req)),
             Err(not_until) => {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
-                metrics::counter!("tally_rejections_total", "reason" => "rate_limited")
-                    .increment(1);
-                Either::Right(ready(Err(Rejection::rate_limited(
-                    wait,
-                    self.layer.per_second,
-                )
-                .into())))
+                metrics::counter!("tally_rejections_total", "reason" => "rate_limited").increment(1);
+                Either::Right(ready(Err(Rejection::rate_limited(wait, self.layer.per_second).into())))
             }
         }
     }

@@ -17,11 +17,7 @@ pub struct Rejection {
 
 impl Rejection {
     pub fn rate_limited(retry_after: Duration, per_second: u32) -> Self {
-        Self {
-            reason: RetryReason::RateLimited,
-            retry_after,
-            limit: json!({ "requests_per_second": per_second }),
-        }
+        Self { reason: RetryReason::RateLimited, retry_after, limit: json!({ "requests_per_second": per_second }) }
     }
 
     pub fn overloaded(retry_after: Duration, concurrency: usize, queue: usize) -> Self {
@@ -52,12 +48,7 @@ impl Rejection {
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} (retry after {:?})",
-            self.reason.as_str(),
-            self.retry_after
-        )
+        write!(f, "{} (retry after {:?})", self.reason.as_str(), self.retry_after)
     }
 }
 

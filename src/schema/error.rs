@@ -59,12 +59,7 @@ pub struct FieldError {
 
 impl FieldError {
     /// Creates an error with no `received`, `allowed` or `suggestion`.
-    pub fn new(
-        path: &str,
-        code: &'static str,
-        message: String,
-        expected: impl Into<String>,
-    ) -> Self {
+    pub fn new(path: &str, code: &'static str, message: String, expected: impl Into<String>) -> Self {
         FieldError {
             path: path.to_owned(),
             code,
@@ -126,11 +121,7 @@ pub fn describe_received(value: &Value) -> String {
 
 /// `1 item`, `3 items`.
 pub fn plural(n: usize, unit: &str) -> String {
-    if n == 1 {
-        format!("{n} {unit}")
-    } else {
-        format!("{n} {unit}s")
-    }
+    if n == 1 { format!("{n} {unit}") } else { format!("{n} {unit}s") }
 }
 
 fn truncate(s: &str) -> String {
@@ -164,9 +155,6 @@ mod tests {
     fn none_fields_are_not_serialized() {
         let e = FieldError::new("a", codes::REQUIRED, "a is required.".into(), "string");
         let v = serde_json::to_value(&e).unwrap();
-        assert_eq!(
-            v,
-            json!({"path": "a", "code": "required", "message": "a is required.", "expected": "string"})
-        );
+        assert_eq!(v, json!({"path": "a", "code": "required", "message": "a is required.", "expected": "string"}));
     }
 }

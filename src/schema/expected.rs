@@ -67,9 +67,7 @@ pub fn enum_values(values: &[String]) -> String {
 pub fn whole(field: &Field) -> String {
     let base = match &field.kind {
         Kind::String => match (field.format, &field.pattern) {
-            (Some(format), _) if field.min_len.is_none() && field.max_len.is_none() => {
-                format.expected().to_owned()
-            }
+            (Some(format), _) if field.min_len.is_none() && field.max_len.is_none() => format.expected().to_owned(),
             (Some(format), _) => format!("{} ({})", string_length(field), format.expected()),
             (None, Some(p)) => format!("{} matching {}", string_length(field), p.source),
             (None, None) => string_length(field),
@@ -79,16 +77,13 @@ pub fn whole(field: &Field) -> String {
         Kind::Enum(values) => format!("string, {}", enum_values(values)),
         Kind::Array(_) => array_items(field),
         Kind::Object(fields) if fields.is_empty() => "object".to_owned(),
+        Kind::AnyObject => "object".to_owned(),
         Kind::Object(fields) => {
             let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
             format!("object with fields {}", names.join(", "))
         }
     };
-    if field.nullable {
-        format!("{base}, or null")
-    } else {
-        base
-    }
+    if field.nullable { format!("{base}, or null") } else { base }
 }
 
 #[cfg(test)]
@@ -99,32 +94,14 @@ mod tests {
 
     #[test]
     fn phrases() {
-        assert_eq!(
-            whole(&string().min_len(1).max_len(64)),
-            "string of 1..=64 characters"
-        );
+        assert_eq!(whole(&string().min_len(1).max_len(64)), "string of 1..=64 characters");
         assert_eq!(whole(&string().max_len(1)), "string of at most 1 character");
-        assert_eq!(
-            whole(&string().format(Format::Date)),
-            "date in YYYY-MM-DD format"
-        );
+        assert_eq!(whole(&string().format(Format::Date)), "date in YYYY-MM-DD format");
         assert_eq!(whole(&integer().range(0, 5)), "integer between 0 and 5");
-        assert_eq!(
-            whole(&integer().min(1).nullable()),
-            "integer of at least 1, or null"
-        );
-        assert_eq!(
-            whole(&enumeration(&["a", "b"])),
-            "string, one of \"a\", \"b\""
-        );
-        assert_eq!(
-            whole(&array(integer()).min_items(1).max_items(100)),
-            "array of 1..=100 items"
-        );
-        assert_eq!(
-            whole(&object().field("a", integer())),
-            "object with fields a"
-        );
+        assert_eq!(whole(&integer().min(1).nullable()), "integer of at least 1, or null");
+        assert_eq!(whole(&enumeration(&["a", "b"])), "string, one of \"a\", \"b\"");
+        assert_eq!(whole(&array(integer()).min_items(1).max_items(100)), "array of 1..=100 items");
+        assert_eq!(whole(&object().field("a", integer())), "object with fields a");
         assert_eq!(range_object(&integer().min(1)), Some(json!({"min": 1})));
         assert_eq!(range_object(&integer()), None);
     }

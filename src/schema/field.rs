@@ -25,6 +25,8 @@ pub enum Kind {
     Array(Box<Field>),
     /// An object with declared fields, in declaration order.
     Object(Vec<(String, Field)>),
+    /// Any JSON object, its members undeclared: free-form details in an output.
+    AnyObject,
 }
 
 /// A compiled `pattern`, remembering its source for publication.
@@ -104,6 +106,12 @@ pub fn object() -> Field {
     new_field(Kind::Object(Vec::new()))
 }
 
+/// Any JSON object (free-form members). Meant for outputs such as an event's details; inputs
+/// should declare their fields with [`object`].
+pub fn any_object() -> Field {
+    new_field(Kind::AnyObject)
+}
+
 impl Field {
     /// The field's type and children.
     pub fn kind(&self) -> &Kind {
@@ -138,10 +146,7 @@ impl Field {
         let Kind::Object(fields) = &mut self.kind else {
             panic!(".field(\"{name}\") is only valid on object()");
         };
-        assert!(
-            fields.iter().all(|(n, _)| n != name),
-            "field `{name}` declared twice"
-        );
+        assert!(fields.iter().all(|(n, _)| n != name), "field `{name}` declared twice");
         fields.push((name.to_owned(), field));
         self
     }
@@ -151,10 +156,7 @@ impl Field {
         if let Some(default) = &self.default {
             let mut errors = Vec::new();
             super::validate::validate_value(self, default, name, &mut errors);
-            assert!(
-                errors.is_empty(),
-                "invalid default for `{name}`: {errors:?}"
-            );
+            assert!(errors.is_empty(), "invalid default for `{name}`: {errors:?}");
         }
     }
 }

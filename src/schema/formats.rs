@@ -71,9 +71,7 @@ pub fn is_valid_date(value: &str) -> bool {
 
 /// Three uppercase ASCII letters forming a code known to ISO-4217.
 pub fn is_valid_currency(value: &str) -> bool {
-    value.len() == 3
-        && value.bytes().all(|b| b.is_ascii_uppercase())
-        && Currency::from_code(value).is_some()
+    value.len() == 3 && value.bytes().all(|b| b.is_ascii_uppercase()) && Currency::from_code(value).is_some()
 }
 
 /// Number of minor-unit digits of an ISO-4217 currency (USD → 2, JPY → 0,

@@ -65,10 +65,7 @@ impl Field {
     #[must_use]
     pub fn pattern(mut self, source: &'static str) -> Self {
         self.expect_string("pattern");
-        assert!(
-            self.format != Some(Format::Currency),
-            "Format::Currency already implies a pattern"
-        );
+        assert!(self.format != Some(Format::Currency), "Format::Currency already implies a pattern");
         let regex = Regex::new(source).unwrap_or_else(|e| panic!("invalid pattern {source}: {e}"));
         self.pattern = Some(Pattern { source, regex });
         self
@@ -78,10 +75,7 @@ impl Field {
     #[must_use]
     pub fn format(mut self, format: Format) -> Self {
         self.expect_string("format");
-        assert!(
-            !(format == Format::Currency && self.pattern.is_some()),
-            "Format::Currency already implies a pattern"
-        );
+        assert!(!(format == Format::Currency && self.pattern.is_some()), "Format::Currency already implies a pattern");
         self.format = Some(format);
         self
     }
@@ -126,23 +120,14 @@ impl Field {
     }
 
     fn expect_string(&self, what: &str) {
-        assert!(
-            matches!(self.kind, Kind::String),
-            ".{what}() is only valid on string()"
-        );
+        assert!(matches!(self.kind, Kind::String), ".{what}() is only valid on string()");
     }
 
     fn expect_integer(&self, what: &str) {
-        assert!(
-            matches!(self.kind, Kind::Integer),
-            ".{what}() is only valid on integer()"
-        );
+        assert!(matches!(self.kind, Kind::Integer), ".{what}() is only valid on integer()");
     }
 
     fn expect_array(&self, what: &str) {
-        assert!(
-            matches!(self.kind, Kind::Array(_)),
-            ".{what}() is only valid on array()"
-        );
+        assert!(matches!(self.kind, Kind::Array(_)), ".{what}() is only valid on array()");
     }
 }

@@ -24,13 +24,9 @@ pub(crate) fn field_schema(field: &Field, as_property: bool) -> Value {
         Kind::Integer => "integer",
         Kind::Boolean => "boolean",
         Kind::Array(_) => "array",
-        Kind::Object(_) => "object",
+        Kind::Object(_) | Kind::AnyObject => "object",
     };
-    let ty = if accepts_null {
-        json!([type_name, "null"])
-    } else {
-        json!(type_name)
-    };
+    let ty = if accepts_null { json!([type_name, "null"]) } else { json!(type_name) };
     s.insert("type".into(), ty);
     if let Some(d) = &field.description {
         s.insert("description".into(), json!(d));
@@ -55,6 +51,7 @@ pub(crate) fn field_schema(field: &Field, as_property: bool) -> Value {
             insert_opt(&mut s, "maxItems", field.max_items);
         }
         Kind::Object(fields) => object_keywords(fields, &mut s),
+        Kind::AnyObject => {}
     }
     if let Some(default) = &field.default {
         s.insert("default".into(), default.clone());
@@ -64,16 +61,9 @@ pub(crate) fn field_schema(field: &Field, as_property: bool) -> Value {
 
 /// Adds `properties`, `required` and `additionalProperties: false`.
 pub(crate) fn object_keywords(fields: &[(String, Field)], s: &mut Map<String, Value>) {
-    let properties: Map<String, Value> = fields
-        .iter()
-        .map(|(name, f)| (name.clone(), field_schema(f, true)))
-        .collect();
+    let properties: Map<String, Value> = fields.iter().map(|(name, f)| (name.clone(), field_schema(f, true))).collect();
     s.insert("properties".into(), Value::Object(properties));
-    let required: Vec<Value> = fields
-        .iter()
-        .filter(|(_, f)| !f.is_optional())
-        .map(|(name, _)| json!(name))
-        .collect();
+    let required: Vec<Value> = fields.iter().filter(|(_, f)| !f.is_optional()).map(|(name, _)| json!(name)).collect();
     if !required.is_empty() {
         s.insert("required".into(), Value::Array(required));
     }
@@ -125,10 +115,7 @@ mod tests {
 
     #[test]
     fn currency_publishes_pattern_and_format() {
-        let f = string()
-            .format(Format::Currency)
-            .default(json!("USD"))
-            .describe("d");
+        let f = string().format(Format::Currency).default(json!("USD")).describe("d");
         let s = field_schema(&f, true);
         assert_eq!(s["pattern"], json!("^[A-Z]{3}$"));
         assert_eq!(s["format"], json!("iso-4217"));

@@ -10,10 +10,7 @@ const MIN_JARO_WINKLER: f64 = 0.85;
 /// Lowercases and drops `_`/`-` so `customerId`, `customer_ID` and
 /// `customer-id` all compare equal to `customer_id`.
 fn normalize(s: &str) -> String {
-    s.chars()
-        .filter(|c| *c != '_' && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect()
+    s.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect()
 }
 
 /// Picks the candidate closest to `input`, if any is close enough.
@@ -43,10 +40,7 @@ pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -
 }
 
 /// Formats a suggestion sentence for the closest candidate, if any.
-pub fn did_you_mean<'a>(
-    input: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
+pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     closest(input, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
@@ -75,9 +69,6 @@ mod tests {
         assert_eq!(closest("zzz", FIELDS), None);
         assert_eq!(closest("send_email", FIELDS), None);
         assert_eq!(did_you_mean("x", FIELDS), None);
-        assert_eq!(
-            did_you_mean("custmer_id", FIELDS).as_deref(),
-            Some("did you mean `customer_id`?")
-        );
+        assert_eq!(did_you_mean("custmer_id", FIELDS).as_deref(), Some("did you mean `customer_id`?"));
     }
 }

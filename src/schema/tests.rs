@@ -18,54 +18,19 @@ fn invoice_schema() -> ToolSchema {
             "line_items",
             array(
                 object()
-                    .field(
-                        "description",
-                        string().min_len(1).max_len(500).describe("What was sold"),
-                    )
-                    .field(
-                        "amount_cents",
-                        integer().range(0, 10_000_000_000).describe("Unit price"),
-                    )
-                    .field(
-                        "quantity",
-                        integer()
-                            .range(1, 1_000_000)
-                            .default(json!(1))
-                            .describe("Units"),
-                    ),
+                    .field("description", string().min_len(1).max_len(500).describe("What was sold"))
+                    .field("amount_cents", integer().range(0, 10_000_000_000).describe("Unit price"))
+                    .field("quantity", integer().range(1, 1_000_000).default(json!(1)).describe("Units")),
             )
             .min_items(1)
             .max_items(100)
             .describe("Invoice lines"),
         )
-        .param(
-            "due_date",
-            string()
-                .format(Format::Date)
-                .optional()
-                .describe("Due date"),
-        )
-        .param(
-            "currency",
-            string()
-                .format(Format::Currency)
-                .default(json!("USD"))
-                .describe("Currency"),
-        )
-        .param(
-            "status",
-            enumeration(&["draft", "sent", "paid", "overdue", "void"])
-                .optional()
-                .describe("Status"),
-        )
+        .param("due_date", string().format(Format::Date).optional().describe("Due date"))
+        .param("currency", string().format(Format::Currency).default(json!("USD")).describe("Currency"))
+        .param("status", enumeration(&["draft", "sent", "paid", "overdue", "void"]).optional().describe("Status"))
         .param("send", boolean().optional().describe("Send now"))
-        .param(
-            "email",
-            string()
-                .format(Format::Email)
-                .optional()
-                .describe("Billing e-mail"),
-        )
+        .param("email", string().format(Format::Email).optional().describe("Billing e-mail"))
 }
 
 fn item(amount: Value) -> Value {
@@ -77,9 +42,7 @@ fn valid_args() -> Value {
 }
 
 fn errors(args: Value) -> Vec<FieldError> {
-    invoice_schema()
-        .validate(&args)
-        .expect_err("should be invalid")
+    invoice_schema().validate(&args).expect_err("should be invalid")
 }
 
 fn with(key: &str, value: Value) -> Value {
@@ -137,13 +100,9 @@ fn defaults_are_filled_in_including_array_items() {
 
 #[test]
 fn null_optional_is_absent_and_null_required_is_required() {
-    let out = invoice_schema()
-        .validate(&with("currency", Value::Null))
-        .unwrap();
+    let out = invoice_schema().validate(&with("currency", Value::Null)).unwrap();
     assert_eq!(out["currency"], json!("USD"));
-    let out = invoice_schema()
-        .validate(&with("status", Value::Null))
-        .unwrap();
+    let out = invoice_schema().validate(&with("status", Value::Null)).unwrap();
     assert!(out.get("status").is_none());
     let e = single(with("customer_id", Value::Null));
     assert_eq!((e.path.as_str(), e.code), ("customer_id", codes::REQUIRED));
@@ -154,25 +113,16 @@ fn null_optional_is_absent_and_null_required_is_required() {
 fn missing_required_fields() {
     let errs = errors(json!({}));
     let got: Vec<(&str, &str)> = errs.iter().map(|e| (e.path.as_str(), e.code)).collect();
-    assert_eq!(
-        got,
-        [("customer_id", "required"), ("line_items", "required")]
-    );
+    assert_eq!(got, [("customer_id", "required"), ("line_items", "required")]);
     assert_eq!(errs[0].received, None);
-    assert_eq!(
-        errs[0].expected,
-        "string of 1..=64 characters matching ^[A-Za-z0-9_.:-]+$"
-    );
+    assert_eq!(errs[0].expected, "string of 1..=64 characters matching ^[A-Za-z0-9_.:-]+$");
 }
 
 #[test]
 fn non_object_root() {
     let errs = invoice_schema().validate(&json!([1])).unwrap_err();
     assert_eq!(errs.len(), 1);
-    assert_eq!(
-        (errs[0].path.as_str(), errs[0].code),
-        ("", codes::INVALID_TYPE)
-    );
+    assert_eq!((errs[0].path.as_str(), errs[0].code), ("", codes::INVALID_TYPE));
 }
 
 #[test]
@@ -182,14 +132,8 @@ fn nested_path_and_range_message() {
     let e = single(args);
     assert_eq!(e.path, "line_items[2].amount_cents");
     assert_eq!(e.code, codes::OUT_OF_RANGE);
-    assert_eq!(
-        e.message,
-        "line_items[2].amount_cents must be an integer between 0 and 10000000000; got -5."
-    );
-    assert_eq!(
-        e.allowed,
-        Some(json!({"min": 0, "max": 10_000_000_000_i64}))
-    );
+    assert_eq!(e.message, "line_items[2].amount_cents must be an integer between 0 and 10000000000; got -5.");
+    assert_eq!(e.allowed, Some(json!({"min": 0, "max": 10_000_000_000_i64})));
     assert_eq!(e.received, Some(json!(-5)));
 }
 
@@ -233,11 +177,7 @@ fn integers_are_strict() {
         args["line_items"][0]["amount_cents"] = bad;
         let e = single(args);
         assert_eq!(e.code, codes::INVALID_TYPE);
-        assert!(
-            e.message.contains("must be an integer between"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.contains("must be an integer between"), "{}", e.message);
     }
     let mut args = valid_args();
     args["line_items"][0]["amount_cents"] = json!(u64::MAX);
@@ -262,10 +202,7 @@ fn unknown_field_suggestions() {
 #[test]
 fn enum_errors_list_allowed_values() {
     let e = single(with("status", json!("Paid")));
-    assert_eq!(
-        e.allowed,
-        Some(json!(["draft", "sent", "paid", "overdue", "void"]))
-    );
+    assert_eq!(e.allowed, Some(json!(["draft", "sent", "paid", "overdue", "void"])));
     assert_eq!(e.suggestion.as_deref(), Some("did you mean `paid`?"));
     assert_eq!(e.received, Some(json!("Paid")));
 }
@@ -286,10 +223,7 @@ fn string_lengths_count_chars() {
     assert!(out.is_ok());
     let s = ToolSchema::new().param("n", string().max_len(3).describe("n"));
     assert!(s.validate(&json!({"n": "ééé"})).is_ok());
-    assert_eq!(
-        s.validate(&json!({"n": "éééé"})).unwrap_err()[0].code,
-        codes::TOO_LONG
-    );
+    assert_eq!(s.validate(&json!({"n": "éééé"})).unwrap_err()[0].code, codes::TOO_LONG);
 }
 
 #[test]
@@ -298,10 +232,7 @@ fn item_counts() {
     assert_eq!(e.code, codes::TOO_FEW_ITEMS);
     assert_eq!(e.received, Some(json!("array of 0 items")));
     let items: Vec<Value> = (0..101).map(|_| item(json!(1))).collect();
-    assert_eq!(
-        single(with("line_items", json!(items))).code,
-        codes::TOO_MANY_ITEMS
-    );
+    assert_eq!(single(with("line_items", json!(items))).code, codes::TOO_MANY_ITEMS);
     let errs = errors(with("line_items", json!([1, 2, 3])));
     assert_eq!(errs.len(), 3);
     assert!(errs.iter().all(|e| e.code == codes::INVALID_TYPE));
@@ -312,14 +243,8 @@ fn nullable_values_are_kept() {
     let s = ToolSchema::new()
         .param("a", string().nullable().describe("a"))
         .param("b", integer().nullable().default(json!(3)).describe("b"));
-    assert_eq!(
-        s.validate(&json!({"a": null, "b": null})),
-        Ok(json!({"a": null, "b": null}))
-    );
-    assert_eq!(
-        s.validate(&json!({"a": "x"})),
-        Ok(json!({"a": "x", "b": 3}))
-    );
+    assert_eq!(s.validate(&json!({"a": null, "b": null})), Ok(json!({"a": null, "b": null})));
+    assert_eq!(s.validate(&json!({"a": "x"})), Ok(json!({"a": "x", "b": 3})));
     assert_eq!(s.validate(&json!({})).unwrap_err()[0].code, codes::REQUIRED);
 }
 

@@ -65,21 +65,14 @@ impl ToolSchema {
             Value::Null => &empty,
             Value::Object(map) => map,
             other => {
-                let msg = format!(
-                    "arguments must be a JSON object; got {}.",
-                    describe_received(other)
-                );
+                let msg = format!("arguments must be a JSON object; got {}.", describe_received(other));
                 let err = FieldError::new("", codes::INVALID_TYPE, msg, "object").received(other);
                 return Err(vec![err]);
             }
         };
         let mut errors = Vec::new();
         let normalized = validate_object(self.fields(), map, "", &mut errors);
-        if errors.is_empty() {
-            Ok(Value::Object(normalized))
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(Value::Object(normalized)) } else { Err(errors) }
     }
 
     /// Paths of declared fields lacking a description (array items are
@@ -93,16 +86,8 @@ impl ToolSchema {
 
 fn collect_undocumented(fields: &[(String, Field)], prefix: &str, out: &mut Vec<String>) {
     for (name, field) in fields {
-        let path = if prefix.is_empty() {
-            name.clone()
-        } else {
-            format!("{prefix}.{name}")
-        };
-        if field
-            .description
-            .as_deref()
-            .is_none_or(|d| d.trim().is_empty())
-        {
+        let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+        if field.description.as_deref().is_none_or(|d| d.trim().is_empty()) {
             out.push(path.clone());
         }
         let mut inner = field;

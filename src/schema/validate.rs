@@ -22,30 +22,17 @@ fn display(path: &str) -> &str {
 
 /// Prefixes `a` or `an`: `an integer`, `a string`, `an ISO-4217 code`.
 fn a(phrase: &str) -> String {
-    let article = if phrase.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) {
-        "an"
-    } else {
-        "a"
-    };
+    let article = if phrase.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
     format!("{article} {phrase}")
 }
 
 fn child_path(parent: &str, name: &str) -> String {
-    if parent.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{parent}.{name}")
-    }
+    if parent.is_empty() { name.to_owned() } else { format!("{parent}.{name}") }
 }
 
 /// Validates `value` against `field`, pushing errors and returning the
 /// normalized value (meaningful only when no errors were pushed).
-pub(crate) fn validate_value(
-    field: &Field,
-    value: &Value,
-    path: &str,
-    errors: &mut Vec<FieldError>,
-) -> Value {
+pub(crate) fn validate_value(field: &Field, value: &Value, path: &str, errors: &mut Vec<FieldError>) -> Value {
     if value.is_null() && field.nullable {
         return Value::Null;
     }
@@ -72,6 +59,7 @@ pub(crate) fn validate_value(
         (Kind::Object(fields), Value::Object(map)) => {
             return Value::Object(validate_object(fields, map, path, errors));
         }
+        (Kind::AnyObject, Value::Object(_)) => {}
         _ => errors.push(invalid_type(field, value, path)),
     }
     value.clone()
@@ -101,10 +89,8 @@ pub(crate) fn validate_object(
             }
         }
     }
-    let mut unknown: Vec<(&String, &Value)> = map
-        .iter()
-        .filter(|(k, _)| !fields.iter().any(|(n, _)| n == *k))
-        .collect();
+    let mut unknown: Vec<(&String, &Value)> =
+        map.iter().filter(|(k, _)| !fields.iter().any(|(n, _)| n == *k)).collect();
     unknown.sort_by(|a, b| a.0.cmp(b.0));
     for (name, value) in unknown {
         errors.push(unknown_field(fields, name, value, &child_path(path, name)));
@@ -118,42 +104,23 @@ fn check_string(field: &Field, s: &str, path: &str, errors: &mut Vec<FieldError>
     let short = field.min_len.is_some_and(|min| len < min);
     let long = field.max_len.is_some_and(|max| len > max);
     if short || long {
-        let (code, word) = if short {
-            (codes::TOO_SHORT, "short")
-        } else {
-            (codes::TOO_LONG, "long")
-        };
+        let (code, word) = if short { (codes::TOO_SHORT, "short") } else { (codes::TOO_LONG, "long") };
         let exp = expected::string_length(field);
-        let msg = format!(
-            "{} is too {word}: it must be {}; got {}.",
-            display(path),
-            a(&exp),
-            plural(len, "character")
-        );
+        let msg = format!("{} is too {word}: it must be {}; got {}.", display(path), a(&exp), plural(len, "character"));
         errors.push(FieldError::new(path, code, msg, exp).received(&value));
     }
     if let Some(p) = &field.pattern
         && !p.regex.is_match(s)
     {
         let exp = format!("string matching {}", p.source);
-        let msg = format!(
-            "{} must be {}; got {}.",
-            display(path),
-            a(&exp),
-            describe_received(&value)
-        );
+        let msg = format!("{} must be {}; got {}.", display(path), a(&exp), describe_received(&value));
         errors.push(FieldError::new(path, codes::PATTERN_MISMATCH, msg, exp).received(&value));
     }
     if let Some(format) = field.format
         && !format.is_valid(s)
     {
         let exp = format.expected();
-        let msg = format!(
-            "{} must be {}; got {}.",
-            display(path),
-            a(exp),
-            describe_received(&value)
-        );
+        let msg = format!("{} must be {}; got {}.", display(path), a(exp), describe_received(&value));
         errors.push(FieldError::new(path, codes::INVALID_FORMAT, msg, exp).received(&value));
     }
 }
@@ -172,13 +139,7 @@ fn check_integer(field: &Field, value: &Value, path: &str, errors: &mut Vec<Fiel
     }
 }
 
-fn check_item_count(
-    field: &Field,
-    len: usize,
-    value: &Value,
-    path: &str,
-    errors: &mut Vec<FieldError>,
-) {
+fn check_item_count(field: &Field, len: usize, value: &Value, path: &str, errors: &mut Vec<FieldError>) {
     let code = if field.min_items.is_some_and(|min| len < min) {
         codes::TOO_FEW_ITEMS
     } else if field.max_items.is_some_and(|max| len > max) {
@@ -187,22 +148,13 @@ fn check_item_count(
         return;
     };
     let exp = expected::array_items(field);
-    let msg = format!(
-        "{} must be {}; got {}.",
-        display(path),
-        a(&exp),
-        plural(len, "item")
-    );
+    let msg = format!("{} must be {}; got {}.", display(path), a(&exp), plural(len, "item"));
     errors.push(FieldError::new(path, code, msg, exp).received(value));
 }
 
 fn not_allowed(values: &[String], s: &str, value: &Value, path: &str) -> FieldError {
     let exp = expected::enum_values(values);
-    let msg = format!(
-        "{} must be {exp}; got {}.",
-        display(path),
-        describe_received(value)
-    );
+    let msg = format!("{} must be {exp}; got {}.", display(path), describe_received(value));
     FieldError::new(path, codes::NOT_ALLOWED, msg, exp)
         .received(value)
         .allowed(json!(values))
@@ -211,22 +163,14 @@ fn not_allowed(values: &[String], s: &str, value: &Value, path: &str) -> FieldEr
 
 fn invalid_type(field: &Field, value: &Value, path: &str) -> FieldError {
     let exp = expected::whole(field);
-    let msg = format!(
-        "{} must be {}; got {}.",
-        display(path),
-        a(&exp),
-        describe_received(value)
-    );
+    let msg = format!("{} must be {}; got {}.", display(path), a(&exp), describe_received(value));
     FieldError::new(path, codes::INVALID_TYPE, msg, exp).received(value)
 }
 
 fn required(field: &Field, present: Option<&Value>, path: &str) -> FieldError {
     let exp = expected::whole(field);
     let msg = match present {
-        Some(_) => format!(
-            "{path} is required and cannot be null; provide {}.",
-            a(&exp)
-        ),
+        Some(_) => format!("{path} is required and cannot be null; provide {}.", a(&exp)),
         None => format!("{path} is required but missing; provide {}.", a(&exp)),
     };
     let err = FieldError::new(path, codes::REQUIRED, msg, exp);
@@ -239,18 +183,8 @@ fn required(field: &Field, present: Option<&Value>, path: &str) -> FieldError {
 fn unknown_field(fields: &[(String, Field)], name: &str, value: &Value, path: &str) -> FieldError {
     let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
     let suggestion = did_you_mean(name, names.iter().copied());
-    let exp = if names.is_empty() {
-        "no fields".to_owned()
-    } else {
-        format!("only the fields {}", names.join(", "))
-    };
-    let hint = suggestion
-        .as_deref()
-        .map(|s| format!(" ({s})"))
-        .unwrap_or_default();
+    let exp = if names.is_empty() { "no fields".to_owned() } else { format!("only the fields {}", names.join(", ")) };
+    let hint = suggestion.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
     let msg = format!("{path} is not a recognized field; remove it{hint}.");
-    FieldError::new(path, codes::UNKNOWN_FIELD, msg, exp)
-        .received(value)
-        .allowed(json!(names))
-        .suggestion(suggestion)
+    FieldError::new(path, codes::UNKNOWN_FIELD, msg, exp).received(value).allowed(json!(names)).suggestion(suggestion)
 }

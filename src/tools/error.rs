@@ -24,6 +24,9 @@ pub struct ToolError {
     /// Every problem with the arguments, when there were several.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Facts that help the agent decide what to do next (current status, amount due, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
 }
 
 impl ToolError {
@@ -36,6 +39,7 @@ impl ToolError {
             received: None,
             allowed: None,
             errors: vec![],
+            details: None,
         }
     }
 
@@ -56,18 +60,11 @@ impl ToolError {
 
     /// The arguments broke the declared schema or a validator rule: all problems at once.
     pub fn invalid_params(errors: Vec<FieldError>) -> Self {
-        let summary = errors
-            .iter()
-            .map(|e| e.message.as_str())
-            .collect::<Vec<_>>()
-            .join("; ");
+        let summary = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
         let n = errors.len();
         let mut err = Self::new(
             "invalid_params",
-            format!(
-                "{n} problem{} with the arguments: {summary}",
-                if n == 1 { "" } else { "s" }
-            ),
+            format!("{n} problem{} with the arguments: {summary}", if n == 1 { "" } else { "s" }),
         );
         if let [only] = errors.as_slice() {
             err.path = Some(only.path.clone());
@@ -124,6 +121,20 @@ impl From<DomainError> for ToolFailure {
             .expected("a next_cursor value from a previous list call with the same filters")
             .into(),
             DomainError::OutOfRange { path, message } => ToolError::new("out_of_range", message).at(path).into(),
+            DomainError::InvalidState { status, action, allowed, hint } => {
+                let allowed: Vec<&str> = allowed.iter().map(|a| a.name()).collect();
+                let mut err = ToolError::new(
+                    "invalid_state",
+                    format!("{} is not possible: the invoice is {}. {hint}", action.name(), status.as_str()),
+                );
+                err.details = Some(serde_json::json!({ "current_status": status, "allowed_actions": allowed }));
+                err.into()
+            }
+            DomainError::Rule { code, message, details } => {
+                let mut err = ToolError::new(code, message);
+                err.details = Some(details);
+                err.into()
+            }
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
                 Self::Unavailable

@@ -5,21 +5,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use validator::{Validate, ValidationError};
 
-use super::shapes::{self, idempotency_key, invoice_id};
+use super::shapes::{self, customer_id, idempotency_key, invoice_id, line_items};
 use super::{Annotations, Tool, ToolContext, ToolDefinition, ToolFailure};
 use crate::domain::money::{self, Currency};
-use crate::domain::{
-    Invoice, InvoiceId, InvoiceService, ListQuery, NewInvoice, NewLine, Page, StatusFilter,
-};
-use crate::schema::{Format, ToolSchema, array, enumeration, integer, object, string};
-
-/// The customer key's shape: the business's own id (a CRM id such as `cust_42`).
-fn customer_id() -> crate::schema::Field {
-    string()
-        .min_len(1)
-        .max_len(64)
-        .pattern("^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$")
-}
+use crate::domain::{Invoice, InvoiceId, InvoiceService, ListQuery, NewInvoice, NewLine, Page, StatusFilter};
+use crate::schema::{Format, ToolSchema, enumeration, integer, string};
 
 // ---------------------------------------------------------------------------------------------
 
@@ -43,21 +33,26 @@ pub struct LineParams {
     quantity: i32,
 }
 
+impl LineParams {
+    pub fn into_line(self) -> NewLine {
+        NewLine { description: self.description, amount_cents: self.amount_cents, quantity: self.quantity }
+    }
+}
+
 /// Cross-field rule: the lines together must not exceed the largest invoice Tally keeps.
-fn total_within_limit(lines: &[LineParams]) -> Result<(), ValidationError> {
-    match money::total_of(
-        lines
-            .iter()
-            .map(|l| (l.amount_cents, i64::from(l.quantity))),
-    ) {
+pub fn total_within_limit(lines: &[LineParams]) -> Result<(), ValidationError> {
+    match money::total_of(lines.iter().map(|l| (l.amount_cents, i64::from(l.quantity)))) {
         Some(_) => Ok(()),
         None => {
             let mut e = ValidationError::new("out_of_range");
-            e.message = Some(format!("the invoice total (sum of amount_cents × quantity) exceeds the maximum of {} minor units", money::MAX_TOTAL).into());
-            e.add_param(
-                "expected".into(),
-                &format!("a total of at most {} minor units", money::MAX_TOTAL),
+            e.message = Some(
+                format!(
+                    "the invoice total (sum of amount_cents × quantity) exceeds the maximum of {} minor units",
+                    money::MAX_TOTAL
+                )
+                .into(),
             );
+            e.add_param("expected".into(), &format!("a total of at most {} minor units", money::MAX_TOTAL));
             Err(e)
         }
     }
@@ -79,18 +74,7 @@ impl Tool for CreateInvoice {
                 timeout or retryable error, so the invoice is never created twice.",
             input: ToolSchema::new()
                 .param("customer_id", customer_id().describe("The business's own key for the customer, e.g. cust_42 or a CRM id (1-64 chars: letters, digits, _ . : @ -)."))
-                .param(
-                    "line_items",
-                    array(
-                        object()
-                            .field("description", string().min_len(1).max_len(500).describe("What is billed, e.g. \"Widget\" or \"Consulting, March\"."))
-                            .field("amount_cents", integer().range(0, 10_000_000_000).describe("Unit price in minor units of the invoice currency (USD cents: 1050 = $10.50)."))
-                            .field("quantity", integer().range(1, 1_000_000).default(json!(1)).describe("How many units; defaults to 1.")),
-                    )
-                    .min_items(1)
-                    .max_items(100)
-                    .describe("The lines of the invoice, 1 to 100, in order."),
-                )
+                .param("line_items", line_items().describe("The lines of the invoice, 1 to 100, in order."))
                 .param("due_date", string().format(Format::Date).optional().describe("When payment is due, YYYY-MM-DD. Optional while the invoice is a draft."))
                 .param("currency", string().format(Format::Currency).default(json!("USD")).describe("ISO-4217 currency code of all amounts, e.g. USD, EUR, JPY. Defaults to USD."))
                 .param("memo", string().max_len(2000).optional().describe("A note printed on the invoice."))
@@ -106,20 +90,13 @@ impl Tool for CreateInvoice {
             line_items: p
                 .line_items
                 .into_iter()
-                .map(|l| NewLine {
-                    description: l.description,
-                    amount_cents: l.amount_cents,
-                    quantity: l.quantity,
-                })
+                .map(|l| NewLine { description: l.description, amount_cents: l.amount_cents, quantity: l.quantity })
                 .collect(),
             due_date: p.due_date,
             currency: p.currency,
             memo: p.memo,
         };
-        Ok(self
-            .0
-            .create(&ctx.tenant_id, new, p.idempotency_key)
-            .await?)
+        Ok(self.0.create(&ctx.actor(), new, p.idempotency_key).await?)
     }
 }
 
@@ -141,8 +118,8 @@ impl Tool for GetInvoice {
             name: "get_invoice",
             title: "Get invoice",
             description: "Fetch one invoice by its invoice_id (inv_ + 32 hex digits, as returned by create_invoice \
-                or list_invoices), with its line items, status (draft, sent, paid, overdue or void), \
-                amount_paid_cents and amount_due_cents.",
+                or list_invoices), with its number, line items, status (draft, sent, paid, overdue or void), \
+                amount_paid_cents, amount_due_cents, payments and history of changes.",
             input: ToolSchema::new().param("invoice_id", invoice_id()),
             output: shapes::invoice(),
             annotations: Annotations::READ_ONLY,
@@ -179,22 +156,37 @@ impl Tool for ListInvoices {
                 items; use get_invoice for those) and next_cursor: pass it back as cursor, with the same \
                 filters, to get the next page; it is null on the last page.",
             input: ToolSchema::new()
-                .param("customer_id", customer_id().optional().describe("Only this customer's invoices (the business's own customer key)."))
-                .param("status", enumeration(&["draft", "sent", "paid", "overdue", "void"]).optional().describe("Only invoices with this status; overdue = sent and past due."))
-                .param("limit", integer().range(1, 100).default(json!(20)).describe("Page size, 1-100; defaults to 20."))
-                .param("cursor", string().min_len(1).max_len(200).optional().describe("next_cursor from the previous page of the same listing; omit for the first page.")),
+                .param(
+                    "customer_id",
+                    customer_id()
+                        .optional()
+                        .describe("Only this customer's invoices (the business's own customer key)."),
+                )
+                .param(
+                    "status",
+                    enumeration(&["draft", "sent", "paid", "overdue", "void"])
+                        .optional()
+                        .describe("Only invoices with this status; overdue = sent and past due."),
+                )
+                .param(
+                    "limit",
+                    integer().range(1, 100).default(json!(20)).describe("Page size, 1-100; defaults to 20."),
+                )
+                .param(
+                    "cursor",
+                    string()
+                        .min_len(1)
+                        .max_len(200)
+                        .optional()
+                        .describe("next_cursor from the previous page of the same listing; omit for the first page."),
+                ),
             output: shapes::page(),
             annotations: Annotations::READ_ONLY,
         }
     }
 
     async fn call(&self, ctx: ToolContext, p: ListInvoicesParams) -> Result<Page, ToolFailure> {
-        let query = ListQuery {
-            customer_id: p.customer_id,
-            status: p.status,
-            limit: p.limit,
-            cursor: p.cursor,
-        };
+        let query = ListQuery { customer_id: p.customer_id, status: p.status, limit: p.limit, cursor: p.cursor };
         Ok(self.0.list(&ctx.tenant_id, &query).await?)
     }
 }

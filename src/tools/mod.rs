@@ -1,8 +1,12 @@
 //! MCP tools: each is a schema declaration, typed params and a short handler over a domain
 //! service. The registry validates arguments before any handler runs.
 
+pub mod customers;
 mod error;
+pub mod invoice_lifecycle;
 pub mod invoices;
+pub mod payments;
+pub mod receivables;
 mod registry;
 mod shapes;
 mod validation;
@@ -13,16 +17,27 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use validator::Validate;
 
+use crate::domain::Actor;
 use crate::schema::ToolSchema;
 
 pub use error::{ToolError, ToolFailure};
 pub use registry::{CallFailure, Registry};
 
-/// Who is calling: the tenant every row is scoped to, and the MCP session (for the audit trail).
+/// Who is calling: the tenant every row is scoped to, the MCP session and the tool (for the
+/// audit trail).
 #[derive(Debug, Clone)]
 pub struct ToolContext {
     pub tenant_id: String,
     pub session_id: Option<String>,
+    /// Set by the registry to the tool being called.
+    pub tool: &'static str,
+}
+
+impl ToolContext {
+    /// The domain's view of the caller.
+    pub fn actor(&self) -> Actor {
+        Actor { tenant_id: self.tenant_id.clone(), via: self.tool, session_id: self.session_id.clone() }
+    }
 }
 
 /// Behaviour hints published with the tool. Tally's tools touch only its own database, so
@@ -36,17 +51,12 @@ pub struct Annotations {
 
 impl Annotations {
     /// Reads nothing but Tally's own data and changes nothing.
-    pub const READ_ONLY: Self = Self {
-        read_only: true,
-        destructive: false,
-        idempotent: true,
-    };
-    /// Adds data; with an idempotency key a repeat changes nothing more.
-    pub const ADDITIVE: Self = Self {
-        read_only: false,
-        destructive: false,
-        idempotent: true,
-    };
+    pub const READ_ONLY: Self = Self { read_only: true, destructive: false, idempotent: true };
+    /// Adds or changes data without destroying any; with an idempotency key a repeat changes
+    /// nothing more.
+    pub const ADDITIVE: Self = Self { read_only: false, destructive: false, idempotent: true };
+    /// Ends something for good (voiding); repeating it changes nothing more.
+    pub const DESTRUCTIVE: Self = Self { read_only: false, destructive: true, idempotent: true };
 }
 
 /// Everything `tools/list` publishes about a tool.

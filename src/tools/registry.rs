@@ -23,8 +23,7 @@ pub enum CallFailure {
 /// A tool with its params and output types erased, so that tools of every kind sit in one list.
 trait DynTool: Send + Sync {
     fn definition(&self) -> &ToolDefinition;
-    fn call(&self, ctx: ToolContext, args: Value)
-    -> BoxFuture<'static, Result<Value, ToolFailure>>;
+    fn call(&self, ctx: ToolContext, args: Value) -> BoxFuture<'static, Result<Value, ToolFailure>>;
 }
 
 struct Registered<T: Tool> {
@@ -37,11 +36,8 @@ impl<T: Tool> DynTool for Registered<T> {
         &self.definition
     }
 
-    fn call(
-        &self,
-        ctx: ToolContext,
-        args: Value,
-    ) -> BoxFuture<'static, Result<Value, ToolFailure>> {
+    fn call(&self, mut ctx: ToolContext, args: Value) -> BoxFuture<'static, Result<Value, ToolFailure>> {
+        ctx.tool = self.definition.name;
         let params = parse::<T>(&self.definition, &args);
         let tool = Arc::clone(&self.tool);
         Box::pin(async move {
@@ -57,22 +53,14 @@ impl<T: Tool> DynTool for Registered<T> {
 /// Validation happens here, before any handler: the declared schema's verdict with every
 /// error, then the typed struct, then the validator's cross-field and domain rules.
 fn parse<T: Tool>(definition: &ToolDefinition, args: &Value) -> Result<T::Params, ToolFailure> {
-    let normalized = definition
-        .input
-        .validate(args)
-        .map_err(ToolError::invalid_params)?;
+    let normalized = definition.input.validate(args).map_err(ToolError::invalid_params)?;
     let params = serde_json::from_value::<T::Params>(normalized).map_err(|e| {
         // The schema accepted what the struct refuses: the declaration and the type disagree.
         // Say so plainly rather than guess.
         tracing::error!(tool = definition.name, error = %e, "schema and params type disagree");
-        ToolError::new(
-            "invalid_params",
-            format!("The arguments could not be read: {e}"),
-        )
+        ToolError::new("invalid_params", format!("The arguments could not be read: {e}"))
     })?;
-    params
-        .validate()
-        .map_err(|e| ToolError::invalid_params(validator_errors(&e)))?;
+    params.validate().map_err(|e| ToolError::invalid_params(validator_errors(&e)))?;
     Ok(params)
 }
 
@@ -93,17 +81,12 @@ impl Registry {
     pub fn register<T: Tool>(mut self, tool: T) -> Self {
         let definition = T::definition();
         assert!(
-            self.by_name
-                .insert(definition.name, self.tools.len())
-                .is_none(),
+            self.by_name.insert(definition.name, self.tools.len()).is_none(),
             "tool {} registered twice",
             definition.name
         );
         self.published.push(publish(&definition));
-        self.tools.push(Box::new(Registered {
-            tool: Arc::new(tool),
-            definition,
-        }));
+        self.tools.push(Box::new(Registered { tool: Arc::new(tool), definition }));
         self
     }
 
@@ -122,38 +105,20 @@ impl Registry {
 
     /// Runs one call and shapes its `CallToolResult`: the structured output plus the same JSON as
     /// text, or an `isError` result explaining what to fix.
-    pub async fn call(
-        &self,
-        name: &str,
-        args: Value,
-        ctx: ToolContext,
-    ) -> Result<Value, CallFailure> {
-        let tool = self
-            .by_name
-            .get(name)
-            .map(|&i| &self.tools[i])
-            .ok_or(CallFailure::UnknownTool)?;
+    pub async fn call(&self, name: &str, args: Value, ctx: ToolContext) -> Result<Value, CallFailure> {
+        let tool = self.by_name.get(name).map(|&i| &self.tools[i]).ok_or(CallFailure::UnknownTool)?;
         let name = tool.definition().name;
         let started = Instant::now();
         let outcome = tool.call(ctx, args).await;
         let (label, result) = match outcome {
             Ok(output) => ("ok", Ok(tool_result(output, false))),
-            Err(ToolFailure::Rejected(err)) => {
-                (err.code, Ok(tool_result(json!({ "error": err }), true)))
-            }
+            Err(ToolFailure::Rejected(err)) => (err.code, Ok(tool_result(json!({ "error": err }), true))),
             Err(ToolFailure::Unavailable) => ("unavailable", Err(CallFailure::Unavailable)),
             Err(ToolFailure::Internal) => ("internal", Err(CallFailure::Internal)),
         };
-        metrics::counter!("tally_tool_calls_total", "tool" => name, "outcome" => label)
-            .increment(1);
-        metrics::histogram!("tally_tool_call_duration_seconds", "tool" => name)
-            .record(started.elapsed().as_secs_f64());
-        tracing::info!(
-            tool = name,
-            outcome = label,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "tool call"
-        );
+        metrics::counter!("tally_tool_calls_total", "tool" => name, "outcome" => label).increment(1);
+        metrics::histogram!("tally_tool_call_duration_seconds", "tool" => name).record(started.elapsed().as_secs_f64());
+        tracing::info!(tool = name, outcome = label, elapsed_ms = started.elapsed().as_millis() as u64, "tool call");
         result
     }
 }

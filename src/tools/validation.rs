@@ -17,31 +17,16 @@ pub fn validator_errors(errors: &ValidationErrors) -> Vec<FieldError> {
 
 fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
     for (field, kind) in errors.errors() {
-        let path = if prefix.is_empty() {
-            field.to_string()
-        } else {
-            format!("{prefix}.{field}")
-        };
+        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
         match kind {
             ValidationErrorsKind::Field(list) => out.extend(list.iter().map(|e| {
-                let message = e
-                    .message
-                    .as_ref()
-                    .map_or_else(|| format!("{path} is invalid ({})", e.code), Cow::to_string);
+                let message =
+                    e.message.as_ref().map_or_else(|| format!("{path} is invalid ({})", e.code), Cow::to_string);
                 FieldError {
                     path: path.clone(),
-                    code: if e.code == "out_of_range" {
-                        "out_of_range"
-                    } else {
-                        "invalid_value"
-                    },
+                    code: if e.code == "out_of_range" { "out_of_range" } else { "invalid_value" },
                     message,
-                    expected: e
-                        .params
-                        .get("expected")
-                        .and_then(Value::as_str)
-                        .unwrap_or("a valid value")
-                        .to_owned(),
+                    expected: e.params.get("expected").and_then(Value::as_str).unwrap_or("a valid value").to_owned(),
                     received: e.params.get("value").cloned(),
                     allowed: e.params.get("allowed").cloned(),
                     suggestion: None,

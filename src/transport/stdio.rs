@@ -22,35 +22,21 @@ pub struct StdioOptions {
     pub max_line_bytes: usize,
 }
 
-pub async fn serve<R, W>(
-    stack: McpStack,
-    options: StdioOptions,
-    input: R,
-    output: W,
-) -> std::io::Result<()>
+pub async fn serve<R, W>(stack: McpStack, options: StdioOptions, input: R, output: W) -> std::io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
 {
     let (tx, rx) = mpsc::unbounded_channel::<Value>();
     let writer = tokio::spawn(write_lines(rx, output));
-    let mut lines = FramedRead::new(
-        input,
-        LinesCodec::new_with_max_length(options.max_line_bytes),
-    );
+    let mut lines = FramedRead::new(input, LinesCodec::new_with_max_length(options.max_line_bytes));
     let mut in_flight = JoinSet::new();
     while let Some(line) = lines.next().await {
         let line = match line {
             Ok(line) => line,
             Err(LinesCodecError::MaxLineLengthExceeded) => {
-                let msg = format!(
-                    "The message exceeds the limit of {} bytes",
-                    options.max_line_bytes
-                );
-                let _ = tx.send(jsonrpc::error(
-                    None,
-                    &ErrorData::new(ErrorCode::INVALID_REQUEST, msg),
-                ));
+                let msg = format!("The message exceeds the limit of {} bytes", options.max_line_bytes);
+                let _ = tx.send(jsonrpc::error(None, &ErrorData::new(ErrorCode::INVALID_REQUEST, msg)));
                 continue;
             }
             Err(LinesCodecError::Io(e)) => return Err(e),
@@ -69,20 +55,13 @@ where
             Message::Request(r) => Some(r.id.clone()),
             _ => None,
         };
-        let request = McpRequest {
-            message,
-            transport: Transport::Stdio {
-                tenant_id: options.tenant_id.clone(),
-            },
-        };
+        let request = McpRequest { message, transport: Transport::Stdio { tenant_id: options.tenant_id.clone() } };
         let (stack, tx, timeout) = (stack.clone(), tx.clone(), options.timeout);
         in_flight.spawn(async move {
             let reply = match stack.oneshot(request).await {
                 Ok(reply) => reply.body,
                 // Throttling and timeouts arrive as JSON-RPC errors, as over HTTP (which adds a status).
-                Err(err) => id
-                    .as_ref()
-                    .map(|id| jsonrpc::error(Some(id), &edge::classify(&err, timeout).error)),
+                Err(err) => id.as_ref().map(|id| jsonrpc::error(Some(id), &edge::classify(&err, timeout).error)),
             };
             if let Some(body) = reply {
                 let _ = tx.send(body);
@@ -96,10 +75,7 @@ where
     writer.await.map_err(std::io::Error::other)?
 }
 
-async fn write_lines<W: AsyncWrite + Unpin>(
-    mut rx: mpsc::UnboundedReceiver<Value>,
-    mut out: W,
-) -> std::io::Result<()> {
+async fn write_lines<W: AsyncWrite + Unpin>(mut rx: mpsc::UnboundedReceiver<Value>, mut out: W) -> std::io::Result<()> {
     while let Some(message) = rx.recv().await {
         // serde_json escapes newlines inside strings, so one message is one line.
         let mut line = message.to_string();

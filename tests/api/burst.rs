@@ -21,10 +21,7 @@ async fn a_hundred_concurrent_creates_all_succeed(o: PgPoolOptions, c: PgConnect
         }
     });
     let results = futures_util::future::join_all(calls).await;
-    let ok = results
-        .iter()
-        .filter(|(status, body)| status.is_success() && body["result"]["isError"] == false)
-        .count();
+    let ok = results.iter().filter(|(status, body)| status.is_success() && body["result"]["isError"] == false).count();
     assert!(ok >= 95, "only {ok} of 100 succeeded");
     assert_eq!(ok, 100, "with default limits every create succeeds");
     assert_eq!(app.count("invoices").await, 100);

@@ -23,10 +23,7 @@ pub struct TestApp {
 
 /// A pool on the test's own database, sized like production rather than sqlx::test's default.
 pub async fn pool(opts: PgPoolOptions, connect: PgConnectOptions) -> PgPool {
-    opts.max_connections(16)
-        .connect_with(connect)
-        .await
-        .expect("test database")
+    opts.max_connections(16).connect_with(connect).await.expect("test database")
 }
 
 /// A Postgres URL for the test's own database, for spawning the binary.
@@ -36,9 +33,7 @@ pub fn database_url(connect: &PgConnectOptions) -> String {
         connect.get_username(),
         connect.get_host(),
         connect.get_port(),
-        connect
-            .get_database()
-            .expect("sqlx::test names the database")
+        connect.get_database().expect("sqlx::test names the database")
     )
 }
 
@@ -51,17 +46,10 @@ pub async fn spawn_app_with(pool: PgPool, flags: &[&str]) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         tally::telemetry::init_logs("debug", tally::config::LogFormat::Text);
     }
-    let mut argv = vec![
-        "--bind",
-        "127.0.0.1:0",
-        "--database-url",
-        "postgres://unused/",
-    ];
+    let mut argv = vec!["--bind", "127.0.0.1:0", "--database-url", "postgres://unused/"];
     argv.extend_from_slice(flags);
     let args = ServeArgs::parse_from(argv).expect("valid serve flags");
-    let app = App::build(&args, Some(pool.clone()))
-        .await
-        .expect("app builds");
+    let app = App::build(&args, Some(pool.clone())).await.expect("app builds");
     let addr = app.local_addr();
     let (stop, stopped) = oneshot::channel();
     let server = tokio::spawn(app.run_until_stopped(async {
@@ -93,12 +81,7 @@ impl TestApp {
         self.post_with(&self.client, session, body).await
     }
 
-    pub async fn post_with(
-        &self,
-        client: &reqwest::Client,
-        session: Option<&str>,
-        body: &Value,
-    ) -> reqwest::Response {
+    pub async fn post_with(&self, client: &reqwest::Client, session: Option<&str>, body: &Value) -> reqwest::Response {
         let mut req = client
             .post(&self.url)
             .header("content-type", "application/json")
@@ -122,46 +105,22 @@ impl TestApp {
             .await;
         assert_eq!(res.status(), StatusCode::OK);
         let session = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
-        let ack = self
-            .post(
-                Some(&session),
-                &json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
-            )
-            .await;
+        let ack = self.post(Some(&session), &json!({"jsonrpc":"2.0","method":"notifications/initialized"})).await;
         assert_eq!(ack.status(), StatusCode::ACCEPTED);
         session
     }
 
     /// A request in a session; returns the whole JSON-RPC response.
     pub async fn rpc(&self, session: &str, method: &str, params: Value) -> Value {
-        let res = self
-            .post(
-                Some(session),
-                &json!({"jsonrpc":"2.0","id":1,"method":method,"params":params}),
-            )
-            .await;
-        assert_eq!(
-            res.status(),
-            StatusCode::OK,
-            "{method} answered {}",
-            res.status()
-        );
+        let res = self.post(Some(session), &json!({"jsonrpc":"2.0","id":1,"method":method,"params":params})).await;
+        assert_eq!(res.status(), StatusCode::OK, "{method} answered {}", res.status());
         res.json().await.unwrap()
     }
 
     /// tools/call; returns the CallToolResult.
     pub async fn call(&self, session: &str, tool: &str, args: Value) -> Value {
-        let res = self
-            .rpc(
-                session,
-                "tools/call",
-                json!({"name": tool, "arguments": args}),
-            )
-            .await;
-        assert!(
-            res.get("error").is_none(),
-            "{tool} gave a protocol error: {res}"
-        );
+        let res = self.rpc(session, "tools/call", json!({"name": tool, "arguments": args})).await;
+        assert!(res.get("error").is_none(), "{tool} gave a protocol error: {res}");
         res["result"].clone()
     }
 
@@ -169,30 +128,20 @@ impl TestApp {
     pub async fn ok(&self, session: &str, tool: &str, args: Value) -> Value {
         let result = self.call(session, tool, args).await;
         assert_eq!(result["isError"], false, "{tool} failed: {result}");
-        let text: Value =
-            serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
-        assert_eq!(
-            text, result["structuredContent"],
-            "the text block repeats the structured content"
-        );
+        let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+        assert_eq!(text, result["structuredContent"], "the text block repeats the structured content");
         result["structuredContent"].clone()
     }
 
     /// tools/call that must be refused; returns the structured error.
     pub async fn refused(&self, session: &str, tool: &str, args: Value) -> Value {
         let result = self.call(session, tool, args).await;
-        assert_eq!(
-            result["isError"], true,
-            "{tool} should have been refused: {result}"
-        );
+        assert_eq!(result["isError"], true, "{tool} should have been refused: {result}");
         result["structuredContent"]["error"].clone()
     }
 
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(&format!("select count(*) from {table}"))
-            .fetch_one(&self.pool)
-            .await
-            .unwrap()
+        sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&self.pool).await.unwrap()
     }
 }
 

@@ -18,12 +18,7 @@ async fn initialize_issues_a_session_stored_in_postgres(o: PgPoolOptions, c: PgC
     let app = spawn_app(pool(o, c).await).await;
     let res = app.post(None, &init(PROTOCOL)).await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/json")
-    );
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
     let session = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
     assert!(session.len() >= 32 && session.bytes().all(|b| (0x21..=0x7e).contains(&b)));
     let body: Value = res.json().await.unwrap();
@@ -31,30 +26,16 @@ async fn initialize_issues_a_session_stored_in_postgres(o: PgPoolOptions, c: PgC
     assert_eq!(result["protocolVersion"], PROTOCOL);
     assert_eq!(result["serverInfo"]["name"], "tally");
     assert!(result["capabilities"]["tools"].is_object());
-    assert!(
-        result["capabilities"].get("resources").is_none(),
-        "declare only what is implemented"
-    );
+    assert!(result["capabilities"].get("resources").is_none(), "declare only what is implemented");
     let instructions = result["instructions"].as_str().unwrap();
     assert!(instructions.contains("idempotency_key") && instructions.contains("minor units"));
-    assert_eq!(
-        app.count("mcp_sessions").await,
-        1,
-        "sessions live in Postgres, visible to every replica"
-    );
+    assert_eq!(app.count("mcp_sessions").await, 1, "sessions live in Postgres, visible to every replica");
 }
 
 #[sqlx::test]
-async fn version_negotiation_echoes_supported_and_offers_latest(
-    o: PgPoolOptions,
-    c: PgConnectOptions,
-) {
+async fn version_negotiation_echoes_supported_and_offers_latest(o: PgPoolOptions, c: PgConnectOptions) {
     let app = spawn_app(pool(o, c).await).await;
-    for (asked, answered) in [
-        ("2025-06-18", "2025-06-18"),
-        ("2025-03-26", "2025-03-26"),
-        ("2024-11-05", PROTOCOL),
-    ] {
+    for (asked, answered) in [("2025-06-18", "2025-06-18"), ("2025-03-26", "2025-03-26"), ("2024-11-05", PROTOCOL)] {
         let body: Value = app.post(None, &init(asked)).await.json().await.unwrap();
         assert_eq!(body["result"]["protocolVersion"], answered);
     }
@@ -75,28 +56,13 @@ async fn notifications_get_202_and_get_is_405(o: PgPoolOptions, c: PgConnectOpti
     let app = spawn_app(pool(o, c).await).await;
     let session = app.session().await;
     let res = app
-        .post(
-            Some(&session),
-            &json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9}}),
-        )
+        .post(Some(&session), &json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9}}))
         .await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     assert!(res.text().await.unwrap().is_empty());
-    let res = app
-        .post(Some(&session), &json!({"jsonrpc":"2.0","id":5,"result":{}}))
-        .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::ACCEPTED,
-        "responses from the client are accepted too"
-    );
-    let res = app
-        .client
-        .get(&app.url)
-        .header("accept", "text/event-stream")
-        .send()
-        .await
-        .unwrap();
+    let res = app.post(Some(&session), &json!({"jsonrpc":"2.0","id":5,"result":{}})).await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED, "responses from the client are accepted too");
+    let res = app.client.get(&app.url).header("accept", "text/event-stream").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(res.headers()["allow"], "POST, DELETE");
 }
@@ -106,39 +72,17 @@ async fn sessions_missing_unknown_and_deleted(o: PgPoolOptions, c: PgConnectOpti
     let app = spawn_app(pool(o, c).await).await;
     let ping = json!({"jsonrpc":"2.0","id":3,"method":"ping"});
     let res = app.post(None, &ping).await;
-    assert_eq!(
-        res.status(),
-        StatusCode::BAD_REQUEST,
-        "a request without a session"
-    );
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "a request without a session");
     let res = app.post(Some("no-such-session-0000000000"), &ping).await;
-    assert_eq!(
-        res.status(),
-        StatusCode::NOT_FOUND,
-        "unknown session: the client re-initializes"
-    );
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "unknown session: the client re-initializes");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["id"], 3, "the error correlates with the request");
 
     let session = app.session().await;
-    let delete = |s: &str| {
-        app.client
-            .delete(&app.url)
-            .header("mcp-session-id", s)
-            .send()
-    };
-    assert_eq!(
-        delete(&session).await.unwrap().status(),
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        app.post(Some(&session), &ping).await.status(),
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        delete(&session).await.unwrap().status(),
-        StatusCode::NOT_FOUND
-    );
+    let delete = |s: &str| app.client.delete(&app.url).header("mcp-session-id", s).send();
+    assert_eq!(delete(&session).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.post(Some(&session), &ping).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(delete(&session).await.unwrap().status(), StatusCode::NOT_FOUND);
     let no_header = app.client.delete(&app.url).send().await.unwrap();
     assert_eq!(no_header.status(), StatusCode::BAD_REQUEST);
 }
@@ -161,19 +105,9 @@ async fn protocol_version_header_is_checked(o: PgPoolOptions, c: PgConnectOption
         }
         req.send()
     };
-    assert_eq!(
-        send(Some("1999-01-01")).await.unwrap().status(),
-        StatusCode::BAD_REQUEST
-    );
-    assert_eq!(
-        send(Some("2025-06-18")).await.unwrap().status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        send(None).await.unwrap().status(),
-        StatusCode::OK,
-        "absent: 2025-03-26 is assumed"
-    );
+    assert_eq!(send(Some("1999-01-01")).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    assert_eq!(send(Some("2025-06-18")).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(send(None).await.unwrap().status(), StatusCode::OK, "absent: 2025-03-26 is assumed");
 }
 
 #[sqlx::test]
@@ -193,39 +127,14 @@ async fn dns_rebinding_and_foreign_origins_are_refused(o: PgPoolOptions, c: PgCo
         req.send()
     };
     assert_eq!(
-        send("evil.example.com", Some("http://evil.example.com"))
-            .await
-            .unwrap()
-            .status(),
+        send("evil.example.com", Some("http://evil.example.com")).await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
     let local = format!("127.0.0.1:{}", app.addr.port());
-    assert_eq!(
-        send(&local, Some("http://evil.example.com"))
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        send(&local, Some("http://localhost:6274"))
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        send(&format!("localhost:{}", app.addr.port()), None)
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.count("mcp_sessions").await,
-        2,
-        "refused requests started no session"
-    );
+    assert_eq!(send(&local, Some("http://evil.example.com")).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(send(&local, Some("http://localhost:6274")).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(send(&format!("localhost:{}", app.addr.port()), None).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(app.count("mcp_sessions").await, 2, "refused requests started no session");
 }
 
 #[sqlx::test]
@@ -245,26 +154,14 @@ async fn malformed_messages_get_jsonrpc_errors_with_4xx(o: PgPoolOptions, c: PgC
     assert_eq!(body["error"]["code"], -32700);
     assert_eq!(body["id"], Value::Null);
 
-    let res = raw(
-        r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#,
-        "application/json",
-    )
-    .await
-    .unwrap();
+    let res = raw(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#, "application/json").await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], -32600);
 
-    let res = raw(
-        r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#,
-        "application/json",
-    )
-    .await
-    .unwrap();
+    let res = raw(r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#, "application/json").await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 
-    let res = raw(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, "text/plain")
-        .await
-        .unwrap();
+    let res = raw(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, "text/plain").await.unwrap();
     assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
 
@@ -295,10 +192,7 @@ async fn server_discover_is_refused_at_once(o: PgPoolOptions, c: PgConnectOption
         .send()
         .await
         .unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "modern clients must not stall"
-    );
+    assert!(started.elapsed() < Duration::from_secs(2), "modern clients must not stall");
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], -32601);
@@ -311,28 +205,12 @@ async fn unknown_methods_and_tools_are_protocol_errors(o: PgPoolOptions, c: PgCo
     let session = app.session().await;
     let res = app.rpc(&session, "resources/list", json!({})).await;
     assert_eq!(res["error"]["code"], -32601);
-    let res = app
-        .rpc(
-            &session,
-            "tools/call",
-            json!({"name": "delete_everything", "arguments": {}}),
-        )
-        .await;
+    let res = app.rpc(&session, "tools/call", json!({"name": "delete_everything", "arguments": {}})).await;
     assert_eq!(res["error"]["code"], -32602);
-    assert!(
-        res["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("create_invoice"),
-        "lists the tools that exist"
-    );
-    let res = app
-        .rpc(&session, "tools/call", json!({"arguments": {}}))
-        .await;
+    assert!(res["error"]["message"].as_str().unwrap().contains("create_invoice"), "lists the tools that exist");
+    let res = app.rpc(&session, "tools/call", json!({"arguments": {}})).await;
     assert_eq!(res["error"]["code"], -32602, "tools/call without a name");
-    let res = app
-        .rpc(&session, "tools/list", json!({"cursor": "bogus"}))
-        .await;
+    let res = app.rpc(&session, "tools/list", json!({"cursor": "bogus"})).await;
     assert_eq!(res["error"]["code"], -32602, "a bad tools/list cursor");
 }
 
@@ -340,32 +218,8 @@ async fn unknown_methods_and_tools_are_protocol_errors(o: PgPoolOptions, c: PgCo
 async fn health_and_unknown_paths(o: PgPoolOptions, c: PgConnectOptions) {
     let app = spawn_app(pool(o, c).await).await;
     let base = format!("http://{}", app.addr);
-    assert_eq!(
-        app.client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.client
-            .get(format!("{base}/nope"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.client.get(format!("{base}/healthz")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(app.client.get(format!("{base}/readyz")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(app.client.get(format!("{base}/nope")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     app.stop().await;
 }

@@ -39,10 +39,7 @@ fn fire(
                 .await
                 .unwrap();
             let status = res.status();
-            let retry_after = res
-                .headers()
-                .get("retry-after")
-                .map(|v| v.to_str().unwrap().to_owned());
+            let retry_after = res.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
             let body = res.json().await.unwrap_or(Value::Null);
             let _ = tx.send((status, retry_after, body, started.elapsed()));
         });
@@ -51,22 +48,10 @@ fn fire(
 }
 
 #[sqlx::test]
-async fn concurrency_and_queue_are_global_across_connections(
-    o: PgPoolOptions,
-    c: PgConnectOptions,
-) {
-    let app = spawn_app_with(
-        pool(o, c).await,
-        &[
-            "--concurrency-limit",
-            "2",
-            "--queue-limit",
-            "4",
-            "--rate-limit",
-            "10000",
-        ],
-    )
-    .await;
+async fn concurrency_and_queue_are_global_across_connections(o: PgPoolOptions, c: PgConnectOptions) {
+    let app =
+        spawn_app_with(pool(o, c).await, &["--concurrency-limit", "2", "--queue-limit", "4", "--rate-limit", "10000"])
+            .await;
     let session = app.session().await;
     let mut holder = app.pool.begin().await.unwrap();
     sqlx::query("insert into idempotency_keys (tenant_id, tool, idempotency_key, request_hash) values ('default', 'create_invoice', 'held', 'x')")
@@ -78,45 +63,26 @@ async fn concurrency_and_queue_are_global_across_connections(
     // 2 run (blocked on the key), 4 wait in the queue, 44 are turned away at once.
     for _ in 0..44 {
         let (status, retry_after, body, took) =
-            tokio::time::timeout(Duration::from_secs(20), results.recv())
-                .await
-                .unwrap()
-                .unwrap();
+            tokio::time::timeout(Duration::from_secs(20), results.recv()).await.unwrap().unwrap();
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
         assert_eq!(retry_after.as_deref(), Some("1"));
         assert_eq!(body["error"]["code"], -32011);
         assert_eq!(body["error"]["data"]["retryable"], true);
         assert_eq!(body["error"]["data"]["reason"], "overloaded");
-        assert_eq!(
-            body["error"]["data"]["limit"],
-            json!({"concurrency": 2, "queue": 4})
-        );
-        assert!(
-            took < Duration::from_secs(5),
-            "rejected at once, not after waiting ({took:?})"
-        );
+        assert_eq!(body["error"]["data"]["limit"], json!({"concurrency": 2, "queue": 4}));
+        assert!(took < Duration::from_secs(5), "rejected at once, not after waiting ({took:?})");
     }
-    assert!(
-        results.try_recv().is_err(),
-        "the six admitted calls are still waiting"
-    );
+    assert!(results.try_recv().is_err(), "the six admitted calls are still waiting");
 
     holder.rollback().await.unwrap();
     let mut admitted = Vec::new();
     for _ in 0..6 {
-        let (status, _, body, _) = tokio::time::timeout(Duration::from_secs(20), results.recv())
-            .await
-            .unwrap()
-            .unwrap();
+        let (status, _, body, _) =
+            tokio::time::timeout(Duration::from_secs(20), results.recv()).await.unwrap().unwrap();
         assert_eq!(status, StatusCode::OK, "{body}");
         admitted.push(body["result"]["structuredContent"]["invoice_id"].clone());
     }
-    assert!(
-        admitted
-            .iter()
-            .all(|id| id.is_string() && *id == admitted[0]),
-        "one key, one invoice: {admitted:?}"
-    );
+    assert!(admitted.iter().all(|id| id.is_string() && *id == admitted[0]), "one key, one invoice: {admitted:?}");
     assert_eq!(app.count("invoices").await, 1);
 }
 
@@ -125,17 +91,12 @@ async fn the_rate_limit_is_global_and_rejects_at_once(o: PgPoolOptions, c: PgCon
     let app = spawn_app_with(pool(o, c).await, &["--rate-limit", "5"]).await;
     let started = Instant::now();
     let session = app.session().await; // initialize + initialized spend two of the five.
-    let pings = (0..50)
-        .map(|i| json!({"jsonrpc":"2.0","id":i,"method":"ping"}))
-        .collect();
+    let pings = (0..50).map(|i| json!({"jsonrpc":"2.0","id":i,"method":"ping"})).collect();
     let mut results = fire(&app, &session, pings);
     let (mut ok, mut limited) = (0, 0);
     for _ in 0..50 {
         let (status, retry_after, body, took) =
-            tokio::time::timeout(Duration::from_secs(20), results.recv())
-                .await
-                .unwrap()
-                .unwrap();
+            tokio::time::timeout(Duration::from_secs(20), results.recv()).await.unwrap().unwrap();
         if status == StatusCode::OK {
             ok += 1;
             continue;
@@ -147,16 +108,10 @@ async fn the_rate_limit_is_global_and_rejects_at_once(o: PgPoolOptions, c: PgCon
         assert_eq!(body["error"]["data"]["reason"], "rate_limited");
         assert_eq!(body["error"]["data"]["limit"]["requests_per_second"], 5);
         assert!(body["error"]["data"]["retry_after_ms"].as_u64().unwrap() > 0);
-        assert!(
-            took < Duration::from_secs(2),
-            "a 429 comes at once ({took:?})"
-        );
+        assert!(took < Duration::from_secs(2), "a 429 comes at once ({took:?})");
     }
     // Five a second with a burst of five, two spent on the handshake: a handful get through.
     let budget = 5 + (started.elapsed().as_secs_f64() * 5.0).ceil() as usize - 2;
-    assert!(
-        (1..=budget).contains(&ok),
-        "{ok} pings passed a budget of {budget}"
-    );
+    assert!((1..=budget).contains(&ok), "{ok} pings passed a budget of {budget}");
     assert_eq!(ok + limited, 50);
 }

@@ -2,9 +2,13 @@
 //! (`#[sqlx::test]`), and the real binary over stdio. One binary keeps link time down.
 
 mod burst;
+mod concurrency;
 mod helpers;
 mod http_protocol;
 mod invoices;
+mod lifecycle;
 mod limits;
+mod outstanding;
+mod properties;
 mod stdio;
 mod tool_schemas;

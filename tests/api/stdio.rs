@@ -33,8 +33,7 @@ async fn a_session_over_stdio(o: PgPoolOptions, c: PgConnectOptions) {
             .unwrap()
             .unwrap()
             .expect("a reply line");
-        serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("stdout carries only JSON-RPC, got {line:?}: {e}"))
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout carries only JSON-RPC, got {line:?}: {e}"))
     };
     let messages = [
         json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}),
@@ -54,10 +53,7 @@ async fn a_session_over_stdio(o: PgPoolOptions, c: PgConnectOptions) {
 
     let create = json!({"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"create_invoice","arguments":{
         "customer_id":"cust_stdio","memo":"line one\nline two","line_items":[{"description":"Widget","amount_cents":1000}]}}});
-    stdin
-        .write_all(format!("{create}\n").as_bytes())
-        .await
-        .unwrap();
+    stdin.write_all(format!("{create}\n").as_bytes()).await.unwrap();
     let created = next().await;
     assert_eq!(created["id"], "c1");
     assert_eq!(
@@ -66,10 +62,7 @@ async fn a_session_over_stdio(o: PgPoolOptions, c: PgConnectOptions) {
     );
 
     let list = json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_invoices","arguments":{"customer_id":"cust_stdio"}}});
-    stdin
-        .write_all(format!("{list}\n").as_bytes())
-        .await
-        .unwrap();
+    stdin.write_all(format!("{list}\n").as_bytes()).await.unwrap();
     let listed = next().await;
     assert_eq!(
         listed["result"]["structuredContent"]["invoices"][0]["invoice_id"],
@@ -77,14 +70,8 @@ async fn a_session_over_stdio(o: PgPoolOptions, c: PgConnectOptions) {
     );
 
     drop(stdin); // EOF: the server finishes and exits cleanly.
-    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
     assert!(status.success(), "exit status {status}");
-    let count: i64 = sqlx::query_scalar("select count(*) from invoices")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let count: i64 = sqlx::query_scalar("select count(*) from invoices").fetch_one(&pool).await.unwrap();
     assert_eq!(count, 1);
 }

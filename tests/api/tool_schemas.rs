@@ -12,33 +12,33 @@ async fn every_tool_is_published_with_schemas_and_hints(o: PgPoolOptions, c: PgC
     let res = app.rpc(&session, "tools/list", json!({})).await;
     let tools = res["result"]["tools"].as_array().unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["create_invoice", "get_invoice", "list_invoices"]);
-    assert!(
-        res["result"].get("nextCursor").is_none(),
-        "one page holds them all"
+    assert_eq!(
+        names,
+        [
+            "upsert_customer",
+            "get_customer",
+            "list_customers",
+            "create_invoice",
+            "update_draft_invoice",
+            "send_invoice",
+            "get_invoice",
+            "list_invoices",
+            "apply_payment",
+            "void_invoice",
+            "list_outstanding"
+        ]
     );
+    assert!(res["result"].get("nextCursor").is_none(), "one page holds them all");
     for tool in tools {
         let name = &tool["name"];
-        assert!(
-            tool["title"].as_str().is_some_and(|t| !t.is_empty()),
-            "{name}"
-        );
-        assert!(
-            tool["description"].as_str().is_some_and(|d| d.len() > 80),
-            "{name}: a description that steers"
-        );
+        assert!(tool["title"].as_str().is_some_and(|t| !t.is_empty()), "{name}");
+        assert!(tool["description"].as_str().is_some_and(|d| d.len() > 80), "{name}: a description that steers");
         let input = &tool["inputSchema"];
-        assert_eq!(
-            input["$schema"],
-            "https://json-schema.org/draft/2020-12/schema"
-        );
+        assert_eq!(input["$schema"], "https://json-schema.org/draft/2020-12/schema");
         assert_eq!(input["type"], "object");
         assert_eq!(input["additionalProperties"], false, "{name}");
         for (field, schema) in input["properties"].as_object().unwrap() {
-            assert!(
-                schema["description"].is_string(),
-                "{name}.{field} has no description"
-            );
+            assert!(schema["description"].is_string(), "{name}.{field} has no description");
         }
         assert_eq!(tool["outputSchema"]["type"], "object");
         let hints = &tool["annotations"];
@@ -49,16 +49,21 @@ async fn every_tool_is_published_with_schemas_and_hints(o: PgPoolOptions, c: PgC
     }
     let by_name = |n: &str| tools.iter().find(|t| t["name"] == n).unwrap().clone();
     assert_eq!(by_name("get_invoice")["annotations"]["readOnlyHint"], true);
-    assert_eq!(
-        by_name("list_invoices")["annotations"]["readOnlyHint"],
-        true
-    );
+    assert_eq!(by_name("list_invoices")["annotations"]["readOnlyHint"], true);
     let create: Value = by_name("create_invoice");
     assert_eq!(create["annotations"]["readOnlyHint"], false);
     assert_eq!(create["annotations"]["destructiveHint"], false);
     assert!(create["inputSchema"]["properties"]["idempotency_key"].is_object());
-    assert_eq!(
-        create["inputSchema"]["required"],
-        json!(["customer_id", "line_items"])
-    );
+    for write in
+        ["upsert_customer", "create_invoice", "update_draft_invoice", "send_invoice", "apply_payment", "void_invoice"]
+    {
+        let tool = by_name(write);
+        assert!(tool["inputSchema"]["properties"]["idempotency_key"].is_object(), "{write} takes an idempotency key");
+        assert_eq!(tool["annotations"]["readOnlyHint"], false, "{write}");
+    }
+    assert_eq!(by_name("void_invoice")["annotations"]["destructiveHint"], true);
+    for read in ["get_customer", "list_customers", "list_outstanding"] {
+        assert_eq!(by_name(read)["annotations"]["readOnlyHint"], true, "{read}");
+    }
+    assert_eq!(create["inputSchema"]["required"], json!(["customer_id", "line_items"]));
 }

@@ -31,11 +31,7 @@ pub fn arb_args(schema: &Value) -> impl Strategy<Value = Value> + use<> {
 /// One value for schema node `s`; `damaged` enables near-miss mutations.
 fn node(s: &Value, damaged: bool, root: bool) -> BoxedStrategy<Value> {
     let valid = valid_node(s, damaged);
-    if damaged {
-        prop_oneof![11 => valid, 1 => bad_node(s, root)].boxed()
-    } else {
-        valid
-    }
+    if damaged { prop_oneof![11 => valid, 1 => bad_node(s, root)].boxed() } else { valid }
 }
 
 fn types(s: &Value) -> Vec<&str> {
@@ -47,10 +43,7 @@ fn types(s: &Value) -> Vec<&str> {
 }
 
 fn primary_type(s: &Value) -> &str {
-    types(s)
-        .into_iter()
-        .find(|t| *t != "null")
-        .unwrap_or("null")
+    types(s).into_iter().find(|t| *t != "null").unwrap_or("null")
 }
 
 fn usize_kw(s: &Value, key: &str) -> Option<usize> {
@@ -69,18 +62,12 @@ fn valid_node(s: &Value, damaged: bool) -> BoxedStrategy<Value> {
             let lo = usize_kw(s, "minItems").unwrap_or(0);
             let hi = usize_kw(s, "maxItems").unwrap_or(lo + 4).min(lo + 4);
             let item = node(&s["items"], damaged, false);
-            proptest::collection::vec(item, lo..=hi)
-                .prop_map(Value::Array)
-                .boxed()
+            proptest::collection::vec(item, lo..=hi).prop_map(Value::Array).boxed()
         }
         "object" => object(s, damaged),
         _ => Just(Value::Null).boxed(),
     };
-    if types(s).contains(&"null") {
-        prop_oneof![5 => value, 1 => Just(Value::Null)].boxed()
-    } else {
-        value
-    }
+    if types(s).contains(&"null") { prop_oneof![5 => value, 1 => Just(Value::Null)].boxed() } else { value }
 }
 
 fn valid_string(s: &Value) -> BoxedStrategy<Value> {
@@ -88,17 +75,14 @@ fn valid_string(s: &Value) -> BoxedStrategy<Value> {
     let hi = usize_kw(s, "maxLength").unwrap_or(lo + 24).min(lo + 24);
     let strategy = match (s["format"].as_str(), s["pattern"].as_str()) {
         (Some("date"), _) => prop_oneof![
-            (1900..2100i32, 1..=12u32, 1..=28u32)
-                .prop_map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")),
+            (1900..2100i32, 1..=12u32, 1..=28u32).prop_map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")),
             Just("2024-02-29".to_owned()),
         ]
         .boxed(),
-        (Some("email"), _) => string_regex("[a-z]{1,8}(\\.[a-z]{1,5})?@example\\.(com|org)")
-            .expect("email regex")
-            .boxed(),
-        (Some("iso-4217"), _) => select(vec!["USD", "EUR", "JPY", "KWD", "GBP", "CHF"])
-            .prop_map(str::to_owned)
-            .boxed(),
+        (Some("email"), _) => {
+            string_regex("[a-z]{1,8}(\\.[a-z]{1,5})?@example\\.(com|org)").expect("email regex").boxed()
+        }
+        (Some("iso-4217"), _) => select(vec!["USD", "EUR", "JPY", "KWD", "GBP", "CHF"]).prop_map(str::to_owned).boxed(),
         (_, Some(pattern)) => {
             // The pattern decides the shape; only the declared bounds (not the plain-string
             // cap of lo + 24) filter it, or long fixed-shape ids would never be produced.
@@ -106,14 +90,10 @@ fn valid_string(s: &Value) -> BoxedStrategy<Value> {
             let body = pattern.trim_start_matches('^').trim_end_matches('$');
             string_regex(body)
                 .expect("pattern must be a simple anchored regex")
-                .prop_filter("length bounds", move |v| {
-                    (lo..=max).contains(&v.chars().count())
-                })
+                .prop_filter("length bounds", move |v| (lo..=max).contains(&v.chars().count()))
                 .boxed()
         }
-        _ => string_regex(&format!("[a-zA-Z0-9 é€]{{{lo},{hi}}}"))
-            .expect("plain string regex")
-            .boxed(),
+        _ => string_regex(&format!("[a-zA-Z0-9 é€]{{{lo},{hi}}}")).expect("plain string regex").boxed(),
     };
     strategy.prop_map(Value::String).boxed()
 }
@@ -121,9 +101,7 @@ fn valid_string(s: &Value) -> BoxedStrategy<Value> {
 fn valid_integer(s: &Value) -> BoxedStrategy<Value> {
     let lo = s["minimum"].as_i64().unwrap_or(-1_000);
     let hi = s["maximum"].as_i64().unwrap_or(lo.saturating_add(2_000));
-    prop_oneof![1 => Just(lo), 1 => Just(hi), 4 => lo..=hi]
-        .prop_map(Value::from)
-        .boxed()
+    prop_oneof![1 => Just(lo), 1 => Just(hi), 4 => lo..=hi].prop_map(Value::from).boxed()
 }
 
 /// Object mutations applied after the properties are generated.
@@ -139,29 +117,18 @@ fn object(s: &Value, damaged: bool) -> BoxedStrategy<Value> {
     let props = s["properties"].as_object().unwrap_or(&empty);
     let required: Vec<String> = s["required"]
         .as_array()
-        .map(|r| {
-            r.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
         .unwrap_or_default();
     let entries: Vec<BoxedStrategy<Option<(String, Value)>>> = props
         .iter()
         .map(|(name, p)| {
             let key = name.clone();
             let present = node(p, damaged, false).prop_map(move |v| Some((key.clone(), v)));
-            if required.contains(name) {
-                present.boxed()
-            } else {
-                prop_oneof![1 => Just(None), 2 => present].boxed()
-            }
+            if required.contains(name) { present.boxed() } else { prop_oneof![1 => Just(None), 2 => present].boxed() }
         })
         .collect();
     let mutation = if damaged {
-        let mut unknown: Vec<String> = props
-            .keys()
-            .flat_map(|k| [camel(k), k.to_uppercase()])
-            .collect();
+        let mut unknown: Vec<String> = props.keys().flat_map(|k| [camel(k), k.to_uppercase()]).collect();
         unknown.push("zzz_extra".to_owned());
         unknown.retain(|u| !props.contains_key(u));
         let n_required = required.len().max(1);
@@ -223,11 +190,7 @@ fn bad_node(s: &Value, root: bool) -> BoxedStrategy<Value> {
     if !root && !types(s).contains(&"null") {
         bad.push(Value::Null);
     }
-    if let Some(first) = s["enum"]
-        .as_array()
-        .and_then(|e| e.first())
-        .and_then(Value::as_str)
-    {
+    if let Some(first) = s["enum"].as_array().and_then(|e| e.first()).and_then(Value::as_str) {
         bad.extend([json!("bogus"), json!(first.to_uppercase())]);
     } else if ty == "string" {
         string_candidates(s, &mut bad);
@@ -242,16 +205,9 @@ fn bad_node(s: &Value, root: bool) -> BoxedStrategy<Value> {
     let mut options: Vec<BoxedStrategy<Value>> = vec![select(bad).boxed()];
     if ty == "array" {
         let item = valid_node(&s["items"], false);
-        let counts = [
-            usize_kw(s, "minItems").and_then(|n| n.checked_sub(1)),
-            usize_kw(s, "maxItems").map(|n| n + 1),
-        ];
+        let counts = [usize_kw(s, "minItems").and_then(|n| n.checked_sub(1)), usize_kw(s, "maxItems").map(|n| n + 1)];
         for n in counts.into_iter().flatten() {
-            options.push(
-                proptest::collection::vec(item.clone(), n..=n)
-                    .prop_map(Value::Array)
-                    .boxed(),
-            );
+            options.push(proptest::collection::vec(item.clone(), n..=n).prop_map(Value::Array).boxed());
         }
     }
     Union::new(options).boxed()
@@ -268,21 +224,8 @@ fn string_candidates(s: &Value, bad: &mut Vec<Value>) {
         bad.extend([json!("has space!"), json!("ü")]);
     }
     let extra: &[&str] = match s["format"].as_str() {
-        Some("date") => &[
-            "2023-02-30",
-            "2023-02-29",
-            "2023-13-01",
-            "2023/01/01",
-            "20230101",
-            "2023-1-01",
-        ],
-        Some("email") => &[
-            "not-an-email",
-            "ada@",
-            "@example.com",
-            "ada@@example.com",
-            "a b@example.com",
-        ],
+        Some("date") => &["2023-02-30", "2023-02-29", "2023-13-01", "2023/01/01", "20230101", "2023-1-01"],
+        Some("email") => &["not-an-email", "ada@", "@example.com", "ada@@example.com", "a b@example.com"],
         Some("iso-4217") => &["XYZ", "usd", "US", "EURO", "ABC"],
         _ => &[],
     };

@@ -33,8 +33,7 @@ where
                 ErrorCode::INVALID_REQUEST,
                 "Use POST for JSON-RPC messages and DELETE to end a session; Tally offers no GET stream",
             );
-            res.headers_mut()
-                .insert(ALLOW, HeaderValue::from_static("POST, DELETE"));
+            res.headers_mut().insert(ALLOW, HeaderValue::from_static("POST, DELETE"));
             res
         }
     }
@@ -52,15 +51,8 @@ where
     let bytes = match body.collect().await.map_err(Into::into) {
         Ok(collected) => collected.to_bytes(),
         Err(e) if is_length_limit(e.as_ref()) => {
-            let msg = format!(
-                "The request body exceeds the limit of {} bytes",
-                state.max_body_bytes
-            );
-            return reply::rpc_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorCode::INVALID_REQUEST,
-                msg,
-            );
+            let msg = format!("The request body exceeds the limit of {} bytes", state.max_body_bytes);
+            return reply::rpc_error(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::INVALID_REQUEST, msg);
         }
         Err(e) => {
             return reply::rpc_error(
@@ -73,39 +65,27 @@ where
     let message = match Message::decode(&bytes) {
         Ok(m) => m,
         Err((id, err)) => {
-            return reply::json(
-                StatusCode::BAD_REQUEST,
-                &crate::mcp::jsonrpc::error(id.as_ref(), &err),
-            );
+            return reply::json(StatusCode::BAD_REQUEST, &crate::mcp::jsonrpc::error(id.as_ref(), &err));
         }
     };
     let is_discover = matches!(&message, Message::Request(r) if r.method == "server/discover");
     let is_initialize = matches!(&message, Message::Request(r) if r.method == "initialize");
     if !is_discover && !is_initialize {
-        let version =
-            header(&parts.headers, VERSION_HEADER).unwrap_or(version::ASSUMED_WITHOUT_HEADER);
+        let version = header(&parts.headers, VERSION_HEADER).unwrap_or(version::ASSUMED_WITHOUT_HEADER);
         if !version::is_supported(version) {
-            let msg = format!(
-                "Unsupported MCP-Protocol-Version {version:?}; supported: {}",
-                version::SUPPORTED.join(", ")
-            );
+            let msg =
+                format!("Unsupported MCP-Protocol-Version {version:?}; supported: {}", version::SUPPORTED.join(", "));
             return reply::rpc_error(StatusCode::BAD_REQUEST, ErrorCode::INVALID_REQUEST, msg);
         }
     }
     let session_id = match header(&parts.headers, SESSION_HEADER) {
         Some(id) if is_initialize => {
-            tracing::debug!(
-                session = id,
-                "initialize with a session id: starting a new session"
-            );
+            tracing::debug!(session = id, "initialize with a session id: starting a new session");
             None
         }
         other => other.map(str::to_owned),
     };
-    let request = McpRequest {
-        message,
-        transport: Transport::Http { session_id },
-    };
+    let request = McpRequest { message, transport: Transport::Http { session_id } };
     match state.stack.clone().oneshot(request).await {
         Ok(reply) => {
             let status = match reply.status {
@@ -117,18 +97,14 @@ where
             };
             let body = reply.body.unwrap_or_default();
             let mut res = reply::with_retry_after(reply::json(status, &body), reply.retry_after);
-            if let Some(id) = reply
-                .session_id
-                .and_then(|id| HeaderValue::from_str(&id).ok())
-            {
+            if let Some(id) = reply.session_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
                 res.headers_mut().insert(SESSION_HEADER, id);
             }
             res
         }
         Err(err) => {
             let refusal = edge::classify(&err, state.timeout);
-            let status =
-                StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let body = crate::mcp::jsonrpc::error(None, &refusal.error);
             reply::with_retry_after(reply::json(status, &body), refusal.retry_after)
         }
@@ -145,11 +121,9 @@ async fn delete(state: &HttpState, headers: &HeaderMap) -> Response<Body> {
     };
     match state.mcp.end_session(id).await {
         Some(true) => reply::empty(StatusCode::NO_CONTENT),
-        Some(false) => reply::rpc_error(
-            StatusCode::NOT_FOUND,
-            ErrorCode::INVALID_REQUEST,
-            "Unknown or already ended session",
-        ),
+        Some(false) => {
+            reply::rpc_error(StatusCode::NOT_FOUND, ErrorCode::INVALID_REQUEST, "Unknown or already ended session")
+        }
         None => reply::rpc_error(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::UNAVAILABLE,
@@ -161,10 +135,7 @@ async fn delete(state: &HttpState, headers: &HeaderMap) -> Response<Body> {
 /// POST bodies are JSON, and the client must accept a JSON answer.
 fn check_content_negotiation(headers: &HeaderMap) -> Result<(), Box<Response<Body>>> {
     let content_type = header(headers, CONTENT_TYPE.as_str()).unwrap_or("");
-    if !content_type
-        .to_ascii_lowercase()
-        .starts_with("application/json")
-    {
+    if !content_type.to_ascii_lowercase().starts_with("application/json") {
         return Err(Box::new(reply::rpc_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::INVALID_REQUEST,
@@ -173,10 +144,7 @@ fn check_content_negotiation(headers: &HeaderMap) -> Result<(), Box<Response<Bod
     }
     if let Some(accept) = header(headers, ACCEPT.as_str()) {
         let accept = accept.to_ascii_lowercase();
-        if !["application/json", "application/*", "*/*"]
-            .iter()
-            .any(|t| accept.contains(t))
-        {
+        if !["application/json", "application/*", "*/*"].iter().any(|t| accept.contains(t)) {
             return Err(Box::new(reply::rpc_error(
                 StatusCode::NOT_ACCEPTABLE,
                 ErrorCode::INVALID_REQUEST,
@@ -188,11 +156,7 @@ fn check_content_negotiation(headers: &HeaderMap) -> Result<(), Box<Response<Bod
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
 fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {

@@ -46,16 +46,10 @@ where
         (&Method::GET, "/healthz") => reply::json(StatusCode::OK, &json!({ "status": "ok" })),
         (&Method::GET, "/readyz") => readiness(&state).await,
         (&Method::GET, "/metrics") => match &state.metrics {
-            Some(handle) => {
-                reply::text(StatusCode::OK, "text/plain; version=0.0.4", handle.render())
-            }
+            Some(handle) => reply::text(StatusCode::OK, "text/plain; version=0.0.4", handle.render()),
             None => reply::empty(StatusCode::NOT_FOUND),
         },
-        _ => reply::rpc_error(
-            StatusCode::NOT_FOUND,
-            ErrorCode::INVALID_REQUEST,
-            "Not found: the MCP endpoint is /mcp",
-        ),
+        _ => reply::rpc_error(StatusCode::NOT_FOUND, ErrorCode::INVALID_REQUEST, "Not found: the MCP endpoint is /mcp"),
     };
     Ok(res)
 }
@@ -63,17 +57,11 @@ where
 /// Ready means: not draining, and the database answers within a second.
 async fn readiness(state: &HttpState) -> Response<Body> {
     if state.draining.load(Ordering::Acquire) {
-        return reply::json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &json!({ "status": "draining" }),
-        );
+        return reply::json(StatusCode::SERVICE_UNAVAILABLE, &json!({ "status": "draining" }));
     }
     let probe = sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.pool);
     match tokio::time::timeout(Duration::from_secs(1), probe).await {
         Ok(Ok(_)) => reply::json(StatusCode::OK, &json!({ "status": "ready" })),
-        _ => reply::json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &json!({ "status": "database unreachable" }),
-        ),
+        _ => reply::json(StatusCode::SERVICE_UNAVAILABLE, &json!({ "status": "database unreachable" })),
     }
 }

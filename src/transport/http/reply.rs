@@ -15,21 +15,13 @@ pub type Body = Full<Bytes>;
 pub fn json(status: StatusCode, body: &Value) -> Response<Body> {
     let mut res = Response::new(Full::new(Bytes::from(body.to_string())));
     *res.status_mut() = status;
-    res.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     res
 }
 
 /// A JSON-RPC error answered at the HTTP level, before or instead of dispatch.
-pub fn rpc_error(
-    status: StatusCode,
-    code: ErrorCode,
-    message: impl Into<String>,
-) -> Response<Body> {
-    json(
-        status,
-        &jsonrpc::error(None, &ErrorData::new(code, message)),
-    )
+pub fn rpc_error(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Response<Body> {
+    json(status, &jsonrpc::error(None, &ErrorData::new(code, message)))
 }
 
 pub fn empty(status: StatusCode) -> Response<Body> {
@@ -41,8 +33,7 @@ pub fn empty(status: StatusCode) -> Response<Body> {
 pub fn text(status: StatusCode, content_type: &'static str, body: String) -> Response<Body> {
     let mut res = Response::new(Full::new(Bytes::from(body)));
     *res.status_mut() = status;
-    res.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     res
 }
 
@@ -50,8 +41,7 @@ pub fn text(status: StatusCode, content_type: &'static str, body: String) -> Res
 pub fn with_retry_after(mut res: Response<Body>, after: Option<Duration>) -> Response<Body> {
     if let Some(after) = after {
         let secs = after.as_millis().div_ceil(1000).max(1);
-        res.headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(secs as u64));
+        res.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs as u64));
     }
     res
 }

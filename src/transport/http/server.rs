@@ -35,11 +35,7 @@ pub struct HttpServer {
 
 impl HttpServer {
     pub fn new(listener: TcpListener, state: HttpState, options: ServerOptions) -> Self {
-        Self {
-            listener,
-            state: Arc::new(state),
-            options,
-        }
+        Self { listener, state: Arc::new(state), options }
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -59,9 +55,7 @@ impl HttpServer {
             .service_fn(move |req| route(Arc::clone(&state), req));
         let graceful = GracefulShutdown::new();
         let mut builder = http1::Builder::new();
-        builder
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.options.header_read_timeout);
+        builder.timer(TokioTimer::new()).header_read_timeout(self.options.header_read_timeout);
         tokio::pin!(shutdown);
         loop {
             let (stream, peer) = tokio::select! {
@@ -77,10 +71,7 @@ impl HttpServer {
                 () = &mut shutdown => break,
             };
             let _ = stream.set_nodelay(true);
-            let conn = builder.serve_connection(
-                TokioIo::new(stream),
-                TowerToHyperService::new(service.clone()),
-            );
+            let conn = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()));
             let conn = graceful.watch(conn);
             tokio::spawn(async move {
                 if let Err(e) = conn.await {
@@ -91,10 +82,7 @@ impl HttpServer {
         self.state.draining.store(true, Ordering::Release);
         drop(self.listener);
         tracing::info!(grace = ?self.options.grace, "draining in-flight requests");
-        if tokio::time::timeout(self.options.grace, graceful.shutdown())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(self.options.grace, graceful.shutdown()).await.is_err() {
             tracing::warn!("grace period over with requests still in flight");
         }
     }

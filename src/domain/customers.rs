@@ -1,0 +1,178 @@
+//! Customers: the business's own key, a name, contact and billing defaults (currency, payment
+//! terms), and what they owe.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
+
+use super::audit::Change;
+use super::cursor;
+use super::idempotency::IdempotencyKey;
+use super::money::Currency;
+use super::receivables::{Balance, OutstandingQuery, ReceivablesService};
+use super::write::{Begun, Write};
+use super::{Actor, DomainError};
+
+/// What `upsert` sets; absent optional fields keep their current value (or the default on insert).
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerUpsert {
+    pub customer_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub currency: Option<Currency>,
+    pub payment_terms_days: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+pub struct Customer {
+    pub customer_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub currency: String,
+    pub payment_terms_days: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpsertedCustomer {
+    #[serde(flatten)]
+    pub customer: Customer,
+    /// True when this call created the customer, false when it updated one.
+    pub created: bool,
+}
+
+/// A customer with what they owe today, per currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerAccount {
+    #[serde(flatten)]
+    pub customer: Customer,
+    pub outstanding: Vec<Balance>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CustomerPage {
+    pub customers: Vec<Customer>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(FromRow)]
+struct UpsertRow {
+    #[sqlx(flatten)]
+    customer: Customer,
+    created: bool,
+}
+
+const COLUMNS: &str = "customer_id, name, email, currency, payment_terms_days, created_at, updated_at";
+
+#[derive(Clone)]
+pub struct CustomerService {
+    pool: PgPool,
+    receivables: ReceivablesService,
+}
+
+impl CustomerService {
+    pub fn new(pool: PgPool) -> Self {
+        Self { receivables: ReceivablesService::new(pool.clone()), pool }
+    }
+
+    /// Creates the customer or updates the fields given. Idempotent by nature; a key also
+    /// makes a retry return the first result.
+    #[tracing::instrument(skip_all, fields(customer = %c.customer_id))]
+    pub async fn upsert(
+        &self,
+        actor: &Actor,
+        c: CustomerUpsert,
+        key: Option<String>,
+    ) -> Result<UpsertedCustomer, DomainError> {
+        let key = key.map(|k| IdempotencyKey::new(actor.via, k, &c));
+        let mut w = match Write::begin(&self.pool, actor, key).await? {
+            Begun::Fresh(w) => w,
+            Begun::Replay(first) => return Ok(first),
+        };
+        let row: UpsertRow = sqlx::query_as(&format!(
+            "insert into customers (tenant_id, customer_id, name, email, currency, payment_terms_days)
+             values ($1, $2, $3, $4, coalesce($5, 'USD'), coalesce($6, 30))
+             on conflict (tenant_id, customer_id) do update
+                set name = excluded.name,
+                    email = coalesce($4, customers.email),
+                    currency = coalesce($5, customers.currency),
+                    payment_terms_days = coalesce($6, customers.payment_terms_days),
+                    updated_at = now()
+             returning {COLUMNS}, (xmax = 0) as created"
+        ))
+        .bind(w.tenant())
+        .bind(&c.customer_id)
+        .bind(&c.name)
+        .bind(&c.email)
+        .bind(c.currency.as_ref().map(Currency::code))
+        .bind(c.payment_terms_days)
+        .fetch_one(w.conn())
+        .await?;
+        let change = Change {
+            entity: "customer",
+            entity_id: &c.customer_id,
+            action: if row.created { "created" } else { "updated" },
+            from_status: None,
+            to_status: None,
+            amount_cents: None,
+            currency: None,
+            details: json!({ "name": c.name, "email": c.email, "currency": row.customer.currency, "payment_terms_days": row.customer.payment_terms_days }),
+        };
+        w.audit(change).await?;
+        let result = UpsertedCustomer { customer: row.customer, created: row.created };
+        w.commit(&result).await?;
+        Ok(result)
+    }
+
+    /// The customer with their outstanding balances today.
+    pub async fn get(&self, tenant: &str, customer_id: &str) -> Result<CustomerAccount, DomainError> {
+        let customer: Customer =
+            sqlx::query_as(&format!("select {COLUMNS} from customers where tenant_id = $1 and customer_id = $2"))
+                .bind(tenant)
+                .bind(customer_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| DomainError::NotFound { entity: "customer", id: customer_id.to_owned() })?;
+        let query = OutstandingQuery { customer_id: Some(customer_id.to_owned()), ..Default::default() };
+        let outstanding = self.receivables.outstanding(tenant, &query).await?.balances;
+        Ok(CustomerAccount { customer, outstanding })
+    }
+
+    /// By name (case-insensitive), then id; `query` matches any part of the name.
+    pub async fn list(
+        &self,
+        tenant: &str,
+        query: Option<&str>,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<CustomerPage, DomainError> {
+        let filters = format!("query={query:?}");
+        let after = after.map(|c| cursor::decode(c, &filters, 2)).transpose()?;
+        let mut sql: QueryBuilder<Postgres> =
+            QueryBuilder::new(format!("select {COLUMNS} from customers where tenant_id = "));
+        sql.push_bind(tenant);
+        if let Some(q) = query {
+            let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            sql.push(" and lower(name) like ").push_bind(format!("%{escaped}%"));
+        }
+        if let Some(parts) = &after {
+            sql.push(" and (lower(name), customer_id) > (")
+                .push_bind(parts[0].clone())
+                .push(", ")
+                .push_bind(parts[1].clone())
+                .push(")");
+        }
+        let limit = i64::from(limit.clamp(1, 100));
+        sql.push(" order by lower(name), customer_id limit ").push_bind(limit + 1);
+        let mut customers: Vec<Customer> = sql.build_query_as().fetch_all(&self.pool).await?;
+        let next_cursor = if customers.len() as i64 > limit {
+            customers.truncate(limit as usize);
+            customers.last().map(|c| cursor::encode(&[&c.name.to_lowercase(), &c.customer_id], &filters))
+        } else {
+            None
+        };
+        Ok(CustomerPage { customers, next_cursor })
+    }
+}

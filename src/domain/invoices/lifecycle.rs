@@ -1,0 +1,247 @@
+//! Moving an invoice through the state machine: update a draft, send it (numbering it), void it.
+//! Each move locks the invoice row, checks the machine, writes, audits and commits.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::PgConnection;
+
+use super::create::insert_lines;
+use super::read::load;
+use super::{DISPLAY_STATUS, Invoice, InvoiceService, InvoiceStatus, NewLine};
+use crate::domain::audit::Change;
+use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::money::{self, Currency};
+use crate::domain::state::{self, Action};
+use crate::domain::write::{Begun, Write};
+use crate::domain::{Actor, DomainError, InvoiceId};
+
+/// What `update_draft` replaces; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DraftChanges {
+    pub line_items: Option<Vec<NewLine>>,
+    pub due_date: Option<NaiveDate>,
+    pub memo: Option<String>,
+    pub currency: Option<Currency>,
+}
+
+/// The facts about a locked invoice that decide a move.
+#[derive(sqlx::FromRow)]
+pub(crate) struct Locked {
+    pub status: InvoiceStatus,
+    pub customer_id: String,
+    pub currency: String,
+    pub total_cents: i64,
+    pub amount_paid_cents: i64,
+}
+
+/// Locks the invoice row for the rest of the transaction: concurrent moves on one invoice queue.
+pub(crate) async fn lock(conn: &mut PgConnection, tenant: &str, id: InvoiceId) -> Result<Locked, DomainError> {
+    sqlx::query_as(&format!(
+        "select {DISPLAY_STATUS} as status, i.customer_id, i.currency, i.total_cents, i.amount_paid_cents
+           from invoices i where i.tenant_id = $1 and i.invoice_id = $2 for update"
+    ))
+    .bind(tenant)
+    .bind(id.0)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| DomainError::NotFound { entity: "invoice", id: id.to_string() })
+}
+
+/// Refuses `action` unless the machine allows it from the invoice's status.
+pub(crate) fn check(locked: &Locked, action: Action) -> Result<(), DomainError> {
+    let allowed = state::allowed(locked.status, locked.amount_paid_cents > 0);
+    if allowed.contains(&action) {
+        return Ok(());
+    }
+    let hint = match (action, locked.status) {
+        (Action::Void, InvoiceStatus::Sent | InvoiceStatus::Overdue | InvoiceStatus::Paid)
+            if locked.amount_paid_cents > 0 =>
+        {
+            "An invoice with payments cannot be voided: the money received must stay on record. Leave it open and \
+             collect the rest, or record the correction as a credit note once they are available."
+                .to_owned()
+        }
+        (Action::ApplyPayment, InvoiceStatus::Draft) => {
+            "Send the invoice first (send_invoice), then record payments.".to_owned()
+        }
+        (Action::UpdateDraft, _) => {
+            "Only drafts can be changed. A sent invoice without payments can be voided and re-issued.".to_owned()
+        }
+        (_, InvoiceStatus::Paid) => "The invoice is fully paid; nothing more can be done to it.".to_owned(),
+        (_, InvoiceStatus::Void) => "The invoice is void; create a new invoice instead.".to_owned(),
+        _ => format!("Allowed from {}: {}", locked.status.as_str(), names(&allowed)),
+    };
+    Err(DomainError::InvalidState { status: locked.status, action, allowed, hint })
+}
+
+fn names(actions: &[Action]) -> String {
+    if actions.is_empty() { "nothing".into() } else { actions.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ") }
+}
+
+impl InvoiceService {
+    /// Replaces the given fields of a draft; new lines replace all lines and the total.
+    #[tracing::instrument(skip_all, fields(%id))]
+    pub async fn update_draft(
+        &self,
+        actor: &Actor,
+        id: InvoiceId,
+        changes: DraftChanges,
+        key: Option<String>,
+    ) -> Result<Invoice, DomainError> {
+        let total = match &changes.line_items {
+            None => None,
+            Some(lines) => {
+                Some(money::total_of(lines.iter().map(|l| (l.amount_cents, i64::from(l.quantity)))).ok_or_else(
+                    || DomainError::OutOfRange {
+                        path: "line_items".into(),
+                        message: format!("The invoice total exceeds {} minor units", money::MAX_TOTAL),
+                    },
+                )?)
+            }
+        };
+        let key = key.map(|k| IdempotencyKey::new(actor.via, k, &(id, &changes)));
+        let mut w = match Write::begin(&self.pool, actor, key).await? {
+            Begun::Fresh(w) => w,
+            Begun::Replay(first) => return Ok(first),
+        };
+        let locked = lock(w.conn(), &actor.tenant_id, id).await?;
+        check(&locked, Action::UpdateDraft)?;
+        if let Some(lines) = &changes.line_items {
+            sqlx::query("delete from invoice_lines where invoice_id = $1").bind(id.0).execute(w.conn()).await?;
+            insert_lines(&mut w, id, lines).await?;
+        }
+        sqlx::query(
+            "update invoices set total_cents = coalesce($3, total_cents), due_date = coalesce($4, due_date),
+                    memo = coalesce($5, memo), currency = coalesce($6, currency), updated_at = now()
+              where tenant_id = $1 and invoice_id = $2",
+        )
+        .bind(w.tenant())
+        .bind(id.0)
+        .bind(total)
+        .bind(changes.due_date)
+        .bind(&changes.memo)
+        .bind(changes.currency.as_ref().map(Currency::code))
+        .execute(w.conn())
+        .await?;
+        let changed: Vec<&str> = [
+            changes.line_items.as_ref().map(|_| "line_items"),
+            changes.due_date.map(|_| "due_date"),
+            changes.memo.as_ref().map(|_| "memo"),
+            changes.currency.as_ref().map(|_| "currency"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let id_text = id.to_string();
+        let currency = changes.currency.as_ref().map_or(locked.currency.as_str(), Currency::code);
+        let new_total = total.unwrap_or(locked.total_cents);
+        w.audit(
+            Change::invoice(&id_text, "updated")
+                .status(Some("draft"), "draft")
+                .amount(new_total, currency)
+                .details(json!({ "fields": changed, "previous_total_cents": locked.total_cents })),
+        )
+        .await?;
+        let invoice = load(w.conn(), &actor.tenant_id, id).await?;
+        w.commit(&invoice).await?;
+        Ok(invoice)
+    }
+
+    /// draft → sent. Assigns the next gapless number of the tenant, sets `issued_at`, and when
+    /// the draft has no due date, sets it to the issue date plus the customer's payment terms.
+    #[tracing::instrument(skip_all, fields(%id))]
+    pub async fn send(&self, actor: &Actor, id: InvoiceId, key: Option<String>) -> Result<Invoice, DomainError> {
+        let key = key.map(|k| IdempotencyKey::new(actor.via, k, &id));
+        let mut w = match Write::begin(&self.pool, actor, key).await? {
+            Begun::Fresh(w) => w,
+            Begun::Replay(first) => return Ok(first),
+        };
+        let locked = lock(w.conn(), &actor.tenant_id, id).await?;
+        check(&locked, Action::Send)?;
+        if locked.total_cents == 0 {
+            return Err(DomainError::Rule {
+                code: "zero_total",
+                message: "An invoice totalling zero cannot be sent. Add priced lines with update_draft_invoice, or void the draft.".into(),
+                details: json!({ "total_cents": 0 }),
+            });
+        }
+        let terms: i32 =
+            sqlx::query_scalar("select payment_terms_days from customers where tenant_id = $1 and customer_id = $2")
+                .bind(w.tenant())
+                .bind(&locked.customer_id)
+                .fetch_optional(w.conn())
+                .await?
+                .unwrap_or(self.default_terms_days);
+        // The counter row's lock serializes concurrent sends; a rollback gives the number back.
+        let (prefix, n): (String, i64) = sqlx::query_as(
+            "with next as (
+                 insert into invoice_counters (tenant_id, last_number) values ($1, 1)
+                 on conflict (tenant_id) do update set last_number = invoice_counters.last_number + 1
+                 returning last_number
+             )
+             select t.invoice_prefix, next.last_number from next, tenants t where t.tenant_id = $1",
+        )
+        .bind(w.tenant())
+        .fetch_one(w.conn())
+        .await?;
+        let number = format!("{prefix}{n:06}");
+        let due_date: NaiveDate = sqlx::query_scalar(
+            "update invoices set status = 'sent', number = $3, issued_at = now(),
+                    due_date = coalesce(due_date, (now() at time zone 'utc')::date + $4), updated_at = now()
+              where tenant_id = $1 and invoice_id = $2 returning due_date",
+        )
+        .bind(w.tenant())
+        .bind(id.0)
+        .bind(&number)
+        .bind(terms)
+        .fetch_one(w.conn())
+        .await?;
+        let id_text = id.to_string();
+        w.audit(
+            Change::invoice(&id_text, "sent")
+                .status(Some("draft"), "sent")
+                .amount(locked.total_cents, &locked.currency)
+                .details(json!({ "number": number, "due_date": due_date })),
+        )
+        .await?;
+        let invoice = load(w.conn(), &actor.tenant_id, id).await?;
+        w.commit(&invoice).await?;
+        Ok(invoice)
+    }
+
+    /// draft | sent (without payments) → void, with the reason on record.
+    #[tracing::instrument(skip_all, fields(%id))]
+    pub async fn void(
+        &self,
+        actor: &Actor,
+        id: InvoiceId,
+        reason: String,
+        key: Option<String>,
+    ) -> Result<Invoice, DomainError> {
+        let key = key.map(|k| IdempotencyKey::new(actor.via, k, &(id, &reason)));
+        let mut w = match Write::begin(&self.pool, actor, key).await? {
+            Begun::Fresh(w) => w,
+            Begun::Replay(first) => return Ok(first),
+        };
+        let locked = lock(w.conn(), &actor.tenant_id, id).await?;
+        check(&locked, Action::Void)?;
+        sqlx::query("update invoices set status = 'void', voided_at = now(), void_reason = $3, updated_at = now() where tenant_id = $1 and invoice_id = $2")
+            .bind(w.tenant())
+            .bind(id.0)
+            .bind(&reason)
+            .execute(w.conn())
+            .await?;
+        let id_text = id.to_string();
+        w.audit(
+            Change::invoice(&id_text, "voided")
+                .status(Some(locked.status.as_str()), "void")
+                .amount(locked.total_cents, &locked.currency)
+                .details(json!({ "reason": reason })),
+        )
+        .await?;
+        let invoice = load(w.conn(), &actor.tenant_id, id).await?;
+        w.commit(&invoice).await?;
+        Ok(invoice)
+    }
+}

@@ -1,0 +1,194 @@
+//! Payments against sent invoices: partial payments are normal, the invoice is paid when
+//! nothing is due, and concurrent payments on one invoice never over-apply (the invoice row is
+//! locked for the payment's transaction, and a constraint keeps paid ≤ total).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::audit::Change;
+use super::idempotency::IdempotencyKey;
+use super::invoices::{InvoiceService, InvoiceStatus};
+use super::invoices::{check, lock};
+use super::state::Action;
+use super::write::{Begun, Write};
+use super::{Actor, DomainError, InvoiceId, PaymentId, money};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    BankTransfer,
+    Card,
+    Cash,
+    Check,
+    Other,
+}
+
+impl PaymentMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BankTransfer => "bank_transfer",
+            Self::Card => "card",
+            Self::Cash => "cash",
+            Self::Check => "check",
+            Self::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NewPayment {
+    pub amount_cents: i64,
+    /// The day the money arrived; today (UTC) when not given.
+    pub paid_on: Option<NaiveDate>,
+    pub method: PaymentMethod,
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payment {
+    pub payment_id: PaymentId,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub method: PaymentMethod,
+    pub reference: Option<String>,
+    pub paid_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The result of applying a payment: the payment and the invoice's new balance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentReceipt {
+    pub payment: Payment,
+    pub invoice_id: InvoiceId,
+    pub status: InvoiceStatus,
+    pub currency: String,
+    pub total_cents: i64,
+    pub amount_paid_cents: i64,
+    pub amount_due_cents: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PaymentRow {
+    payment_id: Uuid,
+    amount_cents: i64,
+    currency: String,
+    method: String,
+    reference: Option<String>,
+    paid_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<PaymentRow> for Payment {
+    fn from(r: PaymentRow) -> Self {
+        let method = serde_json::from_value(json!(r.method)).unwrap_or(PaymentMethod::Other);
+        Self {
+            payment_id: PaymentId(r.payment_id),
+            amount_cents: r.amount_cents,
+            currency: r.currency,
+            method,
+            reference: r.reference,
+            paid_at: r.paid_at,
+            created_at: r.created_at,
+        }
+    }
+}
+
+pub(crate) async fn of_invoice(
+    conn: &mut PgConnection,
+    tenant: &str,
+    id: InvoiceId,
+) -> Result<Vec<Payment>, DomainError> {
+    let rows: Vec<PaymentRow> = sqlx::query_as(
+        "select payment_id, amount_cents, currency, method, reference, paid_at, created_at
+           from payments where tenant_id = $1 and invoice_id = $2 order by created_at, payment_id",
+    )
+    .bind(tenant)
+    .bind(id.0)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(Payment::from).collect())
+}
+
+impl InvoiceService {
+    /// Records a payment in the invoice's currency. Refused for drafts, void and paid invoices
+    /// (invalid state) and for more than is due (with the amount due).
+    #[tracing::instrument(skip_all, fields(%id, amount = p.amount_cents))]
+    pub async fn apply_payment(
+        &self,
+        actor: &Actor,
+        id: InvoiceId,
+        p: NewPayment,
+        key: Option<String>,
+    ) -> Result<PaymentReceipt, DomainError> {
+        let key = key.map(|k| IdempotencyKey::new(actor.via, k, &(id, &p)));
+        let mut w = match Write::begin(self.pool(), actor, key).await? {
+            Begun::Fresh(w) => w,
+            Begun::Replay(first) => return Ok(first),
+        };
+        let locked = lock(w.conn(), &actor.tenant_id, id).await?;
+        check(&locked, Action::ApplyPayment)?;
+        let due = locked.total_cents - locked.amount_paid_cents;
+        if p.amount_cents > due {
+            return Err(DomainError::Rule {
+                code: "overpayment",
+                message: format!(
+                    "The payment of {} is more than the {} due on this invoice. Apply at most amount_due_cents={due}.",
+                    money::format(p.amount_cents, &locked.currency),
+                    money::format(due, &locked.currency)
+                ),
+                details: json!({ "amount_due_cents": due, "currency": locked.currency, "received": p.amount_cents }),
+            });
+        }
+        let payment_id = PaymentId::generate();
+        let row: PaymentRow = sqlx::query_as(
+            "insert into payments (payment_id, tenant_id, invoice_id, amount_cents, currency, method, reference, paid_at)
+             values ($1, $2, $3, $4, $5, $6, $7,
+                     coalesce($8::date, (now() at time zone 'utc')::date)::timestamp at time zone 'utc')
+             returning payment_id, amount_cents, currency, method, reference, paid_at, created_at",
+        )
+        .bind(payment_id.0)
+        .bind(w.tenant())
+        .bind(id.0)
+        .bind(p.amount_cents)
+        .bind(&locked.currency)
+        .bind(p.method.as_str())
+        .bind(&p.reference)
+        .bind(p.paid_on)
+        .fetch_one(w.conn())
+        .await?;
+        let paid = locked.amount_paid_cents + p.amount_cents;
+        let status = if paid == locked.total_cents { InvoiceStatus::Paid } else { locked.status };
+        sqlx::query(
+            "update invoices set amount_paid_cents = $3, status = case when $3 = total_cents then 'paid' else status end,
+                    updated_at = now() where tenant_id = $1 and invoice_id = $2",
+        )
+        .bind(w.tenant())
+        .bind(id.0)
+        .bind(paid)
+        .execute(w.conn())
+        .await?;
+        let id_text = id.to_string();
+        let payment_text = payment_id.to_string();
+        w.audit(
+            Change::invoice(&id_text, "payment_applied")
+                .status(Some(locked.status.as_str()), status.as_str())
+                .amount(p.amount_cents, &locked.currency)
+                .details(json!({ "payment_id": payment_text, "method": p.method, "amount_paid_cents": paid, "amount_due_cents": locked.total_cents - paid })),
+        )
+        .await?;
+        let receipt = PaymentReceipt {
+            payment: row.into(),
+            invoice_id: id,
+            status,
+            currency: locked.currency,
+            total_cents: locked.total_cents,
+            amount_paid_cents: paid,
+            amount_due_cents: locked.total_cents - paid,
+        };
+        w.commit(&receipt).await?;
+        Ok(receipt)
+    }
+}

@@ -1,0 +1,106 @@
+//! Who owes what: outstanding and overdue amounts per customer and currency, with aging buckets,
+//! as of any date (payments after that date and invoices issued after it do not count).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
+
+use super::DomainError;
+use super::money::Currency;
+
+#[derive(Debug, Clone, Default)]
+pub struct OutstandingQuery {
+    pub customer_id: Option<String>,
+    pub currency: Option<Currency>,
+    /// Defaults to today (UTC).
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Amounts due by days past due, as of the report's date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+pub struct Aging {
+    /// Not yet due (or no due date).
+    pub current_cents: i64,
+    pub days_1_30_cents: i64,
+    pub days_31_60_cents: i64,
+    pub days_61_90_cents: i64,
+    pub over_90_cents: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+pub struct Balance {
+    pub customer_id: String,
+    pub currency: String,
+    pub outstanding_cents: i64,
+    pub overdue_cents: i64,
+    pub open_invoices: i64,
+    pub oldest_due_date: Option<NaiveDate>,
+    #[sqlx(flatten)]
+    pub aging: Aging,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutstandingReport {
+    pub as_of: NaiveDate,
+    pub balances: Vec<Balance>,
+}
+
+#[derive(Clone)]
+pub struct ReceivablesService {
+    pool: PgPool,
+}
+
+impl ReceivablesService {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn outstanding(&self, tenant: &str, q: &OutstandingQuery) -> Result<OutstandingReport, DomainError> {
+        let as_of: NaiveDate = match q.as_of {
+            Some(d) => d,
+            None => sqlx::query_scalar("select (now() at time zone 'utc')::date").fetch_one(&self.pool).await?,
+        };
+        // An invoice is open on `as_of` when it was issued by then, not voided by then, and
+        // payments made by then leave something due.
+        let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(
+            "with open as (
+                 select i.customer_id, i.currency, i.due_date,
+                        i.total_cents - coalesce((select sum(p.amount_cents) from payments p
+                                                   where p.invoice_id = i.invoice_id
+                                                     and (p.paid_at at time zone 'utc')::date <= ",
+        );
+        sql.push_bind(as_of).push("), 0)::bigint as due, ").push_bind(as_of).push(
+            " - i.due_date as days_late
+                   from invoices i
+                  where i.tenant_id = ",
+        );
+        sql.push_bind(tenant);
+        sql.push(" and i.issued_at is not null and (i.issued_at at time zone 'utc')::date <= ").push_bind(as_of);
+        sql.push(" and (i.voided_at is null or (i.voided_at at time zone 'utc')::date > ").push_bind(as_of).push(")");
+        if let Some(customer) = &q.customer_id {
+            sql.push(" and i.customer_id = ").push_bind(customer);
+        }
+        if let Some(currency) = &q.currency {
+            sql.push(" and i.currency = ").push_bind(currency.code());
+        }
+        sql.push(
+            ")
+             select customer_id, currency,
+                    sum(due)::bigint as outstanding_cents,
+                    coalesce(sum(due) filter (where days_late > 0), 0)::bigint as overdue_cents,
+                    count(*) as open_invoices,
+                    min(due_date) as oldest_due_date,
+                    coalesce(sum(due) filter (where days_late is null or days_late <= 0), 0)::bigint as current_cents,
+                    coalesce(sum(due) filter (where days_late between 1 and 30), 0)::bigint as days_1_30_cents,
+                    coalesce(sum(due) filter (where days_late between 31 and 60), 0)::bigint as days_31_60_cents,
+                    coalesce(sum(due) filter (where days_late between 61 and 90), 0)::bigint as days_61_90_cents,
+                    coalesce(sum(due) filter (where days_late > 90), 0)::bigint as over_90_cents
+               from open where due > 0
+              group by customer_id, currency
+              order by customer_id, currency",
+        );
+        let balances = sql.build_query_as().fetch_all(&self.pool).await?;
+        Ok(OutstandingReport { as_of, balances })
+    }
+}

@@ -1,0 +1,54 @@
+//! The invoice state machine: draft → sent → paid; draft | sent → void. Overdue is sent and past
+//! due, so it allows what sent allows.
+
+use serde::Serialize;
+
+use super::InvoiceStatus;
+
+/// What can be done to an invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    UpdateDraft,
+    Send,
+    ApplyPayment,
+    Void,
+}
+
+impl Action {
+    /// The tool an agent calls to do this.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::UpdateDraft => "update_draft_invoice",
+            Self::Send => "send_invoice",
+            Self::ApplyPayment => "apply_payment",
+            Self::Void => "void_invoice",
+        }
+    }
+}
+
+/// The actions allowed from a status. A sent invoice that already has payments can no longer be
+/// voided; `void_allowed` tells.
+pub fn allowed(status: InvoiceStatus, has_payments: bool) -> Vec<Action> {
+    match status {
+        InvoiceStatus::Draft => vec![Action::UpdateDraft, Action::Send, Action::Void],
+        InvoiceStatus::Sent | InvoiceStatus::Overdue if has_payments => vec![Action::ApplyPayment],
+        InvoiceStatus::Sent | InvoiceStatus::Overdue => vec![Action::ApplyPayment, Action::Void],
+        InvoiceStatus::Paid | InvoiceStatus::Void => vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_machine() {
+        assert!(allowed(InvoiceStatus::Draft, false).contains(&Action::Send));
+        assert!(!allowed(InvoiceStatus::Draft, false).contains(&Action::ApplyPayment));
+        assert_eq!(allowed(InvoiceStatus::Overdue, false), allowed(InvoiceStatus::Sent, false));
+        assert_eq!(allowed(InvoiceStatus::Sent, true), vec![Action::ApplyPayment]);
+        assert!(allowed(InvoiceStatus::Paid, false).is_empty());
+        assert!(allowed(InvoiceStatus::Void, false).is_empty());
+    }
+}

@@ -1,0 +1,94 @@
+//! apply_payment: money received against a sent invoice.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use validator::{Validate, ValidationError};
+
+use super::shapes::{self, idempotency_key, invoice_id, payment_method};
+use super::{Annotations, Tool, ToolContext, ToolDefinition, ToolFailure};
+use crate::domain::payments::{NewPayment, PaymentMethod, PaymentReceipt};
+use crate::domain::{InvoiceId, InvoiceService};
+use crate::schema::{Format, ToolSchema, integer, string};
+
+pub struct ApplyPayment(pub InvoiceService);
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct ApplyPaymentParams {
+    invoice_id: InvoiceId,
+    amount_cents: i64,
+    #[validate(custom(function = "not_in_the_future"))]
+    paid_at: Option<NaiveDate>,
+    method: PaymentMethod,
+    reference: Option<String>,
+    idempotency_key: Option<String>,
+}
+
+/// Domain rule: money cannot arrive tomorrow. (A day of slack covers callers ahead of UTC.)
+fn not_in_the_future(day: &NaiveDate) -> Result<(), ValidationError> {
+    let latest = chrono::Utc::now().date_naive() + chrono::Days::new(1);
+    if *day <= latest {
+        return Ok(());
+    }
+    let mut e = ValidationError::new("out_of_range");
+    e.message =
+        Some(format!("paid_at {day} is in the future; a payment is recorded once the money has arrived").into());
+    e.add_param("expected".into(), &format!("a date on or before {latest}"));
+    e.add_param("value".into(), &day.to_string());
+    Err(e)
+}
+
+impl Tool for ApplyPayment {
+    type Params = ApplyPaymentParams;
+    type Output = PaymentReceipt;
+
+    fn definition() -> ToolDefinition {
+        ToolDefinition {
+            name: "apply_payment",
+            title: "Apply payment",
+            description: "Record money received against a sent (or overdue) invoice, in the invoice's currency \
+                and minor units. Partial payments are normal; the invoice becomes paid when nothing is due. \
+                Paying a draft, void or paid invoice, or more than amount_due_cents, is refused (the error \
+                gives the amount due). Returns the payment and the invoice's new amount_paid_cents, \
+                amount_due_cents and status. Always send an idempotency_key and reuse it on retry, so a \
+                payment is never recorded twice.",
+            input: ToolSchema::new()
+                .param("invoice_id", invoice_id())
+                .param(
+                    "amount_cents",
+                    integer()
+                        .range(1, 1_000_000_000_000_000)
+                        .describe("Amount received, in minor units of the invoice currency (USD cents)."),
+                )
+                .param(
+                    "paid_at",
+                    string()
+                        .format(Format::Date)
+                        .optional()
+                        .describe("The day the money arrived, YYYY-MM-DD; defaults to today (UTC)."),
+                )
+                .param(
+                    "method",
+                    payment_method()
+                        .default(serde_json::json!("bank_transfer"))
+                        .describe("How it was paid; defaults to bank_transfer."),
+                )
+                .param(
+                    "reference",
+                    string()
+                        .min_len(1)
+                        .max_len(200)
+                        .optional()
+                        .describe("The payer's reference (bank reference, card authorization, check number)."),
+                )
+                .param("idempotency_key", idempotency_key()),
+            output: shapes::payment_receipt(),
+            annotations: Annotations::ADDITIVE,
+        }
+    }
+
+    async fn call(&self, ctx: ToolContext, p: ApplyPaymentParams) -> Result<PaymentReceipt, ToolFailure> {
+        let payment =
+            NewPayment { amount_cents: p.amount_cents, paid_on: p.paid_at, method: p.method, reference: p.reference };
+        Ok(self.0.apply_payment(&ctx.actor(), p.invoice_id, payment, p.idempotency_key).await?)
+    }
+}
