@@ -62,3 +62,61 @@ async def test_stdio(tally_bin, server_env):
     params = StdioServerParameters(command=tally_bin, args=["stdio"], env=server_env)
     async with Client(params) as client:
         await _bill_and_list(client)
+
+
+async def test_receivables_agent_session(server_url):
+    """The receivables run an agent does for a small business, over the official SDK."""
+    run = uuid.uuid4().hex[:8]
+    customer = f"acme_{run}"
+
+    async def ok(client, tool, args):
+        result = await client.call_tool(tool, args)
+        assert not result.is_error, (tool, result.structured_content)
+        print(f"{tool} -> ok")
+        return result.structured_content
+
+    async with Client(server_url) as tally:
+        onboarded = await ok(tally, "upsert_customer", {
+            "customer_id": customer, "name": f"Acme {run}", "email": "ap@acme.example", "payment_terms_days": 14})
+        assert onboarded["created"] is True
+
+        ids = []
+        for cents in (12_000, 30_000, 5_000):
+            inv = await ok(tally, "create_invoice", {
+                "customer_id": customer, "idempotency_key": str(uuid.uuid4()),
+                "line_items": [{"description": "Consulting", "amount_cents": cents}]})
+            ids.append(inv["invoice_id"])
+        numbers = []
+        for invoice_id in ids:
+            sent = await ok(tally, "send_invoice", {"invoice_id": invoice_id, "idempotency_key": str(uuid.uuid4())})
+            assert sent["status"] == "sent" and sent["number"].startswith("INV-")
+            numbers.append(int(sent["number"][4:]))
+        assert numbers == list(range(numbers[0], numbers[0] + 3)), "consecutive numbers"
+
+        part = await ok(tally, "apply_payment", {"invoice_id": ids[0], "amount_cents": 4_000, "method": "bank_transfer",
+                                                 "idempotency_key": str(uuid.uuid4())})
+        assert (part["status"], part["amount_due_cents"]) == ("sent", 8_000)
+        full = await ok(tally, "apply_payment", {"invoice_id": ids[0], "amount_cents": 8_000,
+                                                 "idempotency_key": str(uuid.uuid4())})
+        assert (full["status"], full["amount_due_cents"]) == ("paid", 0)
+
+        over = await tally.call_tool("apply_payment", {"invoice_id": ids[1], "amount_cents": 30_001})
+        assert over.is_error
+        error = over.structured_content["error"]
+        print("apply_payment (overpayment) ->", error["code"], error["details"])
+        assert error["code"] == "overpayment" and error["details"]["amount_due_cents"] == 30_000
+
+        report = await ok(tally, "list_outstanding", {"customer_id": customer})
+        (balance,) = report["balances"]
+        assert (balance["outstanding_cents"], balance["open_invoices"]) == (35_000, 2)
+        assert balance["aging"]["current_cents"] == 35_000
+
+        voided = await ok(tally, "void_invoice", {"invoice_id": ids[2], "reason": "Billed by mistake"})
+        assert voided["status"] == "void"
+        refused = await tally.call_tool("void_invoice", {"invoice_id": ids[0], "reason": "changed mind"})
+        assert refused.is_error and refused.structured_content["error"]["code"] == "invalid_state"
+
+        account = await ok(tally, "get_customer", {"customer_id": customer})
+        assert account["outstanding"][0]["outstanding_cents"] == 30_000
+        history = (await ok(tally, "get_invoice", {"invoice_id": ids[0]}))["history"]
+        assert [e["action"] for e in history] == ["created", "sent", "payment_applied", "payment_applied"]
