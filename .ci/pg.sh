@@ -21,7 +21,8 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-PGHOME="$REPO/.pg"
+# TALLY_PG_HOME puts a cluster elsewhere (tests start throwaway clusters this way).
+PGHOME="${TALLY_PG_HOME:-$REPO/.pg}"
 PORT="${TALLY_PG_PORT:-54329}"
 DB_USER=tally
 DB_NAME=tally
@@ -125,7 +126,7 @@ locate() {
         if as_server test -x "$PGHOME" 2>/dev/null; then
             DATA="$PGHOME/data"; LOG="$PGHOME/log"
         else
-            local base="/var/tmp/tally-pg-$(short_hash "$REPO")"
+            local base="/var/tmp/tally-pg-$(short_hash "$PGHOME")"
             DATA="$base/data"; LOG="$base/log"
         fi
     fi
@@ -154,7 +155,7 @@ prepare_dirs() {
 socket_dir() {
     local d="$DATA"
     if (( ${#d} + 20 > 100 )); then
-        d="/tmp/tally-pg-sock-$(short_hash "$REPO")"
+        d="/tmp/tally-pg-sock-$(short_hash "$PGHOME")"
         mkdir -p "$d"
         if [[ $(id -u) -eq 0 ]]; then chown "$SERVER_USER": "$d"; fi
         chmod 0700 "$d"
@@ -217,7 +218,7 @@ clear_stale_pid() {
     fi
     log "removing stale postmaster.pid (pid $(postmaster_pid) is not a running postgres)"
     rm -f "$DATA/postmaster.pid" "$DATA"/.s.PGSQL.*.lock \
-        "/tmp/tally-pg-sock-$(short_hash "$REPO")"/.s.PGSQL.*.lock
+        "/tmp/tally-pg-sock-$(short_hash "$PGHOME")"/.s.PGSQL.*.lock
 }
 
 init_cluster() {
@@ -311,7 +312,7 @@ destroy() {
     locate
     local base; base="$(dirname "$DATA")"
     if [[ "$base" != "$PGHOME" ]]; then rm -rf "$base"; fi
-    rm -rf "$PGHOME" "/tmp/tally-pg-sock-$(short_hash "$REPO")"
+    rm -rf "$PGHOME" "/tmp/tally-pg-sock-$(short_hash "$PGHOME")"
     log "removed cluster"
 }
 

@@ -62,6 +62,7 @@ pub struct App {
 impl App {
     /// Connects (unless given a pool), migrates and binds. Port 0 binds a free port.
     pub async fn build(args: &ServeArgs, pool: Option<PgPool>) -> anyhow::Result<Self> {
+        args.limits.check(&args.db).map_err(anyhow::Error::msg)?;
         let pool = match pool {
             Some(pool) => pool,
             None => db::connect(&args.db).await?,
@@ -101,6 +102,7 @@ impl App {
 
 /// Serves one stdio client until stdin closes.
 pub async fn run_stdio(args: &StdioArgs) -> anyhow::Result<()> {
+    args.limits.check(&args.db).map_err(anyhow::Error::msg)?;
     let pool = db::connect(&args.db).await?;
     db::migrate(&pool).await?;
     let limits = args.limits.limits();

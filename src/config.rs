@@ -98,6 +98,18 @@ pub struct LimitArgs {
 }
 
 impl LimitArgs {
+    /// An exhausted pool must answer with a retryable error well before the call's own
+    /// deadline, or every call would end as a timeout instead.
+    pub fn check(&self, db: &DbArgs) -> Result<(), String> {
+        if db.db_acquire_timeout >= self.timeout {
+            return Err(format!(
+                "TALLY_DB_ACQUIRE_TIMEOUT ({:?}) must be below TALLY_TIMEOUT ({:?})",
+                db.db_acquire_timeout, self.timeout
+            ));
+        }
+        Ok(())
+    }
+
     pub fn limits(&self) -> Limits {
         Limits {
             concurrency: self.concurrency_limit.max(1),

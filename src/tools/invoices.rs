@@ -70,8 +70,7 @@ impl Tool for CreateInvoice {
                 customer. Amounts are integers in minor units (USD cents: 1050 = $10.50); Tally computes the \
                 total. customer_id is the business's own customer key (e.g. cust_42); one Tally has not seen \
                 is fine. Returns the invoice with its invoice_id (inv_ + 32 hex digits). Always send an \
-                idempotency_key (a fresh UUID per new invoice) and resend the same key when retrying after a \
-                timeout or retryable error, so the invoice is never created twice.",
+                idempotency_key (a fresh UUID per new invoice), so the invoice is never created twice.",
             input: ToolSchema::new()
                 .param("customer_id", customer_id().describe("The business's own key for the customer, e.g. cust_42 or a CRM id (1-64 chars: letters, digits, _ . : @ -)."))
                 .param("line_items", line_items().describe("The lines of the invoice, 1 to 100, in order."))

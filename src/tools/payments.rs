@@ -49,8 +49,8 @@ impl Tool for ApplyPayment {
                 and minor units. Partial payments are normal; the invoice becomes paid when nothing is due. \
                 Paying a draft, void or paid invoice, or more than amount_due_cents, is refused (the error \
                 gives the amount due). Returns the payment and the invoice's new amount_paid_cents, \
-                amount_due_cents and status. Always send an idempotency_key and reuse it on retry, so a \
-                payment is never recorded twice.",
+                amount_due_cents and status. Always send an idempotency_key, so a payment is never \
+                recorded twice.",
             input: ToolSchema::new()
                 .param("invoice_id", invoice_id())
                 .param(

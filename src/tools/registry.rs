@@ -132,11 +132,18 @@ fn tool_result(structured: Value, is_error: bool) -> Value {
     })
 }
 
+/// Appended to every write tool's description: how to retry without writing twice.
+const RETRY_ADVICE: &str = "If the call fails with a retryable error (JSON-RPC error data.retryable: rate limited, \
+                            overloaded, timeout, database unavailable), wait data.retry_after_ms and retry with the \
+                            same idempotency_key.";
+
 fn publish(d: &ToolDefinition) -> Value {
+    let description =
+        if d.annotations.read_only { d.description.to_owned() } else { format!("{} {RETRY_ADVICE}", d.description) };
     json!({
         "name": d.name,
         "title": d.title,
-        "description": d.description,
+        "description": description,
         "inputSchema": d.input.json_schema(),
         "outputSchema": d.output.json_schema(),
         "annotations": {

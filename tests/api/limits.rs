@@ -73,6 +73,10 @@ async fn concurrency_and_queue_are_global_across_connections(o: PgPoolOptions, c
         assert!(took < Duration::from_secs(5), "rejected at once, not after waiting ({took:?})");
     }
     assert!(results.try_recv().is_err(), "the six admitted calls are still waiting");
+    let metrics = app.client.get(format!("http://{}/metrics", app.addr)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("tally_queue_depth 4"), "four wait in the queue:\n{metrics}");
+    assert!(metrics.contains("tally_requests_in_flight 2"), "{metrics}");
+    assert!(metrics.contains("tally_rejections_total{reason=\"overloaded\"} 44"), "{metrics}");
 
     holder.rollback().await.unwrap();
     let mut admitted = Vec::new();

@@ -9,6 +9,8 @@ mod invoices;
 mod lifecycle;
 mod limits;
 mod outstanding;
+mod overload;
+mod processes;
 mod properties;
 mod stdio;
 mod tool_schemas;

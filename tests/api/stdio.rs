@@ -75,3 +75,43 @@ async fn a_session_over_stdio(o: PgPoolOptions, c: PgConnectOptions) {
     let count: i64 = sqlx::query_scalar("select count(*) from invoices").fetch_one(&pool).await.unwrap();
     assert_eq!(count, 1);
 }
+
+#[sqlx::test]
+async fn throttling_over_stdio_arrives_as_jsonrpc_errors(o: PgPoolOptions, c: PgConnectOptions) {
+    let url = database_url(&c);
+    let _pool = pool(o, c).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tally"))
+        .args(["stdio", "--rate-limit", "2"])
+        .env("DATABASE_URL", &url)
+        .env("TALLY_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("tally binary");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut burst = String::new();
+    for id in 0..10 {
+        burst.push_str(&format!("{}\n", json!({"jsonrpc":"2.0","id":id,"method":"ping"})));
+    }
+    stdin.write_all(burst.as_bytes()).await.unwrap();
+    drop(stdin);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut limited = 0;
+    let mut answered = 0;
+    while let Some(line) = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await.unwrap().unwrap() {
+        let reply: Value = serde_json::from_str(&line).unwrap();
+        answered += 1;
+        if reply.get("error").is_some() {
+            limited += 1;
+            assert_eq!(reply["error"]["code"], -32010, "{reply}");
+            assert_eq!(reply["error"]["data"]["retryable"], true);
+            assert_eq!(reply["error"]["data"]["reason"], "rate_limited");
+            assert!(reply["error"]["data"]["retry_after_ms"].as_u64().unwrap() > 0);
+            assert!(reply["id"].is_number(), "the error answers its request");
+        }
+    }
+    assert_eq!(answered, 10, "every request is answered");
+    assert!(limited >= 7, "a rate of 2/s lets few of 10 through ({limited} limited)");
+    assert!(child.wait().await.unwrap().success());
+}
