@@ -10,13 +10,16 @@ use anyhow::Context;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
-use crate::config::{ServeArgs, StdioArgs};
+use std::path::PathBuf;
+
+use crate::config::{LimitArgs, ServeArgs, StdioArgs};
 use crate::domain::customers::CustomerService;
 use crate::domain::receivables::ReceivablesService;
 use crate::domain::{InvoiceService, idempotency};
 use crate::mcp::McpService;
 use crate::mcp::session::SessionStore;
 use crate::middleware::{Limits, McpStack, mcp_stack};
+use crate::recording::{Recorder, RecorderTask};
 use crate::tools::Registry;
 use crate::tools::customers::{GetCustomer, ListCustomers, UpsertCustomer};
 use crate::tools::invoice_lifecycle::{SendInvoice, UpdateDraftInvoice, VoidInvoice};
@@ -57,6 +60,7 @@ fn stack(pool: &PgPool, limits: Limits, tenant: &str) -> (McpStack, McpService) 
 pub struct App {
     server: HttpServer,
     pool: PgPool,
+    recorder_task: Option<RecorderTask>,
 }
 
 impl App {
@@ -71,6 +75,7 @@ impl App {
         let listener = TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
         let limits = args.limits.limits();
         let (stack, mcp) = stack(&pool, limits, &args.tenant);
+        let (recorder, recorder_task) = start_recorder(args.record_dir.as_ref(), &args.limits)?.unzip();
         let state = HttpState {
             stack,
             mcp,
@@ -80,9 +85,10 @@ impl App {
             max_body_bytes: args.max_body_bytes,
             timeout: limits.timeout,
             draining: Arc::new(AtomicBool::new(false)),
+            recorder,
         };
         let options = ServerOptions { grace: args.shutdown_grace, header_read_timeout: Duration::from_secs(10) };
-        Ok(Self { server: HttpServer::new(listener, state, options), pool })
+        Ok(Self { server: HttpServer::new(listener, state, options), pool, recorder_task })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -94,6 +100,9 @@ impl App {
         let pruner = tokio::spawn(prune_idempotency_keys(self.pool.clone()));
         tracing::info!(addr = %self.local_addr(), "serving MCP at /mcp");
         self.server.run(shutdown).await;
+        if let Some(recorder) = self.recorder_task {
+            recorder.finish().await;
+        }
         pruner.abort();
         self.pool.close().await;
         tracing::info!("stopped");
@@ -107,11 +116,28 @@ pub async fn run_stdio(args: &StdioArgs) -> anyhow::Result<()> {
     db::migrate(&pool).await?;
     let limits = args.limits.limits();
     let (stack, _) = stack(&pool, limits, &args.tenant);
-    let options =
-        StdioOptions { tenant_id: args.tenant.clone(), timeout: limits.timeout, max_line_bytes: args.max_body_bytes };
-    stdio::serve(stack, options, tokio::io::stdin(), tokio::io::stdout()).await.context("stdio transport failed")?;
+    let (recorder, recorder_task) = start_recorder(args.record_dir.as_ref(), &args.limits)?.unzip();
+    let options = StdioOptions {
+        tenant_id: args.tenant.clone(),
+        timeout: limits.timeout,
+        max_line_bytes: args.max_body_bytes,
+        recorder,
+    };
+    let served = stdio::serve(stack, options, tokio::io::stdin(), tokio::io::stdout()).await;
+    if let Some(recorder) = recorder_task {
+        recorder.finish().await;
+    }
+    served.context("stdio transport failed")?;
     pool.close().await;
     Ok(())
+}
+
+fn start_recorder(dir: Option<&PathBuf>, limits: &LimitArgs) -> anyhow::Result<Option<(Recorder, RecorderTask)>> {
+    let Some(dir) = dir else { return Ok(None) };
+    let started = Recorder::start(dir.clone(), limits.recorded())
+        .with_context(|| format!("cannot record sessions into {}", dir.display()))?;
+    tracing::info!(dir = %dir.display(), "recording sessions");
+    Ok(Some(started))
 }
 
 async fn prune_idempotency_keys(pool: PgPool) {

@@ -37,6 +37,25 @@ pub enum Command {
     Stdio(StdioArgs),
     /// Apply the embedded migrations and exit.
     Migrate(DbArgs),
+    /// Replay recorded sessions against a server and report every answer that differs.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["url", "stdio"])))]
+pub struct ReplayArgs {
+    /// Recording files, or directories of `*.jsonl` recordings.
+    #[arg(required = true)]
+    pub paths: Vec<std::path::PathBuf>,
+    /// Replay over Streamable HTTP against this MCP endpoint, e.g. http://127.0.0.1:8080/mcp.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Replay over stdio: start `tally stdio` (this binary) for each session, on DATABASE_URL.
+    #[arg(long)]
+    pub stdio: bool,
+    /// The database the stdio server uses.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<DatabaseUrl>,
 }
 
 /// A database URL whose password is never printed.
@@ -110,6 +129,16 @@ impl LimitArgs {
         Ok(())
     }
 
+    /// The limits as a recording's header states them.
+    pub fn recorded(&self) -> crate::recording::ServerLimits {
+        crate::recording::ServerLimits {
+            concurrency_limit: self.concurrency_limit,
+            queue_limit: self.queue_limit,
+            rate_limit: self.rate_limit.get(),
+            timeout_ms: u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
     pub fn limits(&self) -> Limits {
         Limits {
             concurrency: self.concurrency_limit.max(1),
@@ -144,6 +173,9 @@ pub struct ServeArgs {
     /// The tenant that sessions belong to (one tenant until access tokens arrive).
     #[arg(long, env = "TALLY_TENANT", default_value = "default")]
     pub tenant: String,
+    /// Record every MCP session to its own JSON Lines file in this directory (for `tally replay`).
+    #[arg(long, env = "TALLY_RECORD_DIR")]
+    pub record_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -158,6 +190,9 @@ pub struct StdioArgs {
     /// Largest message (one line) accepted.
     #[arg(long, env = "TALLY_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Record the session to a JSON Lines file in this directory (for `tally replay`).
+    #[arg(long, env = "TALLY_RECORD_DIR")]
+    pub record_dir: Option<std::path::PathBuf>,
 }
 
 impl ServeArgs {

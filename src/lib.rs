@@ -11,6 +11,8 @@ pub mod db;
 pub mod domain;
 pub mod mcp;
 pub mod middleware;
+pub mod recording;
+pub mod replay;
 pub mod schema;
 pub mod telemetry;
 pub mod tools;

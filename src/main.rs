@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tally::app::{self, App};
 use tally::config::{Cli, Command};
+use tally::replay::Target;
 use tally::{db, telemetry};
 
 #[tokio::main]
@@ -27,6 +28,20 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Stdio(args) => app::run_stdio(&args).await,
+        Command::Replay(args) => {
+            let recordings = tally::replay::load_all(&args.paths).map_err(anyhow::Error::msg)?;
+            let target = match (args.url, args.database_url) {
+                (Some(url), _) => Target::Url(url),
+                (None, Some(db)) => Target::Stdio { tally: std::env::current_exe()?, database_url: db.0 },
+                (None, None) => {
+                    anyhow::bail!("--stdio needs DATABASE_URL (or --database-url) for the server it starts")
+                }
+            };
+            match tally::replay::replay_all(&recordings, &target).await {
+                0 => Ok(()),
+                n => anyhow::bail!("{n} of {} sessions differ", recordings.len()),
+            }
+        }
         Command::Migrate(args) => {
             let pool = db::connect(&args).await?;
             db::migrate(&pool).await?;

@@ -29,8 +29,8 @@ const UNAVAILABLE_RETRY: Duration = Duration::from_secs(1);
 pub enum Transport {
     /// Streamable HTTP: the `Mcp-Session-Id` header, when sent.
     Http { session_id: Option<String> },
-    /// stdio: one process is one session of one tenant.
-    Stdio { tenant_id: String },
+    /// stdio: one process is one session of one tenant; `session_id` names it in the audit trail.
+    Stdio { tenant_id: String, session_id: String },
 }
 
 #[derive(Debug, Clone)]
@@ -131,7 +131,7 @@ impl McpService {
                 };
                 let session_id = match &req.transport {
                     Transport::Http { session_id } => session_id.clone(),
-                    Transport::Stdio { .. } => None,
+                    Transport::Stdio { session_id, .. } => Some(session_id.clone()),
                 };
                 self.apply(&request, other, ToolContext { tenant_id: tenant, session_id, tool: "" }).await
             }
@@ -217,7 +217,7 @@ impl McpService {
 
     fn tenant_of(&self, transport: &Transport) -> String {
         match transport {
-            Transport::Stdio { tenant_id } => tenant_id.clone(),
+            Transport::Stdio { tenant_id, .. } => tenant_id.clone(),
             Transport::Http { .. } => self.inner.default_tenant.clone(),
         }
     }

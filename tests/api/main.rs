@@ -12,5 +12,6 @@ mod outstanding;
 mod overload;
 mod processes;
 mod properties;
+mod replay;
 mod stdio;
 mod tool_schemas;

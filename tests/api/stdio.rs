@@ -15,8 +15,11 @@ use crate::helpers::{database_url, pool};
 async fn a_session_over_stdio(o: PgPoolOptions, c: PgConnectOptions) {
     let url = database_url(&c);
     let pool = pool(o, c).await;
+    let record_dir = std::env::temp_dir().join(format!("tally-stdio-rec-{}", uuid::Uuid::new_v4().simple()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_tally"))
         .arg("stdio")
+        .arg("--record-dir")
+        .arg(&record_dir)
         .env("DATABASE_URL", &url)
         .env("TALLY_LOG", "info")
         .stdin(Stdio::piped())
@@ -74,6 +77,20 @@ async fn a_session_over_stdio(o: PgPoolOptions, c: PgConnectOptions) {
     assert!(status.success(), "exit status {status}");
     let count: i64 = sqlx::query_scalar("select count(*) from invoices").fetch_one(&pool).await.unwrap();
     assert_eq!(count, 1);
+
+    // The recording has the whole session, its last answer included, written before exit.
+    let files: Vec<_> = std::fs::read_dir(&record_dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1);
+    assert!(files[0].file_name().unwrap().to_str().unwrap().starts_with("stdio-t-"));
+    let recording = tally::replay::load(&files[0]).unwrap();
+    assert_eq!(recording.header.transport, "stdio");
+    let methods: Vec<&str> = recording.exchanges.iter().map(|e| e.request["method"].as_str().unwrap()).collect();
+    assert_eq!(
+        methods,
+        ["initialize", "notifications/initialized", "tools/call", "tools/call"],
+        "the malformed line is answered, not recorded"
+    );
+    assert_eq!(recording.exchanges[3].response.as_ref().unwrap()["id"], 2);
 }
 
 #[sqlx::test]

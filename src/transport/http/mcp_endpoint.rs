@@ -1,6 +1,9 @@
 //! `/mcp`, the Streamable HTTP endpoint: POST carries one JSON-RPC message, DELETE ends a
 //! session, GET is 405 (Tally sends no server-initiated messages yet).
 
+use std::time::Instant;
+
+use bytes::Bytes;
 use http::header::{ACCEPT, ALLOW, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
@@ -11,6 +14,7 @@ use super::reply::{self, Body};
 use crate::mcp::jsonrpc::Message;
 use crate::mcp::{ErrorCode, McpRequest, ReplyStatus, Transport, version};
 use crate::middleware::edge;
+use crate::recording::Opening;
 
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
@@ -44,6 +48,7 @@ where
     B: http_body::Body,
     B::Error: Into<tower::BoxError>,
 {
+    let arrived = Instant::now();
     let (parts, body) = req.into_parts();
     if let Err(res) = check_content_negotiation(&parts.headers) {
         return *res;
@@ -85,30 +90,64 @@ where
         }
         other => other.map(str::to_owned),
     };
-    let request = McpRequest { message, transport: Transport::Http { session_id } };
-    match state.stack.clone().oneshot(request).await {
+    let request_id = match &message {
+        Message::Request(r) => Some(r.id.clone()),
+        _ => None,
+    };
+    let client_info = match &message {
+        Message::Request(r) if is_initialize => {
+            r.params.as_ref().map(|p| p["clientInfo"].clone()).filter(|c| !c.is_null())
+        }
+        _ => None,
+    };
+    // Recorded on arrival, in order; an initialize is recorded once its session exists.
+    let recorded = match (&state.recorder, &session_id) {
+        (Some(recorder), Some(session)) if !is_initialize => {
+            Some((session.clone(), recorder.received(session, arrived, bytes.clone())))
+        }
+        _ => None,
+    };
+    let request = McpRequest { message, transport: Transport::Http { session_id: session_id.clone() } };
+    let (status, body, retry_after, new_session) = match state.stack.clone().oneshot(request).await {
         Ok(reply) => {
             let status = match reply.status {
                 ReplyStatus::Ok => StatusCode::OK,
-                ReplyStatus::Accepted => return reply::empty(StatusCode::ACCEPTED),
+                ReplyStatus::Accepted => StatusCode::ACCEPTED,
                 ReplyStatus::BadRequest => StatusCode::BAD_REQUEST,
                 ReplyStatus::NotFound => StatusCode::NOT_FOUND,
                 ReplyStatus::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             };
-            let body = reply.body.unwrap_or_default();
-            let mut res = reply::with_retry_after(reply::json(status, &body), reply.retry_after);
-            if let Some(id) = reply.session_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-                res.headers_mut().insert(SESSION_HEADER, id);
-            }
-            res
+            let version = reply.body.as_ref().and_then(|b| b["result"]["protocolVersion"].as_str()).map(str::to_owned);
+            let new_session = reply.session_id.map(|id| (id, version));
+            (status, reply.body.map(|b| Bytes::from(b.to_string())), reply.retry_after, new_session)
         }
         Err(err) => {
+            // Throttled before dispatch: the same JSON-RPC error shape, answering the request's id.
             let refusal = edge::classify(&err, state.timeout);
             let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let body = crate::mcp::jsonrpc::error(None, &refusal.error);
-            reply::with_retry_after(reply::json(status, &body), refusal.retry_after)
+            let body = crate::mcp::jsonrpc::error(request_id.as_ref(), &refusal.error);
+            (status, Some(Bytes::from(body.to_string())), refusal.retry_after, None)
+        }
+    };
+    if let Some(recorder) = &state.recorder {
+        let recorded = match &new_session {
+            Some((id, version)) => {
+                let opening = Opening { transport: "http", client_info, protocol_version: version.clone() };
+                recorder.open(id, arrived, opening);
+                Some((id.clone(), recorder.received(id, arrived, bytes)))
+            }
+            None => recorded,
+        };
+        if let Some((session, seq)) = recorded {
+            recorder.answered(&session, seq, Some(status.as_u16()), body.clone());
         }
     }
+    let Some(body) = body else { return reply::empty(status) };
+    let mut res = reply::with_retry_after(reply::json_bytes(status, body), retry_after);
+    if let Some(id) = new_session.and_then(|(id, _)| HeaderValue::from_str(&id).ok()) {
+        res.headers_mut().insert(SESSION_HEADER, id);
+    }
+    res
 }
 
 async fn delete(state: &HttpState, headers: &HeaderMap) -> Response<Body> {
@@ -120,7 +159,12 @@ async fn delete(state: &HttpState, headers: &HeaderMap) -> Response<Body> {
         );
     };
     match state.mcp.end_session(id).await {
-        Some(true) => reply::empty(StatusCode::NO_CONTENT),
+        Some(true) => {
+            if let Some(recorder) = &state.recorder {
+                recorder.close(id);
+            }
+            reply::empty(StatusCode::NO_CONTENT)
+        }
         Some(false) => {
             reply::rpc_error(StatusCode::NOT_FOUND, ErrorCode::INVALID_REQUEST, "Unknown or already ended session")
         }

@@ -17,6 +17,7 @@ use sqlx::PgPool;
 
 use crate::mcp::{ErrorCode, McpService};
 use crate::middleware::McpStack;
+use crate::recording::Recorder;
 
 pub use guard::Guard;
 pub use reply::Body;
@@ -33,6 +34,8 @@ pub struct HttpState {
     pub timeout: Duration,
     /// Set when shutdown begins: readiness turns false at once.
     pub draining: Arc<AtomicBool>,
+    /// Records sessions when `--record-dir` is set.
+    pub recorder: Option<Recorder>,
 }
 
 /// Routes one request. Infallible: every failure is an answer.

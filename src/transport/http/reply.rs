@@ -13,7 +13,12 @@ use crate::mcp::{ErrorCode, ErrorData, jsonrpc};
 pub type Body = Full<Bytes>;
 
 pub fn json(status: StatusCode, body: &Value) -> Response<Body> {
-    let mut res = Response::new(Full::new(Bytes::from(body.to_string())));
+    json_bytes(status, Bytes::from(body.to_string()))
+}
+
+/// A response from JSON already serialized (so a recorder can share the same bytes).
+pub fn json_bytes(status: StatusCode, body: Bytes) -> Response<Body> {
+    let mut res = Response::new(Full::new(body));
     *res.status_mut() = status;
     res.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     res

@@ -1,0 +1,145 @@
+//! Recording and replay end to end: a session recorded from the real server replays green on a
+//! fresh database with ids flowing across calls, and the replayer catches a changed answer and
+//! a changed server behaviour at the exact step and path.
+
+use std::path::Path;
+
+use serde_json::json;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tally::recording::{Direction, Line};
+use tally::replay::{self, Recording, Target};
+
+use crate::helpers::{FreshDatabase, TestApp, pool, spawn_app_with};
+
+/// Records one billing conversation in which ids flow across seven calls.
+async fn record(app: &TestApp) -> String {
+    let s = app.session().await;
+    app.ok(&s, "upsert_customer", json!({"customer_id": "cust_r", "name": "Replay Ltd", "payment_terms_days": 14}))
+        .await;
+    let id = app
+        .ok(&s, "create_invoice", json!({"customer_id": "cust_r", "idempotency_key": "rec-1", "line_items": [{"description": "Work", "amount_cents": 5000}]}))
+        .await["invoice_id"]
+        .clone();
+    app.ok(&s, "get_invoice", json!({"invoice_id": id})).await;
+    app.ok(&s, "update_draft_invoice", json!({"invoice_id": id, "memo": "March"})).await;
+    app.ok(&s, "send_invoice", json!({"invoice_id": id})).await;
+    let pay = json!({"invoice_id": id, "amount_cents": 2000, "reference": "wire-1", "_meta": {"authorization": "Bearer s3cret"}});
+    app.call(&s, "apply_payment", pay).await; // refused: _meta is not an argument; recorded all the same
+    app.ok(&s, "apply_payment", json!({"invoice_id": id, "amount_cents": 2000, "reference": "wire-1"})).await;
+    app.ok(&s, "apply_payment", json!({"invoice_id": id, "amount_cents": 3000})).await;
+    let done = app.ok(&s, "get_invoice", json!({"invoice_id": id})).await;
+    assert_eq!(done["status"], "paid");
+    let page = app.ok(&s, "list_invoices", json!({"customer_id": "cust_r", "limit": 1})).await;
+    assert!(page["next_cursor"].is_null());
+    let res = app.client.delete(&app.url).header("mcp-session-id", &s).send().await.unwrap();
+    assert!(res.status().is_success());
+    s
+}
+
+fn recorded_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect()
+}
+
+/// Replays over HTTP against a server of its own on a fresh database.
+async fn replay_fresh(recording: &Recording, prefix: Option<&str>) -> Result<usize, replay::Failure> {
+    let db = FreshDatabase::create().await;
+    let pool = PgPoolOptions::new().max_connections(8).connect(&db.url).await.unwrap();
+    let app = spawn_app_with(pool.clone(), &[]).await;
+    if let Some(prefix) = prefix {
+        sqlx::query("update tenants set invoice_prefix = $1").bind(prefix).execute(&pool).await.unwrap();
+    }
+    let result = replay::replay_one(recording, &Target::Url(app.url.clone())).await;
+    app.stop().await;
+    pool.close().await;
+    db.drop().await;
+    result
+}
+
+#[sqlx::test]
+async fn a_recorded_session_replays_green_on_a_fresh_database(o: PgPoolOptions, c: PgConnectOptions) {
+    let dir = tempdir();
+    let app = spawn_app_with(pool(o, c).await, &["--record-dir", dir.to_str().unwrap()]).await;
+    let session = record(&app).await;
+    app.stop().await; // flushes the recorder
+
+    let files = recorded_files(&dir);
+    assert_eq!(files.len(), 1, "one file per session: {files:?}");
+    let name = files[0].file_name().unwrap().to_str().unwrap().to_owned();
+    assert!(name.starts_with("http-tests-") && name.ends_with(".jsonl"), "{name}");
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(!text.contains("s3cret"), "secrets never reach the file");
+    assert!(text.contains("[redacted]"));
+    assert!(
+        !text.contains(&session[..16]) || text.contains("session_id"),
+        "the session id appears only as data the server returned"
+    );
+    let lines: Vec<Line> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let Line::Header(header) = &lines[0] else { panic!("a header first") };
+    assert_eq!(
+        (header.format.as_str(), header.format_version, header.transport.as_str()),
+        ("tally.session", 1, "http")
+    );
+    assert_eq!(header.protocol_version.as_deref(), Some("2025-11-25"));
+    assert_eq!(header.client_info.as_ref().unwrap()["name"], "tests");
+    assert_eq!(header.server.rate_limit, 1000);
+    let ins = lines.iter().filter(|l| matches!(l, Line::Message { dir: Direction::In, .. })).count();
+    let outs = lines.iter().filter(|l| matches!(l, Line::Message { dir: Direction::Out, .. })).count();
+    assert_eq!((ins, outs), (12, 12), "initialize, initialized, and ten tool calls, each answered; the tail is there");
+    let offsets: Vec<u64> =
+        lines.iter().filter_map(|l| if let Line::Message { t_ms, .. } = l { Some(*t_ms) } else { None }).collect();
+    assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "time offsets never go back");
+
+    // Replayed on a fresh database: the new invoice id is bound at create and substituted into
+    // get, update, send and every payment; a wrong substitution would be not_found.
+    let recording = replay::load(&files[0]).unwrap();
+    assert_eq!(replay_fresh(&recording, None).await.unwrap(), 12);
+}
+
+#[sqlx::test]
+async fn the_replayer_names_the_step_and_path_that_changed(o: PgPoolOptions, c: PgConnectOptions) {
+    let dir = tempdir();
+    let app = spawn_app_with(pool(o, c).await, &["--record-dir", dir.to_str().unwrap()]).await;
+    record(&app).await;
+    app.stop().await;
+    let recording = replay::load(&recorded_files(&dir)[0]).unwrap();
+
+    // A recorded answer altered: the second payment's remaining amount.
+    let mut altered = recording.clone();
+    let step = altered.exchanges.iter().position(|e| e.request["params"]["arguments"]["amount_cents"] == 3000).unwrap();
+    altered.exchanges[step].response.as_mut().unwrap()["result"]["structuredContent"]["amount_due_cents"] = json!(1);
+    let failure = replay_fresh(&altered, None).await.unwrap_err();
+    assert_eq!(failure.step, step + 1);
+    assert!(failure.what.contains("apply_payment"), "{failure}");
+    let paths: Vec<&str> = failure.mismatches.iter().map(|m| m.path.as_str()).collect();
+    assert_eq!(paths, ["result.structuredContent.amount_due_cents"], "{failure}");
+    assert_eq!((failure.mismatches[0].expected.as_str(), failure.mismatches[0].actual.as_str()), ("1", "0"));
+    let report = failure.to_string();
+    assert!(
+        report.contains(&format!("step {}", step + 1))
+            && report.contains("expected: 1")
+            && report.contains("actual:   0"),
+        "{report}"
+    );
+
+    // A server behaviour changed by a deliberately wrong fixture: the tenant numbers invoices
+    // BILL-… instead of INV-…, and send_invoice is where it shows.
+    let failure = replay_fresh(&recording, Some("BILL-")).await.unwrap_err();
+    assert!(failure.what.contains("send_invoice"), "{failure}");
+    assert!(failure.mismatches.iter().any(|m| m.path == "result.structuredContent.number"), "{failure}");
+}
+
+#[tokio::test]
+async fn a_truncated_or_foreign_file_is_refused_with_its_line() {
+    let dir = tempdir();
+    let bad = dir.join("bad.jsonl");
+    std::fs::write(&bad, "{\"kind\":\"message\",\"dir\":\"in\",\"t_ms\":0}\n").unwrap();
+    assert!(replay::load(&bad).unwrap_err().contains("bad.jsonl:1"));
+    std::fs::write(&bad, "{\"kind\":\"header\",\"format\":\"other\",\"format_version\":9,\"tally_version\":\"x\",\"transport\":\"http\",\"protocol_version\":null,\"client_info\":null,\"started_at\":\"x\",\"server\":{\"concurrency_limit\":1,\"queue_limit\":1,\"rate_limit\":1,\"timeout_ms\":1}}\n").unwrap();
+    assert!(replay::load(&bad).unwrap_err().contains("unsupported recording format"));
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tally-rec-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
