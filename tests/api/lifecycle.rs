@@ -251,3 +251,16 @@ async fn customers_upsert_get_and_list(o: PgPoolOptions, c: PgConnectOptions) {
     let all = app.ok(&s, "list_customers", json!({})).await;
     assert_eq!(all["customers"].as_array().unwrap().len(), 5);
 }
+
+#[sqlx::test]
+async fn nothing_is_due_on_a_void_invoice(o: PgPoolOptions, c: PgConnectOptions) {
+    let app = spawn_app(pool(o, c).await).await;
+    let s = app.session().await;
+    let id = draft(&app, &s, "cust_z", 1000).await;
+    app.ok(&s, "send_invoice", json!({"invoice_id": id})).await;
+    let voided = app.ok(&s, "void_invoice", json!({"invoice_id": id, "reason": "sent twice"})).await;
+    assert_eq!((voided["total_cents"].as_i64(), voided["amount_due_cents"].as_i64()), (Some(1000), Some(0)));
+    assert_eq!(voided["amount_due_formatted"], "0.00 USD");
+    let listed = app.ok(&s, "list_invoices", json!({"status": "void"})).await;
+    assert_eq!(listed["invoices"][0]["amount_due_cents"], 0);
+}

@@ -50,7 +50,8 @@ pub(crate) const DISPLAY_STATUS: &str = "case when i.status = 'sent' and i.due_d
                                          then 'overdue' else i.status end";
 
 pub(crate) const SUMMARY_COLUMNS: &str = "i.invoice_id, i.number, i.customer_id, i.currency, i.total_cents, i.amount_paid_cents, \
-     i.total_cents - i.amount_paid_cents as amount_due_cents, i.due_date, i.issued_at, i.memo, i.created_at";
+     case when i.status = 'void' then 0 else i.total_cents - i.amount_paid_cents end as amount_due_cents, \
+     i.due_date, i.issued_at, i.memo, i.created_at";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct NewLine {
