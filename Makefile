@@ -26,7 +26,7 @@ CONFORMANCE_SCENARIOS := server-initialize ping tools-list dns-rebinding-protect
 # write `$(WITH_DB) && cmd` and the export reaches cmd (and sub-makes).
 WITH_DB := if [ -z "$${DATABASE_URL:-}" ]; then bash .ci/pg.sh start; export DATABASE_URL="$$(bash .ci/pg.sh url)"; fi
 
-.PHONY: help db db-stop run test sdk-test venv lint fmt conformance clean-db
+.PHONY: help db db-stop run test sdk-test venv lint fmt conformance sessions clean-db
 
 help: ## List targets
 	@echo "Tally make targets:"
@@ -71,7 +71,7 @@ sdk-test: venv ## Python MCP SDK tests in tests/sdk against target/debug/tally
 		echo "sdk-test: no tests/sdk/test_*.py yet; skipping"; exit 0; \
 	fi; \
 	cargo build --bin tally; \
-	$(WITH_DB) && TALLY_BIN=$(TALLY_BIN) $(VENV)/bin/python -m pytest -q tests/sdk
+	$(WITH_DB) && TALLY_BIN=$(TALLY_BIN) $(VENV)/bin/python -m pytest -q tests/sdk tests/deploy
 
 lint: $(VENV)/.lint-stamp ## rustfmt check, clippy -D warnings, hadolint on the Dockerfile
 	cargo fmt --all -- --check
@@ -91,6 +91,12 @@ conformance: ## Run the MCP conformance scenarios against URL (default http://12
 	done; \
 	if [ -n "$$failed" ]; then echo "conformance failed:$$failed"; exit 1; fi; \
 	echo "conformance: all scenarios passed"
+
+# Each scenario gets a fresh database and its own server; see tests/agents/record.py.
+# `make sessions ARGS="voiding stdio_session"` re-records only those scenarios.
+sessions: venv ## Re-record tests/sessions/ with the scripted agents in tests/agents/
+	cargo build --bin tally
+	$(WITH_DB) && TALLY_BIN=$(TALLY_BIN) $(VENV)/bin/python tests/agents/record.py $(ARGS)
 
 clean-db: ## Stop the private cluster and delete its data
 	bash .ci/pg.sh destroy || true

@@ -48,13 +48,16 @@ impl std::fmt::Display for Failure {
 pub async fn replay(recording: &Recording, client: &mut dyn ReplayClient) -> Result<usize, Failure> {
     let mut bindings = Bindings::default();
     let started = Instant::now();
-    let mut last_t = 0;
+    let (mut last_t, mut skipped) = (0u64, 0u64);
     for (i, exchange) in recording.exchanges.iter().enumerate() {
         let step = i + 1;
-        // Never faster than recorded: throttling recorded in a session happens again.
-        let gap = Duration::from_millis(exchange.t_ms.saturating_sub(last_t)).min(MAX_GAP);
+        // Each message goes out when it went out in the recording, on the recording's own
+        // timeline (so response times do not add up into drift), never earlier; idle gaps
+        // longer than MAX_GAP are cut short.
+        let gap = exchange.t_ms.saturating_sub(last_t);
+        skipped += gap.saturating_sub(MAX_GAP.as_millis() as u64);
         last_t = exchange.t_ms;
-        let due = Instant::now() + gap;
+        let due = started + Duration::from_millis(exchange.t_ms - skipped);
         tokio::time::sleep_until(due.into()).await;
         let request = bindings.substitute(&exchange.request);
         bindings.note_sent(&request);
@@ -84,7 +87,6 @@ pub async fn replay(recording: &Recording, client: &mut dyn ReplayClient) -> Res
             return Err(fail(mismatches));
         }
     }
-    let _ = started;
     Ok(recording.exchanges.len())
 }
 

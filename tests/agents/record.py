@@ -6,8 +6,8 @@ starts), the agent, a clean shutdown that flushes the recording, and exactly one
 session moved to tests/sessions/<scenario>.jsonl. The database is dropped afterwards.
 
 Environment: DATABASE_URL (an admin URL of the cluster; databases are created beside it) and
-TALLY_BIN (default target/debug/tally). Exits non-zero when any agent fails; a failed scenario
-leaves its committed recording untouched.
+TALLY_BIN (default target/debug/tally); `psql` creates and drops the databases. Exits non-zero
+when any agent fails; a failed scenario leaves its committed recording untouched.
 
     .venv/bin/python tests/agents/record.py [--out DIR] [SCENARIO ...]
 """
@@ -51,6 +51,7 @@ def psql(admin_url: str, sql: str) -> None:
         ["psql", admin_url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql],
         check=True,
         stdout=subprocess.DEVNULL,
+        env={**os.environ, "PGOPTIONS": "-c client_min_messages=warning"},
     )
 
 
@@ -152,6 +153,13 @@ def record(scenario: agents.Scenario, tally: str, admin_url: str, out_dir: Path)
         psql(admin_url, f"drop database if exists {db} with (force)")
 
 
+def innermost(e: BaseException) -> BaseException:
+    """The agent's own exception, out of the SDK's task-group wrapping."""
+    while isinstance(e, BaseExceptionGroup) and len(e.exceptions) == 1:
+        e = e.exceptions[0]
+    return e
+
+
 def summarize(path: Path) -> str:
     lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     header, messages = lines[0], lines[1:]
@@ -161,7 +169,9 @@ def summarize(path: Path) -> str:
     throttled += sum(
         1
         for m in messages
-        if m["dir"] == "out" and header["transport"] == "stdio" and (m.get("message") or {}).get("error", {}).get("data", {}).get("retryable")
+        if m["dir"] == "out"
+        and header["transport"] == "stdio"
+        and (m.get("message") or {}).get("error", {}).get("data", {}).get("retryable")
     )
     extra = f", {throttled} throttled" if throttled else ""
     return f"{len(requests)} steps, {calls} tool calls{extra}"
@@ -195,11 +205,13 @@ def main() -> int:
             dest = record(scenario, tally, admin_url, Path(args.out))
         except Exception as e:  # noqa: BLE001 - report every scenario, then fail
             failed.append(name)
-            print(f"FAIL  {name}: {type(e).__name__}: {e}")
-            traceback.print_exc(file=sys.stderr)
+            cause = innermost(e)
+            print(f"FAIL  {name}: {type(cause).__name__}: {cause}", flush=True)
+            traceback.print_exception(cause, file=sys.stderr)
             continue
         took = time.monotonic() - started
-        print(f"ok    {name:<36} {os.path.relpath(dest, REPO)} ({summarize(dest)}; {took:.1f}s)")
+        shown = dest.resolve().relative_to(REPO) if dest.resolve().is_relative_to(REPO) else dest
+        print(f"ok    {name:<34} {shown} ({summarize(dest)}; {took:.1f}s)", flush=True)
     print(f"{len(names) - len(failed)} recorded, {len(failed)} failed")
     return 1 if failed else 0
 
