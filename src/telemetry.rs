@@ -32,8 +32,29 @@ pub fn metrics() -> PrometheusHandle {
             let handle = recorder.handle();
             // Another recorder may already be installed (embedding); then ours only renders.
             let _ = metrics::set_global_recorder(recorder);
-            metrics::gauge!("tally_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+            describe_and_zero();
             handle
         })
         .clone()
+}
+
+/// Help text for every series, and zeros for those a fresh replica has not touched yet, so that
+/// dashboards and the autoscaler see 0 rather than no data.
+fn describe_and_zero() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_counter!("tally_tool_calls_total", "Tool calls by tool and outcome (ok or the error code).");
+    describe_histogram!("tally_tool_call_duration_seconds", metrics::Unit::Seconds, "Tool call duration by tool.");
+    describe_gauge!("tally_requests_in_flight", "MCP calls running now (at most the concurrency limit).");
+    describe_gauge!("tally_queue_depth", "MCP calls waiting for a concurrency slot.");
+    describe_counter!("tally_rejections_total", "Calls turned away, by reason: rate_limited, overloaded, timeout.");
+    describe_gauge!("tally_db_pool_connections", "Database pool connections by state: idle, in_use, max.");
+    describe_gauge!("tally_sessions_active", "Live MCP sessions (shared by all replicas: aggregate with max).");
+    describe_gauge!("tally_build_info", "Always 1; the version label says which build runs.");
+    describe_counter!("tally_recording_dropped_total", "Recorded events dropped because the writer fell behind.");
+    metrics::gauge!("tally_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    metrics::gauge!("tally_requests_in_flight").set(0.0);
+    metrics::gauge!("tally_queue_depth").set(0.0);
+    for reason in ["rate_limited", "overloaded", "timeout"] {
+        metrics::counter!("tally_rejections_total", "reason" => reason).increment(0);
+    }
 }

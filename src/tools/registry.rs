@@ -118,7 +118,7 @@ impl Registry {
         };
         metrics::counter!("tally_tool_calls_total", "tool" => name, "outcome" => label).increment(1);
         metrics::histogram!("tally_tool_call_duration_seconds", "tool" => name).record(started.elapsed().as_secs_f64());
-        tracing::info!(tool = name, outcome = label, elapsed_ms = started.elapsed().as_millis() as u64, "tool call");
+        tracing::debug!(tool = name, outcome = label, elapsed_ms = started.elapsed().as_millis() as u64, "tool call");
         result
     }
 }

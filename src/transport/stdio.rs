@@ -17,6 +17,8 @@ use crate::mcp::jsonrpc::{self, Message};
 use crate::mcp::{ErrorCode, ErrorData, McpRequest, Transport};
 use crate::middleware::{McpStack, edge};
 use crate::recording::{Opening, Recorder};
+use crate::transport::calls::CallLog;
+use tracing::Instrument;
 
 pub struct StdioOptions {
     pub tenant_id: String,
@@ -75,15 +77,17 @@ where
             Message::Request(r) => Some(r.id.clone()),
             _ => None,
         };
+        let log = CallLog::start(&uuid::Uuid::new_v4().simple().to_string(), Some(&session_id), &message);
         let transport = Transport::Stdio { tenant_id: options.tenant_id.clone(), session_id: session_id.clone() };
         let request = McpRequest { message, transport };
         let (stack, tx, timeout) = (stack.clone(), tx.clone(), options.timeout);
         in_flight.spawn(async move {
-            let reply = match stack.oneshot(request).await {
+            let reply = match stack.oneshot(request).instrument(log.span()).await {
                 Ok(reply) => reply.body,
                 // Throttling and timeouts arrive as JSON-RPC errors, as over HTTP (which adds a status).
                 Err(err) => id.as_ref().map(|id| jsonrpc::error(Some(id), &edge::classify(&err, timeout).error)),
             };
+            log.finish(None, reply.as_ref(), None);
             let reply = reply.map(|body| body.to_string());
             if let (Some((recorder, seq)), Some(reply)) = (recorded, &reply) {
                 recorder.answered(SESSION, seq, None, Some(Bytes::from(reply.clone())));

@@ -8,6 +8,7 @@ mod http_protocol;
 mod invoices;
 mod lifecycle;
 mod limits;
+mod operations;
 mod outstanding;
 mod overload;
 mod processes;

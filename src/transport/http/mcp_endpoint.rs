@@ -15,9 +15,12 @@ use crate::mcp::jsonrpc::Message;
 use crate::mcp::{ErrorCode, McpRequest, ReplyStatus, Transport, version};
 use crate::middleware::edge;
 use crate::recording::Opening;
+use crate::transport::calls::CallLog;
+use tracing::Instrument;
 
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
+const REQUEST_ID_HEADER: &str = "x-request-id";
 
 pub async fn handle<B>(state: &HttpState, req: Request<B>) -> Response<Body>
 where
@@ -90,7 +93,7 @@ where
         }
         other => other.map(str::to_owned),
     };
-    let request_id = match &message {
+    let rpc_id = match &message {
         Message::Request(r) => Some(r.id.clone()),
         _ => None,
     };
@@ -107,28 +110,34 @@ where
         }
         _ => None,
     };
+    let request_id = request_id(&parts.headers);
+    let log = CallLog::start(&request_id, session_id.as_deref(), &message);
     let request = McpRequest { message, transport: Transport::Http { session_id: session_id.clone() } };
-    let (status, body, retry_after, new_session) = match state.stack.clone().oneshot(request).await {
-        Ok(reply) => {
-            let status = match reply.status {
-                ReplyStatus::Ok => StatusCode::OK,
-                ReplyStatus::Accepted => StatusCode::ACCEPTED,
-                ReplyStatus::BadRequest => StatusCode::BAD_REQUEST,
-                ReplyStatus::NotFound => StatusCode::NOT_FOUND,
-                ReplyStatus::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            };
-            let version = reply.body.as_ref().and_then(|b| b["result"]["protocolVersion"].as_str()).map(str::to_owned);
-            let new_session = reply.session_id.map(|id| (id, version));
-            (status, reply.body.map(|b| Bytes::from(b.to_string())), reply.retry_after, new_session)
-        }
-        Err(err) => {
-            // Throttled before dispatch: the same JSON-RPC error shape, answering the request's id.
-            let refusal = edge::classify(&err, state.timeout);
-            let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let body = crate::mcp::jsonrpc::error(request_id.as_ref(), &refusal.error);
-            (status, Some(Bytes::from(body.to_string())), refusal.retry_after, None)
-        }
-    };
+    let (status, body, retry_after, new_session) =
+        match state.stack.clone().oneshot(request).instrument(log.span()).await {
+            Ok(reply) => {
+                let status = match reply.status {
+                    ReplyStatus::Ok => StatusCode::OK,
+                    ReplyStatus::Accepted => StatusCode::ACCEPTED,
+                    ReplyStatus::BadRequest => StatusCode::BAD_REQUEST,
+                    ReplyStatus::NotFound => StatusCode::NOT_FOUND,
+                    ReplyStatus::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                };
+                let version =
+                    reply.body.as_ref().and_then(|b| b["result"]["protocolVersion"].as_str()).map(str::to_owned);
+                let new_session = reply.session_id.map(|id| (id, version));
+                (status, reply.body, reply.retry_after, new_session)
+            }
+            Err(err) => {
+                // Throttled before dispatch: the same JSON-RPC error shape, answering the request's id.
+                let refusal = edge::classify(&err, state.timeout);
+                let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let body = crate::mcp::jsonrpc::error(rpc_id.as_ref(), &refusal.error);
+                (status, Some(body), refusal.retry_after, None)
+            }
+        };
+    log.finish(Some(status.as_u16()), body.as_ref(), new_session.as_ref().map(|(id, _)| id.as_str()));
+    let body = body.map(|b| Bytes::from(b.to_string()));
     if let Some(recorder) = &state.recorder {
         let recorded = match &new_session {
             Some((id, version)) => {
@@ -142,8 +151,13 @@ where
             recorder.answered(&session, seq, Some(status.as_u16()), body.clone());
         }
     }
-    let Some(body) = body else { return reply::empty(status) };
-    let mut res = reply::with_retry_after(reply::json_bytes(status, body), retry_after);
+    let mut res = match body {
+        Some(body) => reply::with_retry_after(reply::json_bytes(status, body), retry_after),
+        None => reply::empty(status),
+    };
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(REQUEST_ID_HEADER, id);
+    }
     if let Some(id) = new_session.and_then(|(id, _)| HeaderValue::from_str(&id).ok()) {
         res.headers_mut().insert(SESSION_HEADER, id);
     }
@@ -197,6 +211,13 @@ fn check_content_negotiation(headers: &HeaderMap) -> Result<(), Box<Response<Bod
         }
     }
     Ok(())
+}
+
+/// The caller's `X-Request-Id` when it is a sane token, else a new one; echoed on the answer.
+fn request_id(headers: &HeaderMap) -> String {
+    header(headers, REQUEST_ID_HEADER)
+        .filter(|id| id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_owned)
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

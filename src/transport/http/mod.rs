@@ -2,17 +2,17 @@
 
 mod guard;
 mod mcp_endpoint;
+mod ops;
 mod reply;
 mod server;
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode};
 use metrics_exporter_prometheus::PrometheusHandle;
-use serde_json::json;
 use sqlx::PgPool;
 
 use crate::mcp::{ErrorCode, McpService};
@@ -46,25 +46,10 @@ where
 {
     let res = match (req.method(), req.uri().path()) {
         (_, "/mcp") => mcp_endpoint::handle(&state, req).await,
-        (&Method::GET, "/healthz") => reply::json(StatusCode::OK, &json!({ "status": "ok" })),
-        (&Method::GET, "/readyz") => readiness(&state).await,
-        (&Method::GET, "/metrics") => match &state.metrics {
-            Some(handle) => reply::text(StatusCode::OK, "text/plain; version=0.0.4", handle.render()),
-            None => reply::empty(StatusCode::NOT_FOUND),
-        },
+        (&Method::GET, "/healthz") => ops::health(),
+        (&Method::GET, "/readyz") => ops::readiness(&state).await,
+        (&Method::GET, "/metrics") => ops::metrics(&state).await,
         _ => reply::rpc_error(StatusCode::NOT_FOUND, ErrorCode::INVALID_REQUEST, "Not found: the MCP endpoint is /mcp"),
     };
     Ok(res)
-}
-
-/// Ready means: not draining, and the database answers within a second.
-async fn readiness(state: &HttpState) -> Response<Body> {
-    if state.draining.load(Ordering::Acquire) {
-        return reply::json(StatusCode::SERVICE_UNAVAILABLE, &json!({ "status": "draining" }));
-    }
-    let probe = sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.pool);
-    match tokio::time::timeout(Duration::from_secs(1), probe).await {
-        Ok(Ok(_)) => reply::json(StatusCode::OK, &json!({ "status": "ready" })),
-        _ => reply::json(StatusCode::SERVICE_UNAVAILABLE, &json!({ "status": "database unreachable" })),
-    }
 }

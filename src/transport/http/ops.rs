@@ -1,0 +1,50 @@
+//! What operators poll: `/healthz` (alive), `/readyz` (ready for traffic), `/metrics`.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use http::{Response, StatusCode};
+use serde_json::json;
+
+use super::HttpState;
+use super::reply::{self, Body};
+use crate::db;
+
+/// How long a readiness probe may wait for the database.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+pub fn health() -> Response<Body> {
+    reply::json(StatusCode::OK, &json!({ "status": "ok" }))
+}
+
+/// Ready means: not draining, the database answers, and its schema is this binary's.
+pub async fn readiness(state: &HttpState) -> Response<Body> {
+    if state.draining.load(Ordering::Acquire) {
+        return reply::json(StatusCode::SERVICE_UNAVAILABLE, &json!({ "status": "draining" }));
+    }
+    match tokio::time::timeout(PROBE_TIMEOUT, db::migrations_current(&state.pool)).await {
+        Ok(Ok(true)) => reply::json(StatusCode::OK, &json!({ "status": "ready" })),
+        Ok(Ok(false)) => reply::json(StatusCode::SERVICE_UNAVAILABLE, &json!({ "status": "migrations pending" })),
+        _ => reply::json(StatusCode::SERVICE_UNAVAILABLE, &json!({ "status": "database unreachable" })),
+    }
+}
+
+/// Prometheus text. Gauges read from their sources at scrape time: the pool, and the sessions
+/// table (shared by every replica, so aggregate it with max(), not sum()).
+pub async fn metrics(state: &HttpState) -> Response<Body> {
+    let Some(handle) = &state.metrics else { return reply::empty(StatusCode::NOT_FOUND) };
+    let size = f64::from(state.pool.size());
+    let idle = state.pool.num_idle() as f64;
+    metrics::gauge!("tally_db_pool_connections", "state" => "idle").set(idle);
+    metrics::gauge!("tally_db_pool_connections", "state" => "in_use").set(size - idle);
+    metrics::gauge!("tally_db_pool_connections", "state" => "max")
+        .set(f64::from(state.pool.options().get_max_connections()));
+    let active = sqlx::query_scalar::<_, i64>(
+        "select count(*) from mcp_sessions where ended_at is null and last_seen_at > now() - interval '24 hours'",
+    )
+    .fetch_one(&state.pool);
+    if let Ok(Ok(n)) = tokio::time::timeout(PROBE_TIMEOUT, active).await {
+        metrics::gauge!("tally_sessions_active").set(n as f64);
+    }
+    reply::text(StatusCode::OK, "text/plain; version=0.0.4", handle.render())
+}
