@@ -26,7 +26,7 @@ CONFORMANCE_SCENARIOS := server-initialize ping tools-list dns-rebinding-protect
 # write `$(WITH_DB) && cmd` and the export reaches cmd (and sub-makes).
 WITH_DB := if [ -z "$${DATABASE_URL:-}" ]; then bash .ci/pg.sh start; export DATABASE_URL="$$(bash .ci/pg.sh url)"; fi
 
-.PHONY: help db db-stop run test sdk-test venv lint fmt conformance sessions clean-db
+.PHONY: help db db-stop run test sdk-test venv lint fmt conformance sessions clean-db bench
 
 help: ## List targets
 	@echo "Tally make targets:"
@@ -97,6 +97,9 @@ conformance: ## Run the MCP conformance scenarios against URL (default http://12
 sessions: venv ## Re-record tests/sessions/ with the scripted agents in tests/agents/
 	cargo build --bin tally
 	$(WITH_DB) && TALLY_BIN=$(TALLY_BIN) $(VENV)/bin/python tests/agents/record.py $(ARGS)
+
+bench: ## Tally vs the pgbench ceiling, side by side (release build; figures in target/bench/)
+	bash benches/run.sh
 
 clean-db: ## Stop the private cluster and delete its data
 	bash .ci/pg.sh destroy || true

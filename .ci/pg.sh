@@ -7,6 +7,7 @@
 #   .ci/pg.sh status   print where it lives and whether it runs (exit 3 if not)
 #   .ci/pg.sh url      print the DATABASE_URL
 #   .ci/pg.sh destroy  stop it and delete its data (used by `make clean-db`)
+#   .ci/pg.sh bindir   print the directory of the PostgreSQL server binaries (pgbench too)
 #
 # The cluster lives in .pg/ at the repository root (git-ignored): data in
 # .pg/data, server log in .pg/log. It listens on 127.0.0.1:$TALLY_PG_PORT
@@ -317,10 +318,11 @@ destroy() {
 }
 
 case "${1:-}" in
+bindir) find_bindir ;;
 start) start ;;
 stop) stop ;;
 status) status ;;
 url) url ;;
 destroy) destroy ;;
-*) echo "usage: $0 {start|stop|status|url|destroy}" >&2; exit 2 ;;
+*) echo "usage: $0 {start|stop|status|url|destroy|bindir}" >&2; exit 2 ;;
 esac

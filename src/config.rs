@@ -39,6 +39,33 @@ pub enum Command {
     Migrate(DbArgs),
     /// Replay recorded sessions against a server and report every answer that differs.
     Replay(ReplayArgs),
+    /// Measure a running server against Postgres's own ceiling (see `make bench`).
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// The server's MCP endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:8080/mcp")]
+    pub url: String,
+    /// The server's database (seeded for the read scenarios; pgbench runs against it).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: DatabaseUrl,
+    /// The server's process id, for its CPU time and peak RSS.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// pgbench, for the ceiling.
+    #[arg(long)]
+    pub pgbench: Option<std::path::PathBuf>,
+    /// How long each scenario runs.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub duration: Duration,
+    /// A few hundred calls in all, to check the harness works.
+    #[arg(long)]
+    pub smoke: bool,
+    /// Write the figures as JSON here.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

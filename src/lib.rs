@@ -6,6 +6,7 @@
 //! builder the tools declare their params with.
 
 pub mod app;
+pub mod bench;
 pub mod config;
 pub mod db;
 pub mod domain;

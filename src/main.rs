@@ -42,6 +42,22 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 n => anyhow::bail!("{n} of {} sessions differ", recordings.len()),
             }
         }
+        Command::Bench(args) => {
+            let plan = if args.smoke { tally::bench::Plan::smoke() } else { tally::bench::Plan::full(args.duration) };
+            let target = tally::bench::Target {
+                url: args.url,
+                database_url: args.database_url.0,
+                server_pid: args.server_pid,
+                pgbench: args.pgbench,
+            };
+            eprintln!("{}", tally::bench::Report::HEADER);
+            let report = tally::bench::run(&target, &plan).await?;
+            println!("{}", report.table());
+            if let Some(out) = args.out {
+                std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
+            }
+            Ok(())
+        }
         Command::Migrate(args) => {
             let pool = db::connect(&args).await?;
             db::migrate(&pool).await?;

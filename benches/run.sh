@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `make bench`: Tally against Postgres's own ceiling, side by side in one run.
+#
+# Builds release, starts the private cluster (unless DATABASE_URL is set: then its server hosts
+# the bench database), creates a fresh database `tally_bench`, starts `tally serve` on it with the
+# limiter out of the way, runs `tally bench` (seed 100 000 invoices; create_invoice at 1/8/32/128
+# callers each beside pgbench running the same SQL; list, get and a 70/30 mix at 32), then the
+# criterion micro-benchmarks. Figures go to target/bench/.
+#
+#   BENCH_DURATION=10s (per scenario)   BENCH_PORT=8099   BENCH_SMOKE=1 (a few hundred calls)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+DURATION="${BENCH_DURATION:-10s}"
+PORT="${BENCH_PORT:-8099}"
+OUT=target/bench
+mkdir -p "$OUT"
+
+cargo build --release --bin tally
+if [[ -z "${DATABASE_URL:-}" ]]; then
+    bash .ci/pg.sh start
+    DATABASE_URL="$(bash .ci/pg.sh url)"
+fi
+PGBIN="$(bash .ci/pg.sh bindir)"
+ADMIN_URL="$DATABASE_URL"
+BENCH_URL="${ADMIN_URL%/*}/tally_bench"
+"$PGBIN/psql" "$ADMIN_URL" -X -q -v ON_ERROR_STOP=1 \
+    -c "drop database if exists tally_bench with (force)" -c "create database tally_bench"
+
+# The limiter is raised out of the way: the ceiling, not the limiter, is measured.
+target/release/tally serve --bind "127.0.0.1:$PORT" --database-url "$BENCH_URL" \
+    --rate-limit 1000000 --concurrency-limit 512 --queue-limit 100000 --db-pool-size 32 \
+    --log warn 2>"$OUT/server.log" &
+SERVER=$!
+trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
+    kill -0 "$SERVER" 2>/dev/null || { cat "$OUT/server.log"; exit 1; }
+    sleep 0.1
+done
+
+smoke=()
+[[ -n "${BENCH_SMOKE:-}" ]] && smoke=(--smoke)
+{
+    echo "# tally bench, $(date -u +%FT%TZ)"
+    echo "# machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $("$PGBIN/postgres" --version)"
+} | tee "$OUT/results.txt"
+target/release/tally bench --url "http://127.0.0.1:$PORT/mcp" --database-url "$BENCH_URL" \
+    --server-pid "$SERVER" --pgbench "$PGBIN/pgbench" --duration "$DURATION" "${smoke[@]}" \
+    --out "$OUT/results.json" | tee -a "$OUT/results.txt"
+
+# The list query's plan on 100 000 invoices, for BENCHMARKS.md.
+"$PGBIN/psql" "$BENCH_URL" -X -q -c "explain (analyze, buffers, costs off)
+  select i.invoice_id, i.number, i.customer_id from invoices i
+   where i.tenant_id = 'default' and i.customer_id = 'seed_7'
+   order by i.created_at desc, i.invoice_id desc limit 21" | tee "$OUT/list_plan.txt"
+
+if [[ -z "${BENCH_SMOKE:-}" ]]; then
+    cargo bench --bench micro -- --warm-up-time 1 --measurement-time 5 2>&1 | tee "$OUT/micro.txt"
+fi
+echo "figures: $OUT/results.txt, $OUT/results.json, $OUT/list_plan.txt, $OUT/micro.txt"

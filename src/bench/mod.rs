@@ -1,0 +1,114 @@
+//! `tally bench`: how close to Postgres's own ceiling Tally gets.
+//!
+//! Drives a running server over real HTTP as MCP clients do (one session per caller), measures
+//! calls/s and latency percentiles, the server's CPU time per call and peak RSS from /proc, and
+//! runs pgbench with a script doing exactly the SQL `create_invoice` does, at the same
+//! concurrency on the same cluster, for the ratio. `make bench` runs the full plan;
+//! tests run a tiny one so the harness cannot rot.
+
+mod load;
+mod pgbench;
+mod process;
+mod report;
+mod seed;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use load::{Workload, run_workload};
+pub use pgbench::{Pgbench, create_invoice_script};
+pub use process::ServerProcess;
+pub use report::{Figures, Report};
+pub use seed::seed_invoices;
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// How long each scenario runs.
+    pub duration: Duration,
+    /// Concurrent callers for the create_invoice runs (and pgbench).
+    pub create_callers: Vec<usize>,
+    /// Concurrent callers for list, get and mixed.
+    pub read_callers: usize,
+    /// Invoices seeded for list_invoices and get_invoice.
+    pub seed: u64,
+    /// Customers the seeded invoices are spread across.
+    pub customers: u64,
+}
+
+impl Plan {
+    /// The plan: 1/8/32/128 creators, 32 readers, 100 000 invoices, 10 s a scenario.
+    pub fn full(duration: Duration) -> Self {
+        Self { duration, create_callers: vec![1, 8, 32, 128], read_callers: 32, seed: 100_000, customers: 1_000 }
+    }
+
+    /// A few hundred calls in all: the harness works end to end.
+    pub fn smoke() -> Self {
+        Self {
+            duration: Duration::from_millis(300),
+            create_callers: vec![1, 4],
+            read_callers: 4,
+            seed: 200,
+            customers: 10,
+        }
+    }
+}
+
+/// Where to find things.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub url: String,
+    pub database_url: String,
+    /// The server process, for CPU and RSS; without it those columns stay empty.
+    pub server_pid: Option<u32>,
+    /// pgbench, for the ceiling; without it the ratio stays empty.
+    pub pgbench: Option<PathBuf>,
+}
+
+/// Runs the plan: seeds, then every scenario; prints the table as it goes.
+pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Report> {
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&target.database_url).await?;
+    let seeded = seed_invoices(&pool, plan.seed, plan.customers).await?;
+    let server = target.server_pid.map(ServerProcess::new);
+    let pgbench = match &target.pgbench {
+        Some(path) => Some(Pgbench::prepare(path.clone(), &target.database_url, &target.url).await?),
+        None => None,
+    };
+    let mut report = Report::default();
+    for &callers in &plan.create_callers {
+        let mut figures = measure(target, server.as_ref(), Workload::Create, callers, plan, &seeded).await?;
+        if let Some(pgbench) = &pgbench {
+            let tps = pgbench.run(callers, plan.duration)?;
+            figures.ceiling_per_s = Some(tps);
+        }
+        report.push(figures);
+    }
+    for workload in [Workload::List, Workload::Get, Workload::Mixed] {
+        report.push(measure(target, server.as_ref(), workload, plan.read_callers, plan, &seeded).await?);
+    }
+    pool.close().await;
+    Ok(report)
+}
+
+async fn measure(
+    target: &Target,
+    server: Option<&ServerProcess>,
+    workload: Workload,
+    callers: usize,
+    plan: &Plan,
+    seeded: &seed::Seeded,
+) -> anyhow::Result<Figures> {
+    if let Some(s) = server {
+        s.reset_peak_rss();
+    }
+    let before = server.map(ServerProcess::cpu_seconds);
+    let run = run_workload(&target.url, workload, callers, plan.duration, seeded).await?;
+    let cpu = match (server, before) {
+        (Some(s), Some(Ok(before))) => s.cpu_seconds().ok().map(|after| after - before),
+        _ => None,
+    };
+    let peak_rss = server.and_then(|s| s.peak_rss_bytes().ok());
+    let figures = Figures::new(workload.name(), callers, &run, cpu, peak_rss);
+    eprintln!("{}", figures.line());
+    Ok(figures)
+}

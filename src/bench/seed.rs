@@ -1,0 +1,50 @@
+//! Seed data for the read scenarios: invoices spread over customers, written by Postgres itself
+//! (one statement), each with two lines, as create_invoice would have written them.
+
+use sqlx::PgPool;
+
+/// What the read scenarios pick from.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub customers: Vec<String>,
+    pub invoice_ids: Vec<String>,
+}
+
+pub async fn seed_invoices(pool: &PgPool, invoices: u64, customers: u64) -> Result<Seeded, sqlx::Error> {
+    let have: i64 =
+        sqlx::query_scalar("select count(*) from invoices where customer_id like 'seed_%'").fetch_one(pool).await?;
+    let missing = i64::try_from(invoices).unwrap_or(i64::MAX) - have;
+    if missing > 0 {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "insert into invoices (invoice_id, tenant_id, customer_id, currency, total_cents, created_at, updated_at)
+             select gen_random_uuid(), 'default', 'seed_' || (g % $2), 'USD', 2000,
+                    now() - make_interval(secs => g), now()
+               from generate_series(1, $1) g",
+        )
+        .bind(missing)
+        .bind(i64::try_from(customers.max(1)).unwrap_or(1))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "insert into invoice_lines (invoice_id, line_no, tenant_id, description, amount_cents, quantity, line_total_cents)
+             select i.invoice_id, n, 'default', 'Seeded line ' || n, 1000, 1, 1000
+               from invoices i cross join generate_series(1, 2) n
+              where i.customer_id like 'seed_%'
+                and not exists (select 1 from invoice_lines l where l.invoice_id = i.invoice_id)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        sqlx::query("analyze invoices").execute(pool).await?;
+        sqlx::query("analyze invoice_lines").execute(pool).await?;
+    }
+    let customers = (0..customers.max(1)).map(|c| format!("seed_{c}")).collect();
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "select invoice_id from invoices where customer_id like 'seed_%' order by random() limit 1000",
+    )
+    .fetch_all(pool)
+    .await?;
+    let invoice_ids = ids.into_iter().map(|id| crate::domain::InvoiceId(id).to_string()).collect();
+    Ok(Seeded { customers, invoice_ids })
+}
