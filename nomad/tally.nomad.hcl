@@ -18,6 +18,14 @@ variable "replicas" {
   default = 2
 }
 
+locals {
+  # DATABASE_URL from Nomad Variables, for both tasks: rendered into the task's secrets dir,
+  # never into the job file or the image.
+  database_env = <<-EOT
+    {{ with nomadVar "nomad/jobs/tally-staging" }}DATABASE_URL={{ .database_url }}{{ end }}
+  EOT
+}
+
 job "tally-staging" {
   type        = "service"
   datacenters = ["dc1"]
@@ -114,9 +122,7 @@ job "tally-staging" {
       }
 
       template {
-        data        = <<-EOT
-          {{ with nomadVar "nomad/jobs/tally-staging" }}DATABASE_URL={{ .database_url }}{{ end }}
-        EOT
+        data        = local.database_env
         destination = "secrets/db.env"
         env         = true
       }
@@ -136,12 +142,8 @@ job "tally-staging" {
         ports = ["http"]
       }
 
-      # The secret comes from Nomad Variables, rendered into the task's secrets dir, never into
-      # the job file or the image.
       template {
-        data        = <<-EOT
-          {{ with nomadVar "nomad/jobs/tally-staging" }}DATABASE_URL={{ .database_url }}{{ end }}
-        EOT
+        data        = local.database_env
         destination = "secrets/db.env"
         env         = true
       }

@@ -63,6 +63,12 @@ pub struct BenchArgs {
     /// A few hundred calls in all, to check the harness works.
     #[arg(long)]
     pub smoke: bool,
+    /// Run only these scenarios (for profiling one): create, list, get, mixed.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Callers for every scenario run (instead of 1/8/32/128 creators and 32 readers).
+    #[arg(long)]
+    pub callers: Option<usize>,
     /// Write the figures as JSON here.
     #[arg(long)]
     pub out: Option<std::path::PathBuf>,

@@ -43,7 +43,13 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Bench(args) => {
-            let plan = if args.smoke { tally::bench::Plan::smoke() } else { tally::bench::Plan::full(args.duration) };
+            let mut plan =
+                if args.smoke { tally::bench::Plan::smoke() } else { tally::bench::Plan::full(args.duration) };
+            plan.only = args.only;
+            if let Some(callers) = args.callers {
+                plan.create_callers = vec![callers];
+                plan.read_callers = callers;
+            }
             let target = tally::bench::Target {
                 url: args.url,
                 database_url: args.database_url.0,

@@ -34,12 +34,21 @@ pub struct Plan {
     pub seed: u64,
     /// Customers the seeded invoices are spread across.
     pub customers: u64,
+    /// Scenarios to run (all when empty): create, list, get, mixed.
+    pub only: Vec<String>,
 }
 
 impl Plan {
     /// The plan: 1/8/32/128 creators, 32 readers, 100 000 invoices, 10 s a scenario.
     pub fn full(duration: Duration) -> Self {
-        Self { duration, create_callers: vec![1, 8, 32, 128], read_callers: 32, seed: 100_000, customers: 1_000 }
+        Self {
+            duration,
+            create_callers: vec![1, 8, 32, 128],
+            read_callers: 32,
+            seed: 100_000,
+            customers: 1_000,
+            only: vec![],
+        }
     }
 
     /// A few hundred calls in all: the harness works end to end.
@@ -50,6 +59,7 @@ impl Plan {
             read_callers: 4,
             seed: 200,
             customers: 10,
+            only: vec![],
         }
     }
 }
@@ -75,7 +85,8 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Report> {
         None => None,
     };
     let mut report = Report::default();
-    for &callers in &plan.create_callers {
+    let wanted = |w: Workload| plan.only.is_empty() || plan.only.iter().any(|o| w.name().starts_with(o.as_str()));
+    for &callers in plan.create_callers.iter().filter(|_| wanted(Workload::Create)) {
         let mut figures = measure(target, server.as_ref(), Workload::Create, callers, plan, &seeded).await?;
         if let Some(pgbench) = &pgbench {
             let tps = pgbench.run(callers, plan.duration)?;
@@ -83,7 +94,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Report> {
         }
         report.push(figures);
     }
-    for workload in [Workload::List, Workload::Get, Workload::Mixed] {
+    for workload in [Workload::List, Workload::Get, Workload::Mixed].into_iter().filter(|w| wanted(*w)) {
         report.push(measure(target, server.as_ref(), workload, plan.read_callers, plan, &seeded).await?);
     }
     pool.close().await;
@@ -102,13 +113,18 @@ async fn measure(
         s.reset_peak_rss();
     }
     let before = server.map(ServerProcess::cpu_seconds);
+    // The load generator shares the machine; its own CPU shows what the server competes with.
+    let me = ServerProcess::new(std::process::id());
+    let me_before = me.cpu_seconds().ok();
     let run = run_workload(&target.url, workload, callers, plan.duration, seeded).await?;
     let cpu = match (server, before) {
         (Some(s), Some(Ok(before))) => s.cpu_seconds().ok().map(|after| after - before),
         _ => None,
     };
+    let client_cpu = me_before.and_then(|b| me.cpu_seconds().ok().map(|a| a - b));
     let peak_rss = server.and_then(|s| s.peak_rss_bytes().ok());
-    let figures = Figures::new(workload.name(), callers, &run, cpu, peak_rss);
+    let mut figures = Figures::new(workload.name(), callers, &run, cpu, peak_rss);
+    figures.client_cpu_ms_per_call = client_cpu.filter(|_| run.calls > 0).map(|s| s * 1000.0 / run.calls as f64);
     eprintln!("{}", figures.line());
     Ok(figures)
 }

@@ -16,6 +16,8 @@ pub struct Figures {
     pub p99_ms: f64,
     /// Server CPU (user + system) per call, from /proc.
     pub cpu_ms_per_call: Option<f64>,
+    /// The load generator's own CPU per call (it shares the machine with the server).
+    pub client_cpu_ms_per_call: Option<f64>,
     /// The server's peak resident memory during the scenario.
     pub peak_rss_mb: Option<f64>,
     /// pgbench transactions/s of the same SQL at the same concurrency.
@@ -41,6 +43,7 @@ impl Figures {
             p95_ms: pct(0.95),
             p99_ms: pct(0.99),
             cpu_ms_per_call: cpu_seconds.filter(|_| run.calls > 0).map(|s| s * 1000.0 / run.calls as f64),
+            client_cpu_ms_per_call: None,
             peak_rss_mb: peak_rss.map(|b| b as f64 / (1024.0 * 1024.0)),
             ceiling_per_s: None,
         }
@@ -54,7 +57,7 @@ impl Figures {
     pub fn line(&self) -> String {
         let opt = |v: Option<f64>, digits: usize| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"));
         format!(
-            "| {:<15} | {:>7} | {:>7} | {:>6} | {:>9.1} | {:>7.2} | {:>7.2} | {:>7.2} | {:>8} | {:>7} | {:>9} | {:>6} |",
+            "| {:<15} | {:>7} | {:>7} | {:>6} | {:>9.1} | {:>7.2} | {:>7.2} | {:>7.2} | {:>8} | {:>8} | {:>7} | {:>9} | {:>6} |",
             self.scenario,
             self.callers,
             self.calls,
@@ -64,6 +67,7 @@ impl Figures {
             self.p95_ms,
             self.p99_ms,
             opt(self.cpu_ms_per_call, 3),
+            opt(self.client_cpu_ms_per_call, 3),
             opt(self.peak_rss_mb, 1),
             opt(self.ceiling_per_s, 1),
             opt(self.ratio(), 2),
@@ -81,7 +85,7 @@ impl Report {
         self.figures.push(figures);
     }
 
-    pub const HEADER: &'static str = "| scenario        | callers |   calls | errors |   calls/s | p50 ms  | p95 ms  | p99 ms  | cpu ms/c | rss MB  | pgbench/s | ratio  |\n|---|---|---|---|---|---|---|---|---|---|---|---|";
+    pub const HEADER: &'static str = "| scenario        | callers |   calls | errors |   calls/s | p50 ms  | p95 ms  | p99 ms  | cpu ms/c | gen ms/c | rss MB  | pgbench/s | ratio  |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
     pub fn table(&self) -> String {
         let mut out = String::from(Self::HEADER);

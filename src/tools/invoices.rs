@@ -86,11 +86,7 @@ impl Tool for CreateInvoice {
     async fn call(&self, ctx: ToolContext, p: CreateInvoiceParams) -> Result<Invoice, ToolFailure> {
         let new = NewInvoice {
             customer_id: p.customer_id,
-            line_items: p
-                .line_items
-                .into_iter()
-                .map(|l| NewLine { description: l.description, amount_cents: l.amount_cents, quantity: l.quantity })
-                .collect(),
+            line_items: p.line_items.into_iter().map(LineParams::into_line).collect(),
             due_date: p.due_date,
             currency: p.currency,
             memo: p.memo,

@@ -76,7 +76,7 @@ def test_job_has_the_stanzas_a_staging_service_needs(doc, job):
     assert scaling["min"] >= 2 and scaling["max"] > scaling["min"]
 
 
-def test_port_paths_env_and_secret_match_the_binary(job, tally_bin, server_url):
+def test_port_paths_env_and_secret_match_the_binary(doc, job, tally_bin, server_url):
     group = _group(job)
     task = _tasks(group)["tally"]
     env = {k: _strip(v) for k, v in _one(task["env"]).items() if not k.startswith("__")}
@@ -96,9 +96,13 @@ def test_port_paths_env_and_secret_match_the_binary(job, tally_bin, server_url):
     help_text = subprocess.run([tally_bin, "serve", "--help"], capture_output=True, text=True, check=True).stdout
     known = set(re.findall(r"\[env: ([A-Z_]+)[=\]]", help_text))
     assert set(env) <= known, set(env) - known
+    local_values = {k: v for block in doc.get("locals", []) for k, v in block.items() if not k.startswith("__")}
     for task_body in _tasks(group).values():
         template = _one(task_body["template"])
-        assert "nomadVar" in template["data"] and "DATABASE_URL=" in template["data"] and template["env"] is True
+        data = template["data"]
+        if m := re.fullmatch(r"\$\{local\.(\w+)\}", data):
+            data = local_values[m.group(1)]
+        assert "nomadVar" in data and "DATABASE_URL=" in data and template["env"] is True
     assert "DATABASE_URL" in known
     # Draining ends before Nomad kills the task.
     assert _duration_s(_strip(task["kill_timeout"])) > _duration_s(env["TALLY_SHUTDOWN_GRACE"])
