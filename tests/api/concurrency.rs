@@ -118,3 +118,25 @@ async fn keys_are_kept_a_day_then_pruned(o: PgPoolOptions, c: PgConnectOptions) 
     assert_eq!(tally::domain::idempotency::prune(&app.pool).await.unwrap(), 1);
     assert_eq!(app.count("idempotency_keys").await, 0);
 }
+
+#[sqlx::test]
+async fn a_result_stored_by_an_older_version_is_an_actionable_error(o: PgPoolOptions, c: PgConnectOptions) {
+    let app = spawn_app(pool(o, c).await).await;
+    let s = app.session().await;
+    let mut args = widget_invoice("cust_old_shape");
+    args["idempotency_key"] = json!("old-shape");
+    let first = app.ok(&s, "create_invoice", args.clone()).await;
+    // As if an earlier Tally had stored a result of another shape under this key.
+    sqlx::query("update idempotency_keys set response = '{\"invoice_id\": \"inv_x\", \"total\": 1}'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let err = app.refused(&s, "create_invoice", args).await;
+    assert_eq!(err["code"], "idempotency_result_unavailable");
+    assert!(err["message"].as_str().unwrap().contains("get_invoice"), "{err}");
+    assert_eq!(app.count("invoices").await, 1, "still one write");
+    assert_eq!(
+        app.ok(&s, "get_invoice", json!({"invoice_id": first["invoice_id"]})).await["invoice_id"],
+        first["invoice_id"]
+    );
+}
