@@ -16,12 +16,13 @@ ENV SQLX_OFFLINE=true
 # Dependencies first, against a dummy crate, so this layer stays cached until
 # Cargo.toml/Cargo.lock change. The dummy's own artefacts are then deleted so
 # the real sources are always rebuilt (COPY keeps old mtimes).
-# Cargo.toml also names the test target tests/sessions.rs; cargo refuses a manifest whose
-# targets are missing, so it gets an empty stand-in (tests are not built here).
+# Cargo.toml also names a test target (tests/sessions.rs) and a bench (benches/micro.rs); cargo
+# refuses a manifest whose targets are missing, so they get empty stand-ins, which stay for the
+# final build (neither is built here). tests/deploy checks this stage against Cargo.toml.
 COPY Cargo.toml Cargo.lock ./
-RUN mkdir src tests \
+RUN mkdir src tests benches \
  && echo 'fn main() {}' > src/main.rs \
- && touch src/lib.rs tests/sessions.rs \
+ && touch src/lib.rs tests/sessions.rs benches/micro.rs \
  && cargo build --release --locked --bin tally \
  && rm -rf src target/release/tally target/release/tally.d \
            target/release/deps/tally-* target/release/deps/libtally-* \

@@ -41,34 +41,37 @@ pub enum Message {
 
 impl Message {
     /// Decodes one message. Errors carry the id when one could be read, so the reply correlates.
-    pub fn decode(bytes: &[u8]) -> Result<Self, (Option<RequestId>, ErrorData)> {
-        let value: Value = serde_json::from_slice(bytes)
-            .map_err(|e| (None, ErrorData::new(ErrorCode::PARSE_ERROR, format!("The body is not valid JSON: {e}"))))?;
+    pub fn decode(bytes: &[u8]) -> Result<Self, Box<DecodeError>> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+            let error = ErrorData::new(ErrorCode::PARSE_ERROR, format!("The body is not valid JSON: {e}"));
+            Box::new(DecodeError { id: None, error })
+        })?;
         Self::from_value(value)
     }
 
-    pub fn from_value(value: Value) -> Result<Self, (Option<RequestId>, ErrorData)> {
+    pub fn from_value(value: Value) -> Result<Self, Box<DecodeError>> {
         let Value::Object(mut obj) = value else {
             let what = if value.is_array() {
                 "JSON-RPC batches are not supported (removed in MCP 2025-06-18); send one message per request"
             } else {
                 "a JSON-RPC message must be a JSON object"
             };
-            return Err((None, ErrorData::new(ErrorCode::INVALID_REQUEST, what)));
+            return Err(Box::new(DecodeError { id: None, error: ErrorData::new(ErrorCode::INVALID_REQUEST, what) }));
         };
         let id = match obj.remove("id") {
             None => None,
             Some(v) => match serde_json::from_value::<RequestId>(v) {
                 Ok(id) => Some(id),
                 Err(_) => {
-                    return Err((
-                        None,
-                        ErrorData::new(ErrorCode::INVALID_REQUEST, "`id` must be a string or an integer (never null)"),
-                    ));
+                    let error =
+                        ErrorData::new(ErrorCode::INVALID_REQUEST, "`id` must be a string or an integer (never null)");
+                    return Err(Box::new(DecodeError { id: None, error }));
                 }
             },
         };
-        let invalid = |msg: &str| Err((id.clone(), ErrorData::new(ErrorCode::INVALID_REQUEST, msg)));
+        let invalid = |msg: &str| {
+            Err(Box::new(DecodeError { id: id.clone(), error: ErrorData::new(ErrorCode::INVALID_REQUEST, msg) }))
+        };
         if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
             return invalid("`jsonrpc` must be \"2.0\"");
         }
@@ -86,6 +89,13 @@ impl Message {
             }
         }
     }
+}
+
+/// Why a message could not be decoded, with its id when one could be read.
+#[derive(Debug)]
+pub struct DecodeError {
+    pub id: Option<RequestId>,
+    pub error: ErrorData,
 }
 
 /// Encodes a successful response.
@@ -114,7 +124,7 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_one_message() {
-        let code = |b: &[u8]| Message::decode(b).unwrap_err().1.code;
+        let code = |b: &[u8]| Message::decode(b).unwrap_err().error.code;
         assert_eq!(code(b"{nope"), ErrorCode::PARSE_ERROR);
         assert_eq!(code(br#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#), ErrorCode::INVALID_REQUEST);
         assert_eq!(code(br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#), ErrorCode::INVALID_REQUEST);
@@ -124,7 +134,7 @@ mod tests {
 
     #[test]
     fn keeps_the_id_of_an_invalid_request() {
-        let (id, _) = Message::decode(br#"{"jsonrpc":"1.0","id":"x","method":"ping"}"#).unwrap_err();
+        let id = Message::decode(br#"{"jsonrpc":"1.0","id":"x","method":"ping"}"#).unwrap_err().id;
         assert_eq!(id, Some(RequestId::String("x".into())));
     }
 }

@@ -60,7 +60,8 @@ where
         let line = Bytes::from(line);
         let message = match Message::decode(&line) {
             Ok(m) => m,
-            Err((id, err)) => {
+            Err(e) => {
+                let (id, err) = (e.id, e.error);
                 let _ = tx.send(jsonrpc::error(id.as_ref(), &err).to_string());
                 continue;
             }

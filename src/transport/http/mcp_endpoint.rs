@@ -72,7 +72,8 @@ where
     };
     let message = match Message::decode(&bytes) {
         Ok(m) => m,
-        Err((id, err)) => {
+        Err(e) => {
+            let (id, err) = (e.id, e.error);
             return reply::json(StatusCode::BAD_REQUEST, &crate::mcp::jsonrpc::error(id.as_ref(), &err));
         }
     };
