@@ -6,6 +6,7 @@ use serde_json::json;
 use validator::{Validate, ValidationError};
 
 use super::shapes::{self, customer_id, idempotency_key, invoice_id, line_items};
+use super::validation::rule_broken;
 use super::{Annotations, Tool, ToolContext, ToolDefinition, ToolFailure};
 use crate::domain::money::{self, Currency};
 use crate::domain::{Invoice, InvoiceId, InvoiceService, ListQuery, NewInvoice, NewLine, Page, StatusFilter};
@@ -43,18 +44,15 @@ impl LineParams {
 pub fn total_within_limit(lines: &[LineParams]) -> Result<(), ValidationError> {
     match money::total_of(lines.iter().map(|l| (l.amount_cents, i64::from(l.quantity)))) {
         Some(_) => Ok(()),
-        None => {
-            let mut e = ValidationError::new("out_of_range");
-            e.message = Some(
-                format!(
-                    "the invoice total (sum of amount_cents × quantity) exceeds the maximum of {} minor units",
-                    money::MAX_TOTAL
-                )
-                .into(),
-            );
-            e.add_param("expected".into(), &format!("a total of at most {} minor units", money::MAX_TOTAL));
-            Err(e)
-        }
+        None => Err(rule_broken(
+            "out_of_range",
+            format!(
+                "the invoice total (sum of amount_cents × quantity) exceeds the maximum of {} minor units",
+                money::MAX_TOTAL
+            ),
+            format!("a total of at most {} minor units", money::MAX_TOTAL),
+            None,
+        )),
     }
 }
 

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use validator::{Validate, ValidationError};
 
 use super::shapes::{self, idempotency_key, invoice_id, payment_method};
+use super::validation::rule_broken;
 use super::{Annotations, Tool, ToolContext, ToolDefinition, ToolFailure};
 use crate::domain::payments::{NewPayment, PaymentMethod, PaymentReceipt};
 use crate::domain::{InvoiceId, InvoiceService};
@@ -29,12 +30,12 @@ fn not_in_the_future(day: &NaiveDate) -> Result<(), ValidationError> {
     if *day <= latest {
         return Ok(());
     }
-    let mut e = ValidationError::new("out_of_range");
-    e.message =
-        Some(format!("paid_at {day} is in the future; a payment is recorded once the money has arrived").into());
-    e.add_param("expected".into(), &format!("a date on or before {latest}"));
-    e.add_param("value".into(), &day.to_string());
-    Err(e)
+    Err(rule_broken(
+        "out_of_range",
+        format!("paid_at {day} is in the future; a payment is recorded once the money has arrived"),
+        format!("a date on or before {latest}"),
+        Some(day.to_string().into()),
+    ))
 }
 
 impl Tool for ApplyPayment {

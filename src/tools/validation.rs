@@ -4,9 +4,21 @@
 use std::borrow::Cow;
 
 use serde_json::Value;
-use validator::{ValidationErrors, ValidationErrorsKind};
+use validator::{ValidationError, ValidationErrors, ValidationErrorsKind};
 
 use crate::schema::FieldError;
+
+/// A cross-field or domain rule broken, in the shape `validator_errors` reads back: the code,
+/// a sentence for the agent, what was expected and, when useful, what was received.
+pub fn rule_broken(code: &'static str, message: String, expected: String, received: Option<Value>) -> ValidationError {
+    let mut e = ValidationError::new(code);
+    e.message = Some(message.into());
+    e.add_param("expected".into(), &expected);
+    if let Some(value) = received {
+        e.add_param("value".into(), &value);
+    }
+    e
+}
 
 pub fn validator_errors(errors: &ValidationErrors) -> Vec<FieldError> {
     let mut out = Vec::new();
