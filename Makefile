@@ -24,7 +24,9 @@ CONFORMANCE_SCENARIOS := server-initialize ping tools-list dns-rebinding-protect
 # Prefix for recipe lines that need a database: unless DATABASE_URL is set,
 # start the private cluster and export its URL. It is one shell line, so
 # write `$(WITH_DB) && cmd` and the export reaches cmd (and sub-makes).
-WITH_DB := if [ -z "$${DATABASE_URL:-}" ]; then bash .ci/pg.sh start; export DATABASE_URL="$$(bash .ci/pg.sh url)"; fi
+# `|| exit 1`: inside a compound command in an && list the shell's -e does not apply, and a
+# cluster that failed to start must stop the recipe rather than let tests find another server.
+WITH_DB := if [ -z "$${DATABASE_URL:-}" ]; then bash .ci/pg.sh start || exit 1; export DATABASE_URL="$$(bash .ci/pg.sh url)"; fi
 
 .PHONY: help db db-stop run test sdk-test venv lint fmt conformance sessions clean-db bench
 
