@@ -66,6 +66,17 @@ impl SessionStore {
         Ok(row.map(|(tenant_id, protocol_version)| Session { id: id.to_owned(), tenant_id, protocol_version }))
     }
 
+    /// How many sessions are live (not ended, not idle past the TTL), in every replica.
+    pub async fn count_live(&self) -> sqlx::Result<i64> {
+        sqlx::query_scalar(
+            "select count(*) from mcp_sessions
+              where ended_at is null and last_seen_at > now() - make_interval(secs => $1)",
+        )
+        .bind(IDLE_TTL_SECS)
+        .fetch_one(&self.pool)
+        .await
+    }
+
     /// Ends a session; returns whether a live one was found.
     pub async fn end(&self, id: &str) -> sqlx::Result<bool> {
         let done = sqlx::query("update mcp_sessions set ended_at = now() where session_id = $1 and ended_at is null")

@@ -23,6 +23,14 @@ use tokio::task::JoinHandle;
 pub use format::{Direction, FORMAT, FORMAT_VERSION, Header, Line, ServerLimits};
 pub use redact::redact;
 
+/// A short, stable, non-reversible tag for a session id: recordings are named with it and the
+/// logs show it, so a log line leads to its recording without exposing the id (a bearer
+/// credential).
+pub fn session_tag(session_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(session_id.as_bytes())[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// How many events may wait for the writer before new ones are dropped (and counted), so a
 /// slow disk can never slow down or stall calls.
 const BACKLOG: usize = 65_536;

@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use super::format::{Direction, FORMAT, FORMAT_VERSION, Header, Line, ServerLimits};
@@ -97,7 +96,7 @@ fn open(dir: &Path, session: &str, at: Instant, opening: &Opening, limits: Serve
     let client = opening.client_info.as_ref().and_then(|c| c["name"].as_str()).unwrap_or("client");
     let client: String =
         client.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).take(40).collect();
-    let tag: String = Sha256::digest(session.as_bytes())[..4].iter().map(|b| format!("{b:02x}")).collect();
+    let tag = super::session_tag(session);
     let path = dir.join(format!("{}-{client}-{}-{tag}.jsonl", opening.transport, now.format("%Y%m%dT%H%M%SZ")));
     let mut file = BufWriter::new(File::options().create(true).append(true).open(path)?);
     let header = Header {

@@ -43,10 +43,6 @@ pub struct Bindings {
 }
 
 impl Bindings {
-    pub fn get(&self, recorded: &str) -> Option<&str> {
-        self.map.get(recorded).map(String::as_str)
-    }
-
     /// The recorded request with bound values replaced, inside strings too.
     pub fn substitute(&self, value: &Value) -> Value {
         match value {

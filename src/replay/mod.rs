@@ -11,7 +11,6 @@ mod compare;
 mod runner;
 mod session;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 pub use client::{Answer, HttpClient, ReplayClient, StdioClient};
@@ -145,11 +144,6 @@ fn describe(request: &serde_json::Value) -> String {
         what = format!("{what}, request id {id}");
     }
     what
-}
-
-/// The file name a report shows for a path.
-pub fn display_name(path: &Path) -> String {
-    path.display().to_string()
 }
 
 #[cfg(test)]

@@ -4,17 +4,12 @@
 
 use std::time::Instant;
 
+use crate::recording::session_tag;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use tracing::Span;
 use tracing::field::Empty;
 
 use crate::mcp::jsonrpc::Message;
-
-/// A short, stable, non-reversible tag for a session id.
-pub fn session_tag(session_id: &str) -> String {
-    Sha256::digest(session_id.as_bytes())[..4].iter().map(|b| format!("{b:02x}")).collect()
-}
 
 pub struct CallLog {
     span: Span,

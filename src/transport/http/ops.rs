@@ -9,6 +9,7 @@ use serde_json::json;
 use super::HttpState;
 use super::reply::{self, Body};
 use crate::db;
+use crate::mcp::session::SessionStore;
 
 /// How long a readiness probe may wait for the database.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -39,11 +40,8 @@ pub async fn metrics(state: &HttpState) -> Response<Body> {
     metrics::gauge!("tally_db_pool_connections", "state" => "in_use").set(size - idle);
     metrics::gauge!("tally_db_pool_connections", "state" => "max")
         .set(f64::from(state.pool.options().get_max_connections()));
-    let active = sqlx::query_scalar::<_, i64>(
-        "select count(*) from mcp_sessions where ended_at is null and last_seen_at > now() - interval '24 hours'",
-    )
-    .fetch_one(&state.pool);
-    if let Ok(Ok(n)) = tokio::time::timeout(PROBE_TIMEOUT, active).await {
+    let sessions = SessionStore::new(state.pool.clone());
+    if let Ok(Ok(n)) = tokio::time::timeout(PROBE_TIMEOUT, sessions.count_live()).await {
         metrics::gauge!("tally_sessions_active").set(n as f64);
     }
     reply::text(StatusCode::OK, "text/plain; version=0.0.4", handle.render())
