@@ -4,6 +4,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::ErrorData;
+use crate::schema::TextRule;
 
 /// Who the client says it is, from `initialize`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -52,13 +53,39 @@ impl ClientRequest {
     pub fn parse(method: &str, params: Option<Value>) -> Result<Self, ErrorData> {
         let params = params.unwrap_or_else(|| Value::Object(Default::default()));
         Ok(match method {
-            "initialize" => Self::Initialize(typed(method, params)?),
+            "initialize" => Self::Initialize(typed::<InitializeParams>(method, params)?.checked()?),
             "ping" => Self::Ping,
             "tools/list" => Self::ToolsList(typed(method, params)?),
             "tools/call" => Self::ToolsCall(typed(method, params)?),
             "server/discover" => Self::Discover,
             other => return Err(ErrorData::method_not_found(other)),
         })
+    }
+}
+
+/// The longest client name or version kept with a session.
+const CLIENT_INFO_MAX_CHARS: usize = 200;
+
+impl InitializeParams {
+    /// Client names and versions are stored with the session and shown in logs: single-line
+    /// text of bounded length, like every string a tool accepts.
+    fn checked(self) -> Result<Self, ErrorData> {
+        if let Some(info) = &self.client_info {
+            for (path, text) in [("clientInfo.name", &info.name), ("clientInfo.version", &info.version)] {
+                let problem = if let Some(v) = TextRule::Line.first_violation(text) {
+                    format!("{path} contains {} at character {}", v.describe(), v.position)
+                } else if text.chars().count() > CLIENT_INFO_MAX_CHARS {
+                    format!("{path} is longer than {CLIENT_INFO_MAX_CHARS} characters")
+                } else {
+                    continue;
+                };
+                return Err(ErrorData::invalid_params(format!(
+                    "Invalid params for initialize: {problem}; send {} of at most {CLIENT_INFO_MAX_CHARS} characters.",
+                    TextRule::Line.expected()
+                )));
+            }
+        }
+        Ok(self)
     }
 }
 
@@ -78,5 +105,20 @@ mod tests {
         let err = ClientRequest::parse("tools/call", Some(json!({"arguments": {}}))).unwrap_err();
         assert_eq!(err.code, ErrorCode::INVALID_PARAMS);
         assert!(err.message.contains("name"), "{}", err.message);
+    }
+
+    #[test]
+    fn client_info_is_single_line_text() {
+        let init = |name: &str| {
+            ClientRequest::parse(
+                "initialize",
+                Some(json!({"protocolVersion": "2025-11-25", "clientInfo": {"name": name, "version": "1"}})),
+            )
+        };
+        assert!(init("claude-code ✓").is_ok());
+        let err = init("a\u{0}b").unwrap_err();
+        assert_eq!(err.code, ErrorCode::INVALID_PARAMS);
+        assert!(err.message.contains("clientInfo.name contains U+0000 (NUL) at character 2"), "{}", err.message);
+        assert_eq!(init(&"x".repeat(201)).unwrap_err().code, ErrorCode::INVALID_PARAMS);
     }
 }

@@ -16,6 +16,8 @@ pub mod codes {
     pub const TOO_SHORT: &str = "too_short";
     /// A string has more characters than `maxLength`.
     pub const TOO_LONG: &str = "too_long";
+    /// A string holds a character the text rule refuses (a control character, say).
+    pub const INVALID_CHARACTER: &str = "invalid_character";
     /// A string does not match the declared `pattern`.
     pub const PATTERN_MISMATCH: &str = "pattern_mismatch";
     /// A string does not satisfy its `format` (date, email, currency).

@@ -96,7 +96,10 @@ mod tests {
     fn phrases() {
         assert_eq!(whole(&string().min_len(1).max_len(64)), "string of 1..=64 characters");
         assert_eq!(whole(&string().max_len(1)), "string of at most 1 character");
-        assert_eq!(whole(&string().format(Format::Date)), "date in YYYY-MM-DD format");
+        assert_eq!(
+            whole(&string().format(Format::Date)),
+            "date in YYYY-MM-DD format between 2000-01-01 and 2099-12-31"
+        );
         assert_eq!(whole(&integer().range(0, 5)), "integer between 0 and 5");
         assert_eq!(whole(&integer().min(1).nullable()), "integer of at least 1, or null");
         assert_eq!(whole(&enumeration(&["a", "b"])), "string, one of \"a\", \"b\"");

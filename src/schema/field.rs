@@ -9,6 +9,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::formats::Format;
+use super::text::TextRule;
 
 /// The JSON type of a [`Field`] and its type-specific children.
 #[derive(Debug, Clone)]
@@ -51,6 +52,8 @@ pub struct Field {
     pub(crate) max_len: Option<usize>,
     pub(crate) pattern: Option<Pattern>,
     pub(crate) format: Option<Format>,
+    /// The text rule of a string (see [`super::text`]); every string has one.
+    pub(crate) text: TextRule,
     pub(crate) min: Option<i64>,
     pub(crate) max: Option<i64>,
     pub(crate) min_items: Option<usize>,
@@ -68,6 +71,7 @@ fn new_field(kind: Kind) -> Field {
         max_len: None,
         pattern: None,
         format: None,
+        text: TextRule::Line,
         min: None,
         max: None,
         min_items: None,
@@ -75,7 +79,8 @@ fn new_field(kind: Kind) -> Field {
     }
 }
 
-/// A string field.
+/// A string field: one line of text (see [`super::text`]) unless made
+/// [`multiline`](Field::multiline).
 pub fn string() -> Field {
     new_field(Kind::String)
 }

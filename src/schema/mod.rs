@@ -30,6 +30,7 @@ pub mod formats;
 mod modifiers;
 mod publish;
 mod suggest;
+pub mod text;
 mod tool;
 mod validate;
 
@@ -41,4 +42,5 @@ pub use field::{Field, Kind, Pattern, any_object, array, boolean, enumeration, i
 pub use formats::{Format, currency_exponent};
 pub use publish::DIALECT;
 pub use suggest::closest;
+pub use text::TextRule;
 pub use tool::ToolSchema;

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::field::{Field, Kind, Pattern};
 use super::formats::Format;
+use super::text::{TextRule, pattern_is_single_line_text};
 
 impl Field {
     /// Sets the description (required for every property; see
@@ -67,7 +68,23 @@ impl Field {
         self.expect_string("pattern");
         assert!(self.format != Some(Format::Currency), "Format::Currency already implies a pattern");
         let regex = Regex::new(source).unwrap_or_else(|e| panic!("invalid pattern {source}: {e}"));
+        assert!(self.text == TextRule::Line, "a multiline() field cannot also have a pattern");
+        assert!(
+            pattern_is_single_line_text(source),
+            "pattern {source} admits characters the text rule refuses (controls, separators, bidi overrides); \
+             narrow its classes"
+        );
         self.pattern = Some(Pattern { source, regex });
+        self
+    }
+
+    /// Accepts several lines: tab, line feed and CR LF besides single-line text (for memos
+    /// and notes). Published as [`LINES_PATTERN`](super::text::LINES_PATTERN).
+    #[must_use]
+    pub fn multiline(mut self) -> Self {
+        self.expect_string("multiline");
+        assert!(self.pattern.is_none() && self.format.is_none(), "multiline() text takes no pattern or format");
+        self.text = TextRule::Lines;
         self
     }
 

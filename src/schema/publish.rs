@@ -9,14 +9,24 @@
 use serde_json::{Map, Value, json};
 
 use super::field::{Field, Kind};
-use super::formats::{CURRENCY_PATTERN, Format};
+use super::formats::Format;
 
 /// Dialect URI placed at the root of published schemas.
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
+/// Which side of a tool a schema describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// `inputSchema`: what an agent may send, the text rule included.
+    Input,
+    /// `outputSchema`: what Tally answers. Strings there are Tally's own (timestamps, stored
+    /// text that passed the rule on the way in), so the text rule's pattern is left out.
+    Output,
+}
+
 /// The schema of `field`. `as_property` is true for object members, whose
 /// optionality also makes `null` acceptable.
-pub(crate) fn field_schema(field: &Field, as_property: bool) -> Value {
+pub(crate) fn field_schema(field: &Field, as_property: bool, side: Side) -> Value {
     let mut s = Map::new();
     let accepts_null = field.nullable || (as_property && field.is_optional());
     let type_name = match &field.kind {
@@ -32,7 +42,7 @@ pub(crate) fn field_schema(field: &Field, as_property: bool) -> Value {
         s.insert("description".into(), json!(d));
     }
     match &field.kind {
-        Kind::String => string_keywords(field, &mut s),
+        Kind::String => string_keywords(field, &mut s, side),
         Kind::Integer => {
             insert_opt(&mut s, "minimum", field.min);
             insert_opt(&mut s, "maximum", field.max);
@@ -46,11 +56,11 @@ pub(crate) fn field_schema(field: &Field, as_property: bool) -> Value {
             s.insert("enum".into(), Value::Array(allowed));
         }
         Kind::Array(item) => {
-            s.insert("items".into(), field_schema(item, false));
+            s.insert("items".into(), field_schema(item, false, side));
             insert_opt(&mut s, "minItems", field.min_items);
             insert_opt(&mut s, "maxItems", field.max_items);
         }
-        Kind::Object(fields) => object_keywords(fields, &mut s),
+        Kind::Object(fields) => object_keywords(fields, &mut s, side),
         Kind::AnyObject => {}
     }
     if let Some(default) = &field.default {
@@ -60,8 +70,9 @@ pub(crate) fn field_schema(field: &Field, as_property: bool) -> Value {
 }
 
 /// Adds `properties`, `required` and `additionalProperties: false`.
-pub(crate) fn object_keywords(fields: &[(String, Field)], s: &mut Map<String, Value>) {
-    let properties: Map<String, Value> = fields.iter().map(|(name, f)| (name.clone(), field_schema(f, true))).collect();
+pub(crate) fn object_keywords(fields: &[(String, Field)], s: &mut Map<String, Value>, side: Side) {
+    let properties: Map<String, Value> =
+        fields.iter().map(|(name, f)| (name.clone(), field_schema(f, true, side))).collect();
     s.insert("properties".into(), Value::Object(properties));
     let required: Vec<Value> = fields.iter().filter(|(_, f)| !f.is_optional()).map(|(name, _)| json!(name)).collect();
     if !required.is_empty() {
@@ -70,16 +81,20 @@ pub(crate) fn object_keywords(fields: &[(String, Field)], s: &mut Map<String, Va
     s.insert("additionalProperties".into(), json!(false));
 }
 
-fn string_keywords(field: &Field, s: &mut Map<String, Value>) {
+fn string_keywords(field: &Field, s: &mut Map<String, Value>, side: Side) {
     insert_opt(s, "minLength", field.min_len);
     insert_opt(s, "maxLength", field.max_len);
-    if let Some(p) = &field.pattern {
-        s.insert("pattern".into(), json!(p.source));
+    // One pattern per string: its own (proven to obey the text rule when declared), the one
+    // its format implies (ASCII shapes), or else the text rule itself.
+    let pattern = match (&field.pattern, field.format.and_then(Format::implied_pattern)) {
+        (Some(p), _) => Some(p.source),
+        (None, Some(implied)) => Some(implied),
+        (None, None) => (side == Side::Input).then(|| field.text.pattern()),
+    };
+    if let Some(pattern) = pattern {
+        s.insert("pattern".into(), json!(pattern));
     }
     if let Some(format) = field.format {
-        if format == Format::Currency {
-            s.insert("pattern".into(), json!(CURRENCY_PATTERN));
-        }
         s.insert("format".into(), json!(format.schema_name()));
     }
 }
@@ -98,26 +113,26 @@ mod tests {
     #[test]
     fn optional_and_nullable_types() {
         let f = string().optional().describe("d");
-        assert_eq!(field_schema(&f, true)["type"], json!(["string", "null"]));
-        assert_eq!(field_schema(&f, false)["type"], json!("string"));
+        assert_eq!(field_schema(&f, true, Side::Input)["type"], json!(["string", "null"]));
+        assert_eq!(field_schema(&f, false, Side::Input)["type"], json!("string"));
         let f = integer().nullable().describe("d");
-        assert_eq!(field_schema(&f, false)["type"], json!(["integer", "null"]));
+        assert_eq!(field_schema(&f, false, Side::Input)["type"], json!(["integer", "null"]));
         let f = boolean().describe("d");
-        assert_eq!(field_schema(&f, true)["type"], json!("boolean"));
+        assert_eq!(field_schema(&f, true, Side::Input)["type"], json!("boolean"));
     }
 
     #[test]
     fn optional_enum_allows_null_value() {
         let f = enumeration(&["a", "b"]).optional().describe("d");
-        let s = field_schema(&f, true);
+        let s = field_schema(&f, true, Side::Input);
         assert_eq!(s["enum"], json!(["a", "b", null]));
     }
 
     #[test]
     fn currency_publishes_pattern_and_format() {
         let f = string().format(Format::Currency).default(json!("USD")).describe("d");
-        let s = field_schema(&f, true);
-        assert_eq!(s["pattern"], json!("^[A-Z]{3}$"));
+        let s = field_schema(&f, true, Side::Input);
+        assert_eq!(s["pattern"], json!(super::super::formats::CURRENCY_PATTERN));
         assert_eq!(s["format"], json!("iso-4217"));
         assert_eq!(s["default"], json!("USD"));
     }
@@ -129,7 +144,7 @@ mod tests {
             .max_items(3)
             .nullable()
             .describe("list");
-        let s = field_schema(&f, false);
+        let s = field_schema(&f, false, Side::Input);
         assert_eq!(
             s,
             json!({

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::{FieldError, codes, describe_received};
 use super::field::{Field, Kind, object};
-use super::publish::{DIALECT, object_keywords};
+use super::publish::{DIALECT, Side, object_keywords};
 use super::validate::validate_object;
 
 /// The top-level object schema of one tool's input (or output).
@@ -46,13 +46,23 @@ impl ToolSchema {
         }
     }
 
-    /// The JSON Schema 2020-12 document published as `inputSchema` (or
-    /// `outputSchema`), with `$schema` at the root only.
+    /// The JSON Schema 2020-12 document published as `inputSchema`, with `$schema` at the
+    /// root only; every free-text string carries the text rule as its `pattern`.
     pub fn json_schema(&self) -> Value {
+        self.publish(Side::Input)
+    }
+
+    /// The document published as `outputSchema`: as [`json_schema`](Self::json_schema), but
+    /// without the text rule's patterns (the strings are Tally's own).
+    pub fn output_json_schema(&self) -> Value {
+        self.publish(Side::Output)
+    }
+
+    fn publish(&self, side: Side) -> Value {
         let mut s = Map::new();
         s.insert("$schema".into(), json!(DIALECT));
         s.insert("type".into(), json!("object"));
-        object_keywords(self.fields(), &mut s);
+        object_keywords(self.fields(), &mut s, side);
         Value::Object(s)
     }
 

@@ -100,6 +100,20 @@ pub(crate) fn validate_object(
 
 fn check_string(field: &Field, s: &str, path: &str, errors: &mut Vec<FieldError>) {
     let value = Value::String(s.to_owned());
+    // The text rule first: a string with a refused character gets that one error, which says
+    // exactly where the character is; its length or shape is beside the point.
+    if let Some(violation) = field.text.first_violation(s) {
+        let exp = field.text.expected();
+        let msg = format!(
+            "{} contains {} at character {}; it must be {}.",
+            display(path),
+            violation.describe(),
+            violation.position,
+            a(exp)
+        );
+        errors.push(FieldError::new(path, codes::INVALID_CHARACTER, msg, exp).received(&value));
+        return;
+    }
     let len = s.chars().count();
     let short = field.min_len.is_some_and(|min| len < min);
     let long = field.max_len.is_some_and(|max| len > max);

@@ -42,7 +42,14 @@ impl Tool for UpdateDraftInvoice {
                     line_items().optional().describe("New lines replacing all current lines, 1 to 100."),
                 )
                 .param("due_date", string().format(Format::Date).optional().describe("New due date, YYYY-MM-DD."))
-                .param("memo", string().max_len(2000).optional().describe("New note on the invoice."))
+                .param(
+                    "memo",
+                    string()
+                        .multiline()
+                        .max_len(2000)
+                        .optional()
+                        .describe("New note on the invoice; may span several lines."),
+                )
                 .param(
                     "currency",
                     string().format(Format::Currency).optional().describe("New ISO-4217 currency of all amounts."),

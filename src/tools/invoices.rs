@@ -74,7 +74,7 @@ impl Tool for CreateInvoice {
                 .param("line_items", line_items().describe("The lines of the invoice, 1 to 100, in order."))
                 .param("due_date", string().format(Format::Date).optional().describe("When payment is due, YYYY-MM-DD. Optional while the invoice is a draft."))
                 .param("currency", string().format(Format::Currency).default(json!("USD")).describe("ISO-4217 currency code of all amounts, e.g. USD, EUR, JPY. Defaults to USD."))
-                .param("memo", string().max_len(2000).optional().describe("A note printed on the invoice."))
+                .param("memo", string().multiline().max_len(2000).optional().describe("A note printed on the invoice; may span several lines."))
                 .param("idempotency_key", idempotency_key()),
             output: shapes::invoice(),
             annotations: Annotations::ADDITIVE,

@@ -145,7 +145,7 @@ fn publish(d: &ToolDefinition) -> Value {
         "title": d.title,
         "description": description,
         "inputSchema": d.input.json_schema(),
-        "outputSchema": d.output.json_schema(),
+        "outputSchema": d.output.output_json_schema(),
         "annotations": {
             "title": d.title,
             "readOnlyHint": d.annotations.read_only,

@@ -78,7 +78,7 @@ fn summary_fields() -> Vec<(&'static str, Field)> {
         ),
         ("due_date", string().format(Format::Date).nullable().describe("Due date, YYYY-MM-DD, or null.")),
         ("issued_at", nullable_timestamp("When it was sent")),
-        ("memo", string().nullable().describe("The note on the invoice, or null.")),
+        ("memo", string().multiline().nullable().describe("The note on the invoice, or null.")),
         ("created_at", timestamp("When it was created")),
     ]
 }

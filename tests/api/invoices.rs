@@ -193,10 +193,10 @@ async fn statuses_filter_and_overdue_is_derived(o: PgPoolOptions, c: PgConnectOp
     };
     let (late, on_time, voided, paid, draft) = (
         create("2020-01-01").await,
-        create("2999-01-01").await,
+        create("2099-01-01").await,
         create("2020-01-01").await,
-        create("2999-01-01").await,
-        create("2999-01-01").await,
+        create("2099-01-01").await,
+        create("2099-01-01").await,
     );
     for id in [&late, &on_time, &voided, &paid] {
         app.ok(&s, "send_invoice", json!({"invoice_id": id})).await;

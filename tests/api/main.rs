@@ -5,6 +5,7 @@ mod bench_smoke;
 mod burst;
 mod concurrency;
 mod helpers;
+mod hostile;
 mod http_protocol;
 mod invoices;
 mod lifecycle;

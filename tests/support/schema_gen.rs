@@ -10,7 +10,8 @@
 //!
 //! Supported keywords: `type` (string or array incl. `"null"`), `enum`,
 //! `properties`, `required`, `items`, `minLength`, `maxLength`, `pattern`
-//! (anchored `^…$`, simple classes), `format` (`date`, `email`, `iso-4217`),
+//! (anchored `^…$`, simple classes; the text rule's two patterns get free text in many
+//! scripts), `format` (`date`, `email`, `iso-4217`),
 //! `minimum`, `maximum`, `minItems`, `maxItems`.
 //!
 //! Known, intentional gaps: integral floats such as `10.0` (JSON Schema calls
@@ -22,6 +23,7 @@ use proptest::sample::select;
 use proptest::strategy::Union;
 use proptest::string::string_regex;
 use serde_json::{Map, Value, json};
+use tally::schema::text::{LINE_PATTERN, LINES_PATTERN};
 
 /// Arguments documents for the object schema `schema` (see module docs).
 pub fn arb_args(schema: &Value) -> impl Strategy<Value = Value> + use<> {
@@ -74,8 +76,11 @@ fn valid_string(s: &Value) -> BoxedStrategy<Value> {
     let lo = usize_kw(s, "minLength").unwrap_or(0);
     let hi = usize_kw(s, "maxLength").unwrap_or(lo + 24).min(lo + 24);
     let strategy = match (s["format"].as_str(), s["pattern"].as_str()) {
+        // The text rule's own patterns: free text in many scripts (and line breaks where allowed).
+        (None, Some(LINE_PATTERN)) => text(lo, hi, false),
+        (None, Some(LINES_PATTERN)) => text(lo, hi, true),
         (Some("date"), _) => prop_oneof![
-            (1900..2100i32, 1..=12u32, 1..=28u32).prop_map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")),
+            (1995..2105i32, 1..=12u32, 1..=28u32).prop_map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")),
             Just("2024-02-29".to_owned()),
         ]
         .boxed(),
@@ -96,6 +101,20 @@ fn valid_string(s: &Value) -> BoxedStrategy<Value> {
         _ => string_regex(&format!("[a-zA-Z0-9 é€]{{{lo},{hi}}}")).expect("plain string regex").boxed(),
     };
     strategy.prop_map(Value::String).boxed()
+}
+
+/// Text within `lo..=hi` characters: Latin, Greek, Cyrillic, CJK, Hebrew with its RTL mark,
+/// emoji with a joiner; with `lines`, also tabs, line feeds and CR LF.
+fn text(lo: usize, hi: usize, lines: bool) -> BoxedStrategy<String> {
+    let piece = if lines {
+        "([a-zA-Z0-9 é€Ωж中\u{5D0}\u{200F}😀\u{200D}]|\t|\n|\r\n)"
+    } else {
+        "[a-zA-Z0-9 é€Ωж中\u{5D0}\u{200F}😀\u{200D}]"
+    };
+    string_regex(&format!("{piece}{{{lo},{hi}}}"))
+        .expect("text regex")
+        .prop_filter("length bounds", move |v| (lo..=hi).contains(&v.chars().count()))
+        .boxed()
 }
 
 fn valid_integer(s: &Value) -> BoxedStrategy<Value> {
@@ -220,13 +239,41 @@ fn string_candidates(s: &Value, bad: &mut Vec<Value>) {
     if let Some(hi) = usize_kw(s, "maxLength") {
         bad.extend([json!("a".repeat(hi + 1)), json!("é".repeat(hi + 5))]);
     }
-    if s["pattern"].is_string() {
-        bad.extend([json!("has space!"), json!("ü")]);
+    match s["pattern"].as_str() {
+        Some(LINE_PATTERN | LINES_PATTERN) | None => {}
+        Some(_) => bad.extend([json!("has space!"), json!("ü")]),
     }
+    // Hostile text, whatever the field: NUL, an escape sequence, a lone CR, a C1 control, a
+    // bidi override, a line separator, and line breaks (fine only where several lines are).
+    bad.extend(
+        [
+            "Acme\u{0}Ltd",
+            "\u{1b}[31mred",
+            "a\rb",
+            "x\u{85}y",
+            "\u{202E}evil",
+            "a\u{2028}b",
+            "two\nlines",
+            "tab\there",
+            "crlf\r\nok",
+        ]
+        .map(|v| json!(v)),
+    );
     let extra: &[&str] = match s["format"].as_str() {
-        Some("date") => &["2023-02-30", "2023-02-29", "2023-13-01", "2023/01/01", "20230101", "2023-1-01"],
+        Some("date") => &[
+            "2023-02-30",
+            "2023-02-29",
+            "2023-13-01",
+            "2023/01/01",
+            "20230101",
+            "2023-1-01",
+            "1999-12-31",
+            "2100-01-01",
+            "0000-01-01",
+            "9999-12-31",
+        ],
         Some("email") => &["not-an-email", "ada@", "@example.com", "ada@@example.com", "a b@example.com"],
-        Some("iso-4217") => &["XYZ", "usd", "US", "EURO", "ABC"],
+        Some("iso-4217") => &["XYZ", "usd", "US", "EURO", "ABC", "XXX", "XTS", "XAU", "XDR", "BOV", "HRK", "XOF"],
         _ => &[],
     };
     bad.extend(extra.iter().map(|v| json!(v)));
