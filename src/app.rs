@@ -83,11 +83,17 @@ impl App {
             pool: pool.clone(),
             metrics: Some(telemetry::metrics()),
             max_body_bytes: args.max_body_bytes,
+            body_read_timeout: args.body_read_timeout,
             timeout: limits.timeout,
             draining: Arc::new(AtomicBool::new(false)),
             recorder,
         };
-        let options = ServerOptions { grace: args.shutdown_grace, header_read_timeout: Duration::from_secs(10) };
+        let options = ServerOptions {
+            grace: args.shutdown_grace,
+            header_read_timeout: args.header_read_timeout,
+            write_timeout: args.write_timeout,
+            max_connections: args.max_connections,
+        };
         Ok(Self { server: HttpServer::new(listener, state, options), pool, recorder_task })
     }
 

@@ -201,6 +201,19 @@ pub struct ServeArgs {
     /// How long in-flight calls may take to finish on shutdown.
     #[arg(long, env = "TALLY_SHUTDOWN_GRACE", default_value = "20s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
+    /// How long a connection may take to send a request's headers; also how long an idle
+    /// keep-alive connection is kept. A slow or silent client is then closed.
+    #[arg(long, env = "TALLY_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub header_read_timeout: Duration,
+    /// How long a request's body may take to arrive once its headers have (408 after).
+    #[arg(long, env = "TALLY_BODY_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub body_read_timeout: Duration,
+    /// How long a write may stall because the client stopped reading; the connection is then closed.
+    #[arg(long, env = "TALLY_WRITE_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub write_timeout: Duration,
+    /// Open connections at most; past it a new connection is closed at once.
+    #[arg(long, env = "TALLY_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
     /// The tenant that sessions belong to (one tenant until access tokens arrive).
     #[arg(long, env = "TALLY_TENANT", default_value = "default")]
     pub tenant: String,

@@ -6,11 +6,25 @@ use tally::config::{Cli, Command};
 use tally::replay::Target;
 use tally::{db, telemetry};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init_logs(&cli.log, cli.log_format);
-    match run(cli.command).await {
+    // One socket per connection: take the whole open-files allowance the system grants.
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!(error = %e, "could not raise the open-files limit");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("tally: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli.command));
+    // Everything has finished by now, but a blocking read on stdin (stdio, after the client
+    // closed stdout) would hold a plain drop of the runtime forever: give it a moment only.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line an operator can act on; the cause chain is joined with ": ".

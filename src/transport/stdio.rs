@@ -1,16 +1,21 @@
 //! stdio: newline-delimited JSON-RPC on stdin/stdout; logs go to stderr only. Requests are
 //! served concurrently through the same limit stack as HTTP; replies are written whole, one
 //! per line, by a single writer. On EOF, in-flight requests finish, then it returns.
+//!
+//! What a broken peer gets: a line over the limit is answered with -32600 and skipped up to
+//! its newline; bytes that are not UTF-8 JSON are answered with -32700 (lines are read as
+//! bytes, so garbage never ends the session); a closed stdout ends the session at once — the
+//! client is gone — with one warning on stderr and a clean exit, after in-flight calls finish.
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use futures_util::StreamExt;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
-use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
+use tokio_util::codec::{AnyDelimiterCodec, AnyDelimiterCodecError, Decoder, FramedRead};
 use tower::ServiceExt;
 
 use crate::mcp::jsonrpc::{self, Message};
@@ -37,27 +42,39 @@ where
     W: AsyncWrite + Unpin + Send + 'static,
 {
     let (tx, rx) = mpsc::unbounded_channel::<String>();
-    let writer = tokio::spawn(write_lines(rx, output));
-    let mut lines = FramedRead::new(input, LinesCodec::new_with_max_length(options.max_line_bytes));
+    let mut writer = tokio::spawn(write_lines(rx, output));
+    // Bytes, not `String`s: a line that is not UTF-8 is a parse error for that line only.
+    let mut lines = FramedRead::new(input, LineCodec::new(options.max_line_bytes));
     let mut in_flight = JoinSet::new();
     let mut opened = false;
+    let mut writer_result = None;
     // Names this process's changes in the audit trail, in the same form as an HTTP session id.
     let session_id = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-    while let Some(line) = lines.next().await {
-        let line = match line {
-            Ok(line) => line,
-            Err(LinesCodecError::MaxLineLengthExceeded) => {
+    loop {
+        let line = tokio::select! {
+            line = lines.next() => match line {
+                Some(line) => line,
+                None => break,
+            },
+            // The writer only ends early when stdout is closed: nobody reads our replies.
+            ended = &mut writer => {
+                writer_result = Some(ended);
+                break;
+            }
+        };
+        let line = match line? {
+            Line::Text(line) => line,
+            Line::TooLong => {
                 let msg = format!("The message exceeds the limit of {} bytes", options.max_line_bytes);
                 let _ = tx.send(jsonrpc::error(None, &ErrorData::new(ErrorCode::INVALID_REQUEST, msg)).to_string());
                 continue;
             }
-            Err(LinesCodecError::Io(e)) => return Err(e),
         };
-        if line.trim().is_empty() {
+        let line = trim_line_end(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         let arrived = Instant::now();
-        let line = Bytes::from(line);
         let message = match Message::decode(&line) {
             Ok(m) => m,
             Err(e) => {
@@ -102,7 +119,63 @@ where
     }
     while in_flight.join_next().await.is_some() {}
     drop(tx);
-    writer.await.map_err(std::io::Error::other)?
+    let ended = match writer_result {
+        Some(ended) => ended,
+        None => writer.await,
+    };
+    match ended.map_err(std::io::Error::other)? {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            tracing::warn!("stdout was closed by the client; the stdio session ends");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// One line read from stdin.
+enum Line {
+    Text(Bytes),
+    /// A line over the limit; the codec skips the rest of it, up to its newline.
+    TooLong,
+}
+
+/// Newline-delimited bytes with a length cap. A line over the cap is an item, not an error:
+/// `FramedRead` ends the stream after any decoder error, which would end the session.
+struct LineCodec(AnyDelimiterCodec);
+
+impl LineCodec {
+    fn new(max_line_bytes: usize) -> Self {
+        Self(AnyDelimiterCodec::new_with_max_length(b"\n".to_vec(), Vec::new(), max_line_bytes))
+    }
+
+    fn map(decoded: Result<Option<Bytes>, AnyDelimiterCodecError>) -> std::io::Result<Option<Line>> {
+        match decoded {
+            Ok(line) => Ok(line.map(Line::Text)),
+            Err(AnyDelimiterCodecError::MaxChunkLengthExceeded) => Ok(Some(Line::TooLong)),
+            Err(AnyDelimiterCodecError::Io(e)) => Err(e),
+        }
+    }
+}
+
+impl Decoder for LineCodec {
+    type Item = Line;
+    type Error = std::io::Error;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> std::io::Result<Option<Line>> {
+        Self::map(self.0.decode(buf))
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> std::io::Result<Option<Line>> {
+        Self::map(self.0.decode_eof(buf))
+    }
+}
+
+/// The line without its trailing `\r` (a client on Windows ends lines with CR LF).
+fn trim_line_end(mut line: Bytes) -> Bytes {
+    if line.last() == Some(&b'\r') {
+        line.truncate(line.len() - 1);
+    }
+    line
 }
 
 /// What the recording's header says, from the session's first message (an initialize, usually).

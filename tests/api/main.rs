@@ -4,6 +4,7 @@
 mod bench_smoke;
 mod burst;
 mod concurrency;
+mod edge;
 mod helpers;
 mod hostile;
 mod http_protocol;

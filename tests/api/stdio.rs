@@ -132,3 +132,85 @@ async fn throttling_over_stdio_arrives_as_jsonrpc_errors(o: PgPoolOptions, c: Pg
     assert!(limited >= 7, "a rate of 2/s lets few of 10 through ({limited} limited)");
     assert!(child.wait().await.unwrap().success());
 }
+
+/// The binary over stdio with extra `stdio` flags, stdin/stdout/stderr piped.
+fn spawn_stdio(url: &str, flags: &[&str]) -> tokio::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_tally"))
+        .arg("stdio")
+        .args(flags)
+        .env("DATABASE_URL", url)
+        .env("TALLY_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("tally binary")
+}
+
+/// A line over the limit and binary garbage are each answered with an error, and the session
+/// goes on; nothing ends it but EOF.
+#[sqlx::test]
+async fn oversized_lines_and_binary_garbage_are_answered_not_fatal(o: PgPoolOptions, c: PgConnectOptions) {
+    let url = database_url(&c);
+    let _pool = pool(o, c).await;
+    let mut child = spawn_stdio(&url, &["--max-body-bytes", "1024"]);
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = async || -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await.unwrap().unwrap();
+        serde_json::from_str(&line.expect("a reply line")).unwrap()
+    };
+    let ping = |id: i64| format!("{}\n", json!({"jsonrpc":"2.0","id":id,"method":"ping"}));
+
+    let long = format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{{\"pad\":\"{}\"}}}}\n",
+        "x".repeat(5000)
+    );
+    stdin.write_all(long.as_bytes()).await.unwrap();
+    stdin.write_all(ping(2).as_bytes()).await.unwrap();
+    let too_long = next().await;
+    assert_eq!(too_long["error"]["code"], -32600, "{too_long}");
+    assert!(too_long["error"]["message"].as_str().unwrap().contains("1024 bytes"));
+    assert_eq!(next().await["id"], 2, "the rest of the long line was skipped, the next line served");
+
+    for garbage in
+        [&b"\xff\xfe\x00\x01garbage\x80"[..], b"\x1b[2J\x07", b"{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"\xc3}"]
+    {
+        stdin.write_all(garbage).await.unwrap();
+        stdin.write_all(b"\n").await.unwrap();
+        let err = next().await;
+        assert_eq!(err["error"]["code"], -32700, "{err}");
+    }
+    stdin.write_all(b"\r\n   \n").await.unwrap(); // blank lines are skipped
+    stdin.write_all(ping(4).trim_end().as_bytes()).await.unwrap();
+    stdin.write_all(b"\r\n").await.unwrap(); // CR LF ends a line too
+    assert_eq!(next().await["id"], 4);
+
+    drop(stdin);
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await.unwrap().unwrap();
+    assert!(out.status.success(), "exit status {}", out.status);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// A client that closes our stdout is gone: the process stops reading and exits cleanly, with
+/// one line on stderr saying why, even though stdin stays open.
+#[sqlx::test]
+async fn a_closed_stdout_ends_the_session_cleanly(o: PgPoolOptions, c: PgConnectOptions) {
+    let url = database_url(&c);
+    let _pool = pool(o, c).await;
+    let mut child = spawn_stdio(&url, &[]);
+    let mut stdin = child.stdin.take().unwrap();
+    drop(child.stdout.take()); // the read end of stdout is closed
+    let mut stderr = child.stderr.take().unwrap();
+    stdin.write_all(format!("{}\n", json!({"jsonrpc":"2.0","id":1,"method":"ping"})).as_bytes()).await.unwrap();
+    // stdin stays open: only the closed stdout can end the process.
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.expect("exits, not hangs").unwrap();
+    assert!(status.success(), "exit status {status}");
+    let mut log = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut log).await.unwrap();
+    assert!(log.contains("stdout was closed"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    drop(stdin);
+}

@@ -56,7 +56,12 @@ where
     if let Err(res) = check_content_negotiation(&parts.headers) {
         return *res;
     }
-    let bytes = match body.collect().await.map_err(Into::into) {
+    // Read before the call is admitted, so a slow body holds a connection, never a call slot.
+    let Ok(collected) = tokio::time::timeout(state.body_read_timeout, body.collect()).await else {
+        let msg = format!("The request body did not arrive within {:?}", state.body_read_timeout);
+        return reply::rpc_error(StatusCode::REQUEST_TIMEOUT, ErrorCode::INVALID_REQUEST, msg);
+    };
+    let bytes = match collected.map_err(Into::into) {
         Ok(collected) => collected.to_bytes(),
         Err(e) if is_length_limit(e.as_ref()) => {
             let msg = format!("The request body exceeds the limit of {} bytes", state.max_body_bytes);

@@ -31,6 +31,8 @@ pub struct HttpState {
     pub pool: PgPool,
     pub metrics: Option<PrometheusHandle>,
     pub max_body_bytes: usize,
+    /// The whole body must arrive within this, or the request is answered 408.
+    pub body_read_timeout: Duration,
     pub timeout: Duration,
     /// Set when shutdown begins: readiness turns false at once.
     pub draining: Arc<AtomicBool>,
