@@ -143,3 +143,12 @@ async fn every_registered_tool_agrees_with_jsonschema() {
         check_agreement(&def.input, 800);
     }
 }
+
+/// One declaration per tool: every declared field agrees with the Rust type its handler reads
+/// (JSON type, optionality, integer range, enum values, nested objects).
+#[tokio::test]
+async fn every_tool_declaration_agrees_with_its_types() {
+    let pool = sqlx::PgPool::connect_lazy("postgres://unused@127.0.0.1:1/unused").unwrap();
+    let registry = tally::app::registry(&pool);
+    assert_eq!(registry.type_disagreements(), Vec::<(&str, Vec<String>)>::new());
+}

@@ -27,6 +27,9 @@ pub enum PaymentMethod {
 }
 
 impl PaymentMethod {
+    /// Every method, in the order schemas list them.
+    pub const ALL: [Self; 5] = [Self::BankTransfer, Self::Card, Self::Cash, Self::Check, Self::Other];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::BankTransfer => "bank_transfer",

@@ -138,6 +138,21 @@ impl Field {
         self.default.as_ref()
     }
 
+    /// The declared format of a string.
+    pub fn format_of(&self) -> Option<Format> {
+        self.format
+    }
+
+    /// The declared pattern of a string, as written.
+    pub fn pattern_source(&self) -> Option<&'static str> {
+        self.pattern.as_ref().map(|p| p.source)
+    }
+
+    /// The declared inclusive bounds of an integer.
+    pub fn integer_bounds(&self) -> (Option<i64>, Option<i64>) {
+        (self.min, self.max)
+    }
+
     /// Whether `null` is a legitimate value (kept as `null`).
     pub fn is_nullable(&self) -> bool {
         self.nullable

@@ -1,60 +1,43 @@
 //! Customer tools: upsert_customer, get_customer, list_customers.
 
-use serde::Deserialize;
 use serde_json::json;
-use validator::Validate;
 
 use super::shapes::{self, customer_id, idempotency_key};
-use super::{Annotations, Tool, ToolContext, ToolDefinition, ToolFailure};
+use super::{About, Annotations, Tool, ToolContext, ToolFailure};
 use crate::domain::customers::{CustomerAccount, CustomerPage, CustomerService, CustomerUpsert, UpsertedCustomer};
 use crate::domain::money::Currency;
-use crate::schema::{Format, ToolSchema, integer, string};
+use crate::schema::{Format, integer, string};
 
 pub struct UpsertCustomer(pub CustomerService);
 
-#[derive(Debug, Deserialize, Validate)]
-pub struct UpsertCustomerParams {
-    customer_id: String,
-    name: String,
-    email: Option<String>,
-    currency: Option<Currency>,
-    payment_terms_days: Option<i32>,
-    idempotency_key: Option<String>,
+crate::params! {
+    pub struct UpsertCustomerParams {
+        customer_id: String = customer_id().describe("The business's own key for the customer, e.g. cust_42."),
+        name: String = string().min_len(1).max_len(200).describe("The customer's name, e.g. \"Acme Ltd\"."),
+        email: Option<String> = string().format(Format::Email).max_len(254).optional().describe("Billing e-mail address."),
+        currency: Option<Currency> = string()
+                        .format(Format::Currency)
+                        .optional()
+                        .describe("The customer's usual ISO-4217 currency; USD for new customers unless given."),
+        payment_terms_days: Option<i32> = integer()
+                        .range(0, 365)
+                        .optional()
+                        .describe("Days from sending to due date; 30 for new customers unless given."),
+        idempotency_key: Option<String> = idempotency_key(),
+    }
 }
 
 impl Tool for UpsertCustomer {
     type Params = UpsertCustomerParams;
     type Output = UpsertedCustomer;
 
-    fn definition() -> ToolDefinition {
-        ToolDefinition {
+    fn about() -> About {
+        About {
             name: "upsert_customer",
             title: "Create or update customer",
             description: "Add a customer under the business's own key (customer_id, e.g. a CRM id), or update \
                 the fields you pass for an existing one. Safe to repeat. payment_terms_days sets when \
                 invoices sent without a due date fall due (default 30).",
-            input: ToolSchema::new()
-                .param("customer_id", customer_id().describe("The business's own key for the customer, e.g. cust_42."))
-                .param("name", string().min_len(1).max_len(200).describe("The customer's name, e.g. \"Acme Ltd\"."))
-                .param(
-                    "email",
-                    string().format(Format::Email).max_len(254).optional().describe("Billing e-mail address."),
-                )
-                .param(
-                    "currency",
-                    string()
-                        .format(Format::Currency)
-                        .optional()
-                        .describe("The customer's usual ISO-4217 currency; USD for new customers unless given."),
-                )
-                .param(
-                    "payment_terms_days",
-                    integer()
-                        .range(0, 365)
-                        .optional()
-                        .describe("Days from sending to due date; 30 for new customers unless given."),
-                )
-                .param("idempotency_key", idempotency_key()),
             output: shapes::upserted_customer(),
             annotations: Annotations::ADDITIVE,
         }
@@ -76,23 +59,22 @@ impl Tool for UpsertCustomer {
 
 pub struct GetCustomer(pub CustomerService);
 
-#[derive(Debug, Deserialize, Validate)]
-pub struct GetCustomerParams {
-    customer_id: String,
+crate::params! {
+    pub struct GetCustomerParams {
+        customer_id: String = customer_id().describe("The business's own key for the customer."),
+    }
 }
 
 impl Tool for GetCustomer {
     type Params = GetCustomerParams;
     type Output = CustomerAccount;
 
-    fn definition() -> ToolDefinition {
-        ToolDefinition {
+    fn about() -> About {
+        About {
             name: "get_customer",
             title: "Get customer",
             description: "Fetch a customer added with upsert_customer, with what they owe today per currency: \
                 outstanding and overdue amounts, open invoice count and aging buckets.",
-            input: ToolSchema::new()
-                .param("customer_id", customer_id().describe("The business's own key for the customer.")),
             output: shapes::customer_account(),
             annotations: Annotations::READ_ONLY,
         }
@@ -107,45 +89,33 @@ impl Tool for GetCustomer {
 
 pub struct ListCustomers(pub CustomerService);
 
-#[derive(Debug, Deserialize, Validate)]
-pub struct ListCustomersParams {
-    query: Option<String>,
-    limit: u32,
-    cursor: Option<String>,
+crate::params! {
+    pub struct ListCustomersParams {
+        query: Option<String> = string()
+                        .min_len(1)
+                        .max_len(200)
+                        .optional()
+                        .describe("Text the customer's name contains, e.g. \"acme\"."),
+        limit: u32 = integer().range(1, 100).default(json!(20)).describe("Page size, 1-100; defaults to 20."),
+        cursor: Option<String> = string()
+                        .min_len(1)
+                        .max_len(400)
+                        .optional()
+                        .describe("next_cursor from the previous page of the same listing."),
+    }
 }
 
 impl Tool for ListCustomers {
     type Params = ListCustomersParams;
     type Output = CustomerPage;
 
-    fn definition() -> ToolDefinition {
-        ToolDefinition {
+    fn about() -> About {
+        About {
             name: "list_customers",
             title: "List customers",
             description: "List customers by name, optionally those whose name contains `query` (case-insensitive). \
                 Returns up to `limit` customers and next_cursor: pass it back as cursor, with the same query, \
                 for the next page; null on the last page.",
-            input: ToolSchema::new()
-                .param(
-                    "query",
-                    string()
-                        .min_len(1)
-                        .max_len(200)
-                        .optional()
-                        .describe("Text the customer's name contains, e.g. \"acme\"."),
-                )
-                .param(
-                    "limit",
-                    integer().range(1, 100).default(json!(20)).describe("Page size, 1-100; defaults to 20."),
-                )
-                .param(
-                    "cursor",
-                    string()
-                        .min_len(1)
-                        .max_len(400)
-                        .optional()
-                        .describe("next_cursor from the previous page of the same listing."),
-                ),
             output: shapes::customer_page(),
             annotations: Annotations::READ_ONLY,
         }

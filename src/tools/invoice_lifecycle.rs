@@ -1,60 +1,50 @@
 //! Moving invoices along: update_draft_invoice, send_invoice, void_invoice.
 
 use chrono::NaiveDate;
-use serde::Deserialize;
-use validator::Validate;
+use validator::ValidationError;
 
 use super::invoices::{LineParams, total_within_limit};
 use super::shapes::{self, idempotency_key, invoice_id, line_items};
-use super::{Annotations, Tool, ToolContext, ToolDefinition, ToolFailure};
+use super::{About, Annotations, Tool, ToolContext, ToolFailure};
 use crate::domain::money::Currency;
 use crate::domain::{DraftChanges, Invoice, InvoiceId, InvoiceService};
-use crate::schema::{Format, ToolSchema, string};
+use crate::schema::{Format, string};
 
 pub struct UpdateDraftInvoice(pub InvoiceService);
 
-#[derive(Debug, Deserialize, Validate)]
-pub struct UpdateDraftParams {
-    invoice_id: InvoiceId,
-    #[validate(custom(function = "total_within_limit"))]
-    line_items: Option<Vec<LineParams>>,
-    due_date: Option<NaiveDate>,
-    memo: Option<String>,
-    currency: Option<Currency>,
-    idempotency_key: Option<String>,
+/// [`total_within_limit`] for replacement lines, when given. (Declared fields reach validator
+/// as opaque types, so an optional field's rule takes the `Option` itself.)
+fn new_total_within_limit(lines: &Option<Vec<LineParams>>) -> Result<(), ValidationError> {
+    lines.as_deref().map_or(Ok(()), total_within_limit)
+}
+
+crate::params! {
+    pub struct UpdateDraftParams {
+        invoice_id: InvoiceId = invoice_id(),
+        #[validate(custom(function = "new_total_within_limit"))]
+        line_items: Option<Vec<LineParams>> = line_items().optional().describe("New lines replacing all current lines, 1 to 100."),
+        due_date: Option<NaiveDate> = string().format(Format::Date).optional().describe("New due date, YYYY-MM-DD."),
+        memo: Option<String> = string()
+                        .multiline()
+                        .max_len(2000)
+                        .optional()
+                        .describe("New note on the invoice; may span several lines."),
+        currency: Option<Currency> = string().format(Format::Currency).optional().describe("New ISO-4217 currency of all amounts."),
+        idempotency_key: Option<String> = idempotency_key(),
+    }
 }
 
 impl Tool for UpdateDraftInvoice {
     type Params = UpdateDraftParams;
     type Output = Invoice;
 
-    fn definition() -> ToolDefinition {
-        ToolDefinition {
+    fn about() -> About {
+        About {
             name: "update_draft_invoice",
             title: "Update draft invoice",
             description: "Change a draft invoice before it is sent. Replaces only what you pass: line_items \
                 (all lines at once; the total is recomputed), due_date, memo, currency. Refused with \
                 invalid_state once the invoice is sent, paid or void. Returns the updated invoice.",
-            input: ToolSchema::new()
-                .param("invoice_id", invoice_id())
-                .param(
-                    "line_items",
-                    line_items().optional().describe("New lines replacing all current lines, 1 to 100."),
-                )
-                .param("due_date", string().format(Format::Date).optional().describe("New due date, YYYY-MM-DD."))
-                .param(
-                    "memo",
-                    string()
-                        .multiline()
-                        .max_len(2000)
-                        .optional()
-                        .describe("New note on the invoice; may span several lines."),
-                )
-                .param(
-                    "currency",
-                    string().format(Format::Currency).optional().describe("New ISO-4217 currency of all amounts."),
-                )
-                .param("idempotency_key", idempotency_key()),
             output: shapes::invoice(),
             annotations: Annotations::ADDITIVE,
         }
@@ -75,25 +65,25 @@ impl Tool for UpdateDraftInvoice {
 
 pub struct SendInvoice(pub InvoiceService);
 
-#[derive(Debug, Deserialize, Validate)]
-pub struct SendInvoiceParams {
-    invoice_id: InvoiceId,
-    idempotency_key: Option<String>,
+crate::params! {
+    pub struct SendInvoiceParams {
+        invoice_id: InvoiceId = invoice_id(),
+        idempotency_key: Option<String> = idempotency_key(),
+    }
 }
 
 impl Tool for SendInvoice {
     type Params = SendInvoiceParams;
     type Output = Invoice;
 
-    fn definition() -> ToolDefinition {
-        ToolDefinition {
+    fn about() -> About {
+        About {
             name: "send_invoice",
             title: "Send invoice",
             description: "Issue a draft invoice to the customer: it becomes sent, gets its invoice number \
                 (gapless, e.g. INV-000042) and issued_at, and, if it has no due date, is due after the \
                 customer's payment terms (30 days unless set with upsert_customer). Only drafts with a \
                 total above zero can be sent. Returns the sent invoice.",
-            input: ToolSchema::new().param("invoice_id", invoice_id()).param("idempotency_key", idempotency_key()),
             output: shapes::invoice(),
             annotations: Annotations::ADDITIVE,
         }
@@ -108,34 +98,28 @@ impl Tool for SendInvoice {
 
 pub struct VoidInvoice(pub InvoiceService);
 
-#[derive(Debug, Deserialize, Validate)]
-pub struct VoidInvoiceParams {
-    invoice_id: InvoiceId,
-    reason: String,
-    idempotency_key: Option<String>,
+crate::params! {
+    pub struct VoidInvoiceParams {
+        invoice_id: InvoiceId = invoice_id(),
+        reason: String = string()
+                        .min_len(1)
+                        .max_len(500)
+                        .describe("Why the invoice is voided, e.g. \"Duplicate of INV-000041\"."),
+        idempotency_key: Option<String> = idempotency_key(),
+    }
 }
 
 impl Tool for VoidInvoice {
     type Params = VoidInvoiceParams;
     type Output = Invoice;
 
-    fn definition() -> ToolDefinition {
-        ToolDefinition {
+    fn about() -> About {
+        About {
             name: "void_invoice",
             title: "Void invoice",
             description: "Cancel an invoice for good, with a reason kept on record. Possible for drafts and \
                 for sent invoices with no payments; an invoice with payments cannot be voided (the error \
                 says what to do instead). A voided invoice keeps its number. Returns the void invoice.",
-            input: ToolSchema::new()
-                .param("invoice_id", invoice_id())
-                .param(
-                    "reason",
-                    string()
-                        .min_len(1)
-                        .max_len(500)
-                        .describe("Why the invoice is voided, e.g. \"Duplicate of INV-000041\"."),
-                )
-                .param("idempotency_key", idempotency_key()),
             output: shapes::invoice(),
             annotations: Annotations::DESTRUCTIVE,
         }

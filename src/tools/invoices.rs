@@ -1,37 +1,44 @@
 //! Invoice tools: create_invoice, get_invoice, list_invoices.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
-use validator::{Validate, ValidationError};
+use validator::ValidationError;
 
+use super::declare::one_of;
 use super::shapes::{self, customer_id, idempotency_key, invoice_id, line_items};
 use super::validation::rule_broken;
-use super::{Annotations, Tool, ToolContext, ToolDefinition, ToolFailure};
+use super::{About, Annotations, Tool, ToolContext, ToolFailure};
 use crate::domain::money::{self, Currency};
 use crate::domain::{Invoice, InvoiceId, InvoiceService, ListQuery, NewInvoice, NewLine, Page, StatusFilter};
-use crate::schema::{Format, ToolSchema, enumeration, integer, string};
+use crate::schema::{Format, integer, string};
 
 // ---------------------------------------------------------------------------------------------
 
 pub struct CreateInvoice(pub InvoiceService);
 
-#[derive(Debug, Deserialize, Validate)]
-pub struct CreateInvoiceParams {
-    customer_id: String,
-    #[validate(custom(function = "total_within_limit"))]
-    line_items: Vec<LineParams>,
-    due_date: Option<NaiveDate>,
-    currency: Currency,
-    memo: Option<String>,
-    idempotency_key: Option<String>,
+crate::params! {
+    pub struct CreateInvoiceParams {
+        customer_id: String = customer_id().describe("The business's own key for the customer, e.g. cust_42 or a CRM id (1-64 chars: letters, digits, _ . : @ -)."),
+        #[validate(custom(function = "total_within_limit"))]
+        line_items: Vec<LineParams> = line_items().describe("The lines of the invoice, 1 to 100, in order."),
+        due_date: Option<NaiveDate> = string().format(Format::Date).optional().describe("When payment is due, YYYY-MM-DD. Optional while the invoice is a draft."),
+        currency: Currency = string().format(Format::Currency).default(json!("USD")).describe("ISO-4217 currency code of all amounts, e.g. USD, EUR, JPY. Defaults to USD."),
+        memo: Option<String> = string().multiline().max_len(2000).optional().describe("A note printed on the invoice; may span several lines."),
+        idempotency_key: Option<String> = idempotency_key(),
+    }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
-pub struct LineParams {
-    description: String,
-    amount_cents: i64,
-    quantity: i32,
+crate::params! {
+    /// One line of an invoice (create_invoice, update_draft_invoice).
+    #[derive(Serialize)]
+    pub struct LineParams {
+        description: String = string().min_len(1).max_len(500).describe("What is billed, e.g. \"Widget\" or \"Consulting, March\"."),
+        amount_cents: i64 = integer()
+            .range(0, 10_000_000_000)
+            .describe("Unit price in minor units of the invoice currency (USD cents: 1050 = $10.50)."),
+        quantity: i32 = integer().range(1, 1_000_000).default(json!(1)).describe("How many units; defaults to 1."),
+    }
 }
 
 impl LineParams {
@@ -60,8 +67,8 @@ impl Tool for CreateInvoice {
     type Params = CreateInvoiceParams;
     type Output = Invoice;
 
-    fn definition() -> ToolDefinition {
-        ToolDefinition {
+    fn about() -> About {
+        About {
             name: "create_invoice",
             title: "Create invoice",
             description: "Create a draft invoice for a customer from line items. Use it when the business bills a \
@@ -69,13 +76,6 @@ impl Tool for CreateInvoice {
                 total. customer_id is the business's own customer key (e.g. cust_42); one Tally has not seen \
                 is fine. Returns the invoice with its invoice_id (inv_ + 32 hex digits). Always send an \
                 idempotency_key (a fresh UUID per new invoice), so the invoice is never created twice.",
-            input: ToolSchema::new()
-                .param("customer_id", customer_id().describe("The business's own key for the customer, e.g. cust_42 or a CRM id (1-64 chars: letters, digits, _ . : @ -)."))
-                .param("line_items", line_items().describe("The lines of the invoice, 1 to 100, in order."))
-                .param("due_date", string().format(Format::Date).optional().describe("When payment is due, YYYY-MM-DD. Optional while the invoice is a draft."))
-                .param("currency", string().format(Format::Currency).default(json!("USD")).describe("ISO-4217 currency code of all amounts, e.g. USD, EUR, JPY. Defaults to USD."))
-                .param("memo", string().multiline().max_len(2000).optional().describe("A note printed on the invoice; may span several lines."))
-                .param("idempotency_key", idempotency_key()),
             output: shapes::invoice(),
             annotations: Annotations::ADDITIVE,
         }
@@ -97,23 +97,23 @@ impl Tool for CreateInvoice {
 
 pub struct GetInvoice(pub InvoiceService);
 
-#[derive(Debug, Deserialize, Validate)]
-pub struct GetInvoiceParams {
-    invoice_id: InvoiceId,
+crate::params! {
+    pub struct GetInvoiceParams {
+        invoice_id: InvoiceId = invoice_id(),
+    }
 }
 
 impl Tool for GetInvoice {
     type Params = GetInvoiceParams;
     type Output = Invoice;
 
-    fn definition() -> ToolDefinition {
-        ToolDefinition {
+    fn about() -> About {
+        About {
             name: "get_invoice",
             title: "Get invoice",
             description: "Fetch one invoice by its invoice_id (inv_ + 32 hex digits, as returned by create_invoice \
                 or list_invoices), with its number, line items, status (draft, sent, paid, overdue or void), \
                 amount_paid_cents, amount_due_cents, payments and history of changes.",
-            input: ToolSchema::new().param("invoice_id", invoice_id()),
             output: shapes::invoice(),
             annotations: Annotations::READ_ONLY,
         }
@@ -128,51 +128,33 @@ impl Tool for GetInvoice {
 
 pub struct ListInvoices(pub InvoiceService);
 
-#[derive(Debug, Deserialize, Validate)]
-pub struct ListInvoicesParams {
-    customer_id: Option<String>,
-    status: Option<StatusFilter>,
-    limit: u32,
-    cursor: Option<String>,
+crate::params! {
+    pub struct ListInvoicesParams {
+        customer_id: Option<String> =
+            customer_id().optional().describe("Only this customer's invoices (the business's own customer key)."),
+        status: Option<StatusFilter> =
+            one_of::<StatusFilter>().optional().describe("Only invoices with this status; overdue = sent and past due."),
+        limit: u32 = integer().range(1, 100).default(json!(20)).describe("Page size, 1-100; defaults to 20."),
+        cursor: Option<String> = string()
+            .min_len(1)
+            .max_len(200)
+            .optional()
+            .describe("next_cursor from the previous page of the same listing; omit for the first page."),
+    }
 }
 
 impl Tool for ListInvoices {
     type Params = ListInvoicesParams;
     type Output = Page;
 
-    fn definition() -> ToolDefinition {
-        ToolDefinition {
+    fn about() -> About {
+        About {
             name: "list_invoices",
             title: "List invoices",
             description: "List invoices newest first, optionally for one customer_id and/or one status. \
                 'overdue' means sent and past its due date. Returns up to `limit` invoices (without line \
                 items; use get_invoice for those) and next_cursor: pass it back as cursor, with the same \
                 filters, to get the next page; it is null on the last page.",
-            input: ToolSchema::new()
-                .param(
-                    "customer_id",
-                    customer_id()
-                        .optional()
-                        .describe("Only this customer's invoices (the business's own customer key)."),
-                )
-                .param(
-                    "status",
-                    enumeration(&["draft", "sent", "paid", "overdue", "void"])
-                        .optional()
-                        .describe("Only invoices with this status; overdue = sent and past due."),
-                )
-                .param(
-                    "limit",
-                    integer().range(1, 100).default(json!(20)).describe("Page size, 1-100; defaults to 20."),
-                )
-                .param(
-                    "cursor",
-                    string()
-                        .min_len(1)
-                        .max_len(200)
-                        .optional()
-                        .describe("next_cursor from the previous page of the same listing; omit for the first page."),
-                ),
             output: shapes::page(),
             annotations: Annotations::READ_ONLY,
         }

@@ -2,6 +2,7 @@
 //! service. The registry validates arguments before any handler runs.
 
 pub mod customers;
+pub mod declare;
 mod error;
 pub mod invoice_lifecycle;
 pub mod invoices;
@@ -19,6 +20,7 @@ use validator::Validate;
 
 use crate::domain::Actor;
 use crate::schema::ToolSchema;
+use declare::Declared;
 
 pub use error::{ToolError, ToolFailure};
 pub use registry::{CallFailure, Registry};
@@ -59,7 +61,17 @@ impl Annotations {
     pub const DESTRUCTIVE: Self = Self { read_only: false, destructive: true, idempotent: true };
 }
 
-/// Everything `tools/list` publishes about a tool.
+/// What a tool says about itself; its params declare its input (see [`declare`]).
+pub struct About {
+    pub name: &'static str,
+    pub title: &'static str,
+    /// Steers the agent: when to use the tool and what ids look like.
+    pub description: &'static str,
+    pub output: ToolSchema,
+    pub annotations: Annotations,
+}
+
+/// Everything `tools/list` publishes about a tool: its [`About`] and its params' schema.
 pub struct ToolDefinition {
     pub name: &'static str,
     pub title: &'static str,
@@ -72,12 +84,19 @@ pub struct ToolDefinition {
 
 /// One tool. Handlers receive typed, validated params and never see raw JSON.
 pub trait Tool: Send + Sync + 'static {
-    /// Deserialized from the arguments after the declared schema accepted them; `validator`
-    /// then checks the cross-field and domain rules.
-    type Params: DeserializeOwned + Validate + Send + 'static;
+    /// Declared with [`params!`](crate::params): the schema and the struct in one. Deserialized
+    /// from the arguments after the schema accepted them; `validator` then checks the
+    /// cross-field and domain rules.
+    type Params: Declared + DeserializeOwned + Validate + Send + 'static;
     type Output: Serialize + Send + 'static;
 
-    fn definition() -> ToolDefinition;
+    fn about() -> About;
+
+    /// The published definition: [`about`](Self::about) with the params' schema as input.
+    fn definition() -> ToolDefinition {
+        let About { name, title, description, output, annotations } = Self::about();
+        ToolDefinition { name, title, description, input: Self::Params::schema(), output, annotations }
+    }
 
     fn call(
         &self,

@@ -1,31 +1,43 @@
 //! apply_payment: money received against a sent invoice.
 
 use chrono::NaiveDate;
-use serde::Deserialize;
-use validator::{Validate, ValidationError};
+use validator::ValidationError;
 
 use super::shapes::{self, idempotency_key, invoice_id, payment_method};
 use super::validation::rule_broken;
-use super::{Annotations, Tool, ToolContext, ToolDefinition, ToolFailure};
+use super::{About, Annotations, Tool, ToolContext, ToolFailure};
 use crate::domain::payments::{NewPayment, PaymentMethod, PaymentReceipt};
 use crate::domain::{InvoiceId, InvoiceService};
-use crate::schema::{Format, ToolSchema, integer, string};
+use crate::schema::{Format, integer, string};
 
 pub struct ApplyPayment(pub InvoiceService);
 
-#[derive(Debug, Deserialize, Validate)]
-pub struct ApplyPaymentParams {
-    invoice_id: InvoiceId,
-    amount_cents: i64,
-    #[validate(custom(function = "not_in_the_future"))]
-    paid_at: Option<NaiveDate>,
-    method: PaymentMethod,
-    reference: Option<String>,
-    idempotency_key: Option<String>,
+crate::params! {
+    pub struct ApplyPaymentParams {
+        invoice_id: InvoiceId = invoice_id(),
+        amount_cents: i64 = integer()
+                        .range(1, 1_000_000_000_000_000)
+                        .describe("Amount received, in minor units of the invoice currency (USD cents)."),
+        #[validate(custom(function = "not_in_the_future"))]
+        paid_at: Option<NaiveDate> = string()
+                        .format(Format::Date)
+                        .optional()
+                        .describe("The day the money arrived, YYYY-MM-DD; defaults to today (UTC)."),
+        method: PaymentMethod = payment_method()
+                        .default(serde_json::json!("bank_transfer"))
+                        .describe("How it was paid; defaults to bank_transfer."),
+        reference: Option<String> = string()
+                        .min_len(1)
+                        .max_len(200)
+                        .optional()
+                        .describe("The payer's reference (bank reference, card authorization, check number)."),
+        idempotency_key: Option<String> = idempotency_key(),
+    }
 }
 
 /// Domain rule: money cannot arrive tomorrow. (A day of slack covers callers ahead of UTC.)
-fn not_in_the_future(day: &NaiveDate) -> Result<(), ValidationError> {
+fn not_in_the_future(day: &Option<NaiveDate>) -> Result<(), ValidationError> {
+    let Some(day) = day else { return Ok(()) };
     let latest = chrono::Utc::now().date_naive() + chrono::Days::new(1);
     if *day <= latest {
         return Ok(());
@@ -42,8 +54,8 @@ impl Tool for ApplyPayment {
     type Params = ApplyPaymentParams;
     type Output = PaymentReceipt;
 
-    fn definition() -> ToolDefinition {
-        ToolDefinition {
+    fn about() -> About {
+        About {
             name: "apply_payment",
             title: "Apply payment",
             description: "Record money received against a sent (or overdue) invoice, in the invoice's currency \
@@ -52,36 +64,6 @@ impl Tool for ApplyPayment {
                 gives the amount due). Returns the payment and the invoice's new amount_paid_cents, \
                 amount_due_cents and status. Always send an idempotency_key, so a payment is never \
                 recorded twice.",
-            input: ToolSchema::new()
-                .param("invoice_id", invoice_id())
-                .param(
-                    "amount_cents",
-                    integer()
-                        .range(1, 1_000_000_000_000_000)
-                        .describe("Amount received, in minor units of the invoice currency (USD cents)."),
-                )
-                .param(
-                    "paid_at",
-                    string()
-                        .format(Format::Date)
-                        .optional()
-                        .describe("The day the money arrived, YYYY-MM-DD; defaults to today (UTC)."),
-                )
-                .param(
-                    "method",
-                    payment_method()
-                        .default(serde_json::json!("bank_transfer"))
-                        .describe("How it was paid; defaults to bank_transfer."),
-                )
-                .param(
-                    "reference",
-                    string()
-                        .min_len(1)
-                        .max_len(200)
-                        .optional()
-                        .describe("The payer's reference (bank reference, card authorization, check number)."),
-                )
-                .param("idempotency_key", idempotency_key()),
             output: shapes::payment_receipt(),
             annotations: Annotations::ADDITIVE,
         }

@@ -9,6 +9,7 @@ use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 use validator::Validate;
 
+use super::declare::Declared;
 use super::validation::validator_errors;
 use super::{Tool, ToolContext, ToolDefinition, ToolError, ToolFailure};
 
@@ -23,6 +24,7 @@ pub enum CallFailure {
 /// A tool with its params and output types erased, so that tools of every kind sit in one list.
 trait DynTool: Send + Sync {
     fn definition(&self) -> &ToolDefinition;
+    fn disagreements(&self) -> Vec<String>;
     fn call(&self, ctx: ToolContext, args: Value) -> BoxFuture<'static, Result<Value, ToolFailure>>;
 }
 
@@ -34,6 +36,10 @@ struct Registered<T: Tool> {
 impl<T: Tool> DynTool for Registered<T> {
     fn definition(&self) -> &ToolDefinition {
         &self.definition
+    }
+
+    fn disagreements(&self) -> Vec<String> {
+        <T::Params as Declared>::disagreements()
     }
 
     fn call(&self, mut ctx: ToolContext, args: Value) -> BoxFuture<'static, Result<Value, ToolFailure>> {
@@ -97,6 +103,11 @@ impl Registry {
 
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.tools.iter().map(|t| t.definition().name)
+    }
+
+    /// Where a tool's declared params and its Rust types disagree (see [`Declared`]), by tool.
+    pub fn type_disagreements(&self) -> Vec<(&'static str, Vec<String>)> {
+        self.tools.iter().map(|t| (t.definition().name, t.disagreements())).filter(|(_, d)| !d.is_empty()).collect()
     }
 
     pub fn definition(&self, name: &str) -> Option<&ToolDefinition> {

@@ -1,8 +1,10 @@
 //! Shapes several tools share: id and key params, and the output schemas of invoices,
 //! payments, customers and balances.
 
-use crate::domain::{InvoiceId, PaymentId};
-use crate::schema::{Field, Format, ToolSchema, any_object, array, enumeration, integer, object, string};
+use super::declare::{Declared, one_of};
+use crate::domain::payments::PaymentMethod;
+use crate::domain::{InvoiceId, InvoiceStatus, PaymentId};
+use crate::schema::{Field, Format, ToolSchema, any_object, array, integer, object, string};
 
 /// The customer key's shape: the business's own id (a CRM id such as `cust_42`).
 pub fn customer_id() -> Field {
@@ -24,30 +26,11 @@ pub fn idempotency_key() -> Field {
 }
 
 pub fn line_items() -> Field {
-    array(
-        object()
-            .field(
-                "description",
-                string().min_len(1).max_len(500).describe("What is billed, e.g. \"Widget\" or \"Consulting, March\"."),
-            )
-            .field(
-                "amount_cents",
-                integer()
-                    .range(0, 10_000_000_000)
-                    .describe("Unit price in minor units of the invoice currency (USD cents: 1050 = $10.50)."),
-            )
-            .field(
-                "quantity",
-                integer().range(1, 1_000_000).default(serde_json::json!(1)).describe("How many units; defaults to 1."),
-            ),
-    )
-    .min_items(1)
-    .max_items(100)
+    array(super::invoices::LineParams::object()).min_items(1).max_items(100)
 }
 
 pub fn status() -> Field {
-    enumeration(&["draft", "sent", "paid", "overdue", "void"])
-        .describe("draft, sent, paid, overdue (sent and past due) or void.")
+    one_of::<InvoiceStatus>().describe("draft, sent, paid, overdue (sent and past due) or void.")
 }
 
 fn timestamp(what: &str) -> Field {
@@ -96,7 +79,7 @@ fn payment_fields() -> Vec<(&'static str, Field)> {
 }
 
 pub fn payment_method() -> Field {
-    enumeration(&["bank_transfer", "card", "cash", "check", "other"])
+    one_of::<PaymentMethod>()
 }
 
 fn fields_of(fields: Vec<(&'static str, Field)>) -> Field {

@@ -31,6 +31,9 @@ pub enum InvoiceStatus {
 }
 
 impl InvoiceStatus {
+    /// Every status a caller sees, in the order schemas list them.
+    pub const ALL: [Self; 5] = [Self::Draft, Self::Sent, Self::Paid, Self::Overdue, Self::Void];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Draft => "draft",

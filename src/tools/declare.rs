@@ -1,0 +1,288 @@
+//! One declaration per tool's params: [`params!`](crate::params) writes the struct the handler
+//! receives and the schema that validates and publishes it from one list of
+//! `field: Type = schema-builder expression`. The struct refuses unknown fields (a renamed
+//! field can never be dropped silently), and [`Declared::disagreements`] checks each declared
+//! field against its Rust type — JSON type, optionality, integer range, enumerated values,
+//! nested objects — so a test fails at `cargo test` time for any tool whose schema and handler
+//! types could disagree.
+
+use chrono::NaiveDate;
+
+use crate::domain::money::Currency;
+use crate::domain::payments::PaymentMethod;
+use crate::domain::{InvoiceId, InvoiceStatus};
+use crate::schema::{Field, Format, Kind, ToolSchema, enumeration, object};
+
+/// What a Rust type can be deserialized from, as far as a schema is concerned.
+#[derive(Debug, Clone)]
+pub enum Shape {
+    /// Any string (`String`).
+    Text,
+    /// A string of one format (`NaiveDate`, `Currency`).
+    Formatted(Format),
+    /// A string matching a pattern (typed ids).
+    Patterned(&'static str),
+    /// An integer within the type's range.
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Boolean,
+    /// One of these strings (a Rust enum).
+    OneOf(Vec<&'static str>),
+    Array(Box<Shape>),
+    /// An object declared with `params!`.
+    Object(fn() -> Vec<(&'static str, Field, Shape)>),
+    /// `Option<T>`: the field may be absent.
+    Optional(Box<Shape>),
+}
+
+/// A type a declared field can have.
+pub trait HasShape {
+    fn shape() -> Shape;
+}
+
+impl HasShape for String {
+    fn shape() -> Shape {
+        Shape::Text
+    }
+}
+
+impl HasShape for bool {
+    fn shape() -> Shape {
+        Shape::Boolean
+    }
+}
+
+macro_rules! integer_shapes {
+    ($($t:ty),*) => {$(
+        impl HasShape for $t {
+            fn shape() -> Shape {
+                // Saturating: u64's top half is beyond any declared bound anyway.
+                Shape::Integer { min: i64::try_from(<$t>::MIN).unwrap_or(i64::MIN), max: i64::try_from(<$t>::MAX).unwrap_or(i64::MAX) }
+            }
+        }
+    )*};
+}
+integer_shapes!(i32, i64, u32);
+
+impl HasShape for NaiveDate {
+    fn shape() -> Shape {
+        Shape::Formatted(Format::Date)
+    }
+}
+
+impl HasShape for Currency {
+    fn shape() -> Shape {
+        Shape::Formatted(Format::Currency)
+    }
+}
+
+impl HasShape for InvoiceId {
+    fn shape() -> Shape {
+        Shape::Patterned(InvoiceId::PATTERN)
+    }
+}
+
+impl HasShape for InvoiceStatus {
+    fn shape() -> Shape {
+        Shape::OneOf(InvoiceStatus::ALL.iter().map(|s| s.as_str()).collect())
+    }
+}
+
+impl HasShape for PaymentMethod {
+    fn shape() -> Shape {
+        Shape::OneOf(PaymentMethod::ALL.iter().map(|m| m.as_str()).collect())
+    }
+}
+
+impl<T: HasShape> HasShape for Vec<T> {
+    fn shape() -> Shape {
+        Shape::Array(Box::new(T::shape()))
+    }
+}
+
+impl<T: HasShape> HasShape for Option<T> {
+    fn shape() -> Shape {
+        Shape::Optional(Box::new(T::shape()))
+    }
+}
+
+/// The schema field of a Rust enum: its values, declared once in the domain.
+pub fn one_of<T: HasShape>() -> Field {
+    match T::shape() {
+        Shape::OneOf(values) => enumeration(&values),
+        other => panic!("one_of() needs an enum, not {other:?}"),
+    }
+}
+
+/// A params struct declared with [`params!`](crate::params).
+pub trait Declared {
+    /// Each field's name, schema declaration and Rust type, in declaration order.
+    fn fields() -> Vec<(&'static str, Field, Shape)>;
+
+    /// The tool's `inputSchema` and validation.
+    fn schema() -> ToolSchema {
+        Self::fields().into_iter().fold(ToolSchema::new(), |s, (name, field, _)| s.param(name, field))
+    }
+
+    /// The struct as an object field (array items, nested params).
+    fn object() -> Field {
+        Self::fields().into_iter().fold(object(), |o, (name, field, _)| o.field(name, field))
+    }
+
+    /// Every way a declared field and its Rust type disagree; empty when they agree.
+    fn disagreements() -> Vec<String> {
+        let mut out = Vec::new();
+        check_fields(&Self::fields(), "", &mut out);
+        out
+    }
+}
+
+fn check_fields(fields: &[(&'static str, Field, Shape)], prefix: &str, out: &mut Vec<String>) {
+    for (name, field, shape) in fields {
+        let path = if prefix.is_empty() { (*name).to_owned() } else { format!("{prefix}.{name}") };
+        let (shape, optional_type) = match shape {
+            Shape::Optional(inner) => (inner.as_ref(), true),
+            other => (other, false),
+        };
+        // An Option is absent when the schema lets the field be left out without a default; a
+        // plain type must always receive a value: required, or filled in by a default.
+        let may_be_absent = field.is_optional() && field.default_value().is_none();
+        if optional_type != may_be_absent {
+            out.push(format!(
+                "{path}: the type is {}Option but the schema {}",
+                if optional_type { "" } else { "not " },
+                if may_be_absent { "lets it be absent" } else { "always supplies it" }
+            ));
+        }
+        check_value(field, shape, &path, out);
+    }
+}
+
+fn check_value(field: &Field, shape: &Shape, path: &str, out: &mut Vec<String>) {
+    let mut mismatch = |what: &str| out.push(format!("{path}: {what}"));
+    match (field.kind(), shape) {
+        (Kind::String, Shape::Text) => {}
+        (Kind::String, Shape::Formatted(format)) if field.format_of() == Some(*format) => {}
+        (Kind::String, Shape::Patterned(p)) if field.pattern_source() == Some(*p) => {}
+        (Kind::Integer, Shape::Integer { min, max }) => {
+            let (lo, hi) = field.integer_bounds();
+            if lo.is_none_or(|lo| lo < *min) || hi.is_none_or(|hi| hi > *max) {
+                mismatch(&format!("the declared range {lo:?}..={hi:?} does not fit the type's {min}..={max}"));
+            }
+        }
+        (Kind::Boolean, Shape::Boolean) => {}
+        (Kind::Enum(values), Shape::OneOf(variants)) => {
+            if values.iter().map(String::as_str).ne(variants.iter().copied()) {
+                mismatch(&format!("the schema allows {values:?} but the type has {variants:?}"));
+            }
+        }
+        (Kind::Array(item), Shape::Array(inner)) => check_value(item, inner, &format!("{path}[]"), out),
+        (Kind::Object(declared), Shape::Object(fields)) => {
+            let fields = fields();
+            let names: Vec<&str> = declared.iter().map(|(n, _)| n.as_str()).collect();
+            if names.iter().ne(fields.iter().map(|(n, _, _)| n)) {
+                mismatch(&format!(
+                    "the object declares {names:?}, the type {:?}",
+                    fields.iter().map(|f| f.0).collect::<Vec<_>>()
+                ));
+            }
+            check_fields(&fields, path, out);
+        }
+        (kind, shape) => mismatch(&format!("declared as {kind:?} but the type reads {shape:?}")),
+    }
+}
+
+/// Declares a tool's params once: the struct (deserialized after the schema accepted the
+/// arguments, unknown fields refused) and its [`Declared`] schema. Field attributes such as
+/// `#[validate(...)]` pass through.
+///
+/// ```ignore
+/// params! {
+///     pub struct GetInvoiceParams {
+///         invoice_id: InvoiceId = shapes::invoice_id(),
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! params {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident {
+            $(
+                $(#[$fattr:meta])*
+                $field:ident : $ty:ty = $decl:expr
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, serde::Deserialize, validator::Validate)]
+        #[serde(deny_unknown_fields)]
+        $vis struct $name {
+            $( $(#[$fattr])* pub $field: $ty, )*
+        }
+
+        impl $crate::tools::declare::Declared for $name {
+            fn fields() -> Vec<(&'static str, $crate::schema::Field, $crate::tools::declare::Shape)> {
+                vec![$((
+                    stringify!($field),
+                    $decl,
+                    <$ty as $crate::tools::declare::HasShape>::shape(),
+                )),*]
+            }
+        }
+
+        impl $crate::tools::declare::HasShape for $name {
+            fn shape() -> $crate::tools::declare::Shape {
+                $crate::tools::declare::Shape::Object(<$name as $crate::tools::declare::Declared>::fields)
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{integer, string};
+
+    crate::params! {
+        struct Sample {
+            name: String = string().describe("n"),
+            limit: u32 = integer().range(1, 100).default(serde_json::json!(20)).describe("l"),
+            day: Option<NaiveDate> = string().format(Format::Date).optional().describe("d"),
+        }
+    }
+
+    crate::params! {
+        struct Drifted {
+            name: Option<String> = string().describe("required in the schema, optional in the type"),
+            limit: u32 = integer().range(-1, 100).describe("a range the type cannot hold"),
+            method: PaymentMethod = enumeration(&["card", "cash"]).describe("fewer values than the enum"),
+            day: NaiveDate = string().describe("a plain string where a date is read"),
+        }
+    }
+
+    #[test]
+    fn agreeing_declarations_have_no_disagreements() {
+        assert_eq!(Sample::disagreements(), Vec::<String>::new());
+        let s = Sample::schema();
+        let v = s.validate(&serde_json::json!({"name": "x", "unknown": 1}));
+        assert_eq!(v.unwrap_err()[0].code, "unknown_field");
+    }
+
+    #[test]
+    fn every_kind_of_drift_is_reported() {
+        let found = Drifted::disagreements();
+        assert_eq!(found.len(), 4, "{found:#?}");
+        for field in ["name", "limit", "method", "day"] {
+            assert!(found.iter().any(|d| d.starts_with(field)), "{field}: {found:#?}");
+        }
+    }
+
+    #[test]
+    fn the_struct_refuses_unknown_fields() {
+        let err = serde_json::from_value::<Sample>(serde_json::json!({"name": "x", "limit": 1, "extra": 1}));
+        assert!(err.is_err());
+    }
+}
