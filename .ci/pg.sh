@@ -14,6 +14,10 @@
 # (default 54329) only, with `trust` auth, bootstrap superuser `tally` and
 # database `tally`. It is a throw-away dev cluster: never point it at real data.
 #
+# For tests that put the server behind a network of their own (tests/api/network_faults.rs runs
+# it inside a network namespace): TALLY_PG_LISTEN adds a listen address beside 127.0.0.1, and
+# TALLY_PG_TRUST_NET (a CIDR, e.g. 10.213.0.1/32) is trusted as well as loopback.
+#
 # PostgreSQL refuses to run as root. When this script runs as root the server
 # runs as the `postgres` OS user instead; if that user cannot reach the
 # repository (CI clones into a mode-700 mktemp dir owned by root), the data and
@@ -25,6 +29,8 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 # TALLY_PG_HOME puts a cluster elsewhere (tests start throwaway clusters this way).
 PGHOME="${TALLY_PG_HOME:-$REPO/.pg}"
 PORT="${TALLY_PG_PORT:-54329}"
+LISTEN_EXTRA="${TALLY_PG_LISTEN:-}"
+TRUST_NET="${TALLY_PG_TRUST_NET:-}"
 DB_USER=tally
 DB_NAME=tally
 READY_TIMEOUT=30 # seconds
@@ -257,9 +263,15 @@ start() {
         fi
         clear_stale_pid
         local sock; sock="$(socket_dir)"
-        printf "port = %s\nunix_socket_directories = '%s'\n" "$PORT" "${sock//\'/\'\'}" |
-            as_server tee "$DATA/tally-runtime.conf" >/dev/null
-        log "starting server on 127.0.0.1:$PORT (log: $PGHOME/log)"
+        {
+            printf "port = %s\nunix_socket_directories = '%s'\n" "$PORT" "${sock//\'/\'\'}"
+            if [[ -n "$LISTEN_EXTRA" ]]; then printf "listen_addresses = '127.0.0.1,%s'\n" "$LISTEN_EXTRA"; fi
+        } | as_server tee "$DATA/tally-runtime.conf" >/dev/null
+        if [[ -n "$TRUST_NET" ]]; then
+            local line="host    all   all   $TRUST_NET  trust"
+            as_server grep -qxF "$line" "$DATA/pg_hba.conf" || printf '%s\n' "$line" | as_server tee -a "$DATA/pg_hba.conf" >/dev/null
+        fi
+        log "starting server on 127.0.0.1${LISTEN_EXTRA:+,$LISTEN_EXTRA}:$PORT (log: $PGHOME/log)"
         if ! as_server "$(pgbin pg_ctl)" -D "$DATA" -l "$LOG" -w -t "$READY_TIMEOUT" start >/dev/null; then
             tail -n 40 "$LOG" >&2 || true
             die "server failed to start"

@@ -1,6 +1,8 @@
 //! `spawn_app` and a small typed MCP client over real HTTP.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -172,4 +174,81 @@ impl FreshDatabase {
         let mut admin = sqlx::PgConnection::connect(&self.admin_url).await.unwrap();
         sqlx::query(&format!("drop database {} with (force)", self.name)).execute(&mut admin).await.unwrap();
     }
+}
+
+/// One try of a call made by `call_with_retries_observed`.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub started: Instant,
+    pub took: Duration,
+    pub status: StatusCode,
+    /// For a refusal, the reason Tally gave (`unavailable`, `timeout`, `overloaded`, …).
+    pub reason: Option<String>,
+}
+
+/// A client that honours Retry-After: after a retryable refusal it waits `retry_after_ms` plus
+/// up to as much again of jitter (so a thousand clients told the same wait do not return as one),
+/// and checks that every refusal on the way was a retryable 429/503 with Retry-After.
+pub async fn call_with_retries(
+    client: &reqwest::Client,
+    url: &str,
+    session: &str,
+    body: &Value,
+    refusals: &AtomicUsize,
+) -> Value {
+    call_with_retries_observed(client, url, session, body, |a| {
+        if a.status != StatusCode::OK {
+            refusals.fetch_add(1, Ordering::Relaxed);
+        }
+    })
+    .await
+}
+
+/// `call_with_retries`, telling `observe` about every try (for timing and counting refusals).
+pub async fn call_with_retries_observed(
+    client: &reqwest::Client,
+    url: &str,
+    session: &str,
+    body: &Value,
+    mut observe: impl FnMut(Attempt),
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        let started = Instant::now();
+        let res = client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", PROTOCOL)
+            .header("mcp-session-id", session)
+            .json(body)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = res.status();
+        if status == StatusCode::OK {
+            let body = res.json().await.unwrap();
+            observe(Attempt { started, took: started.elapsed(), status, reason: None });
+            return body;
+        }
+        assert!(status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE, "{status}");
+        assert!(res.headers().contains_key("retry-after"), "a {status} without Retry-After");
+        let body: Value = res.json().await.unwrap();
+        let data = &body["error"]["data"];
+        assert_eq!(data["retryable"], true, "{body}");
+        assert!((-32019..=-32000).contains(&body["error"]["code"].as_i64().unwrap()), "{body}");
+        let reason = data["reason"].as_str().map(str::to_owned);
+        observe(Attempt { started, took: started.elapsed(), status, reason });
+        let wait = data["retry_after_ms"].as_u64().unwrap();
+        let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=wait.max(10));
+        tokio::time::sleep(Duration::from_millis(wait + jitter)).await;
+    }
+    panic!("still refused after two minutes");
+}
+
+/// `initialize` over plain HTTP (for servers started as processes); returns the session id.
+pub async fn initialize(client: &reqwest::Client, url: &str) -> String {
+    let init = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion": PROTOCOL,"capabilities":{},"clientInfo":{"name":"t","version":"1"}}});
+    let res = client.post(url).header("content-type", "application/json").json(&init).send().await.unwrap();
+    res.headers()["mcp-session-id"].to_str().unwrap().to_owned()
 }

@@ -11,6 +11,7 @@ mod http_protocol;
 mod invoices;
 mod lifecycle;
 mod limits;
+mod network_faults;
 mod operations;
 mod outstanding;
 mod overload;

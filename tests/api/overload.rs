@@ -9,48 +9,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::helpers::{PROTOCOL, database_url, pool, spawn_app, spawn_app_with};
+use crate::helpers::{PROTOCOL, call_with_retries, database_url, initialize, pool, spawn_app, spawn_app_with};
 use crate::processes::{Cluster, Server};
-
-/// A client that honours Retry-After: after a retryable refusal it waits `retry_after_ms` plus
-/// up to as much again of jitter (so a thousand clients told the same wait do not return as one),
-/// and checks that every refusal on the way was a retryable 429/503 with Retry-After.
-async fn call_with_retries(
-    client: &reqwest::Client,
-    url: &str,
-    session: &str,
-    body: &Value,
-    refusals: &AtomicUsize,
-) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < deadline {
-        let res = client
-            .post(url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", PROTOCOL)
-            .header("mcp-session-id", session)
-            .json(body)
-            .send()
-            .await
-            .expect("the server answers");
-        let status = res.status();
-        if status == StatusCode::OK {
-            return res.json().await.unwrap();
-        }
-        assert!(status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE, "{status}");
-        assert!(res.headers().contains_key("retry-after"), "a {status} without Retry-After");
-        let body: Value = res.json().await.unwrap();
-        let data = &body["error"]["data"];
-        assert_eq!(data["retryable"], true, "{body}");
-        assert!((-32019..=-32000).contains(&body["error"]["code"].as_i64().unwrap()), "{body}");
-        refusals.fetch_add(1, Ordering::Relaxed);
-        let wait = data["retry_after_ms"].as_u64().unwrap();
-        let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=wait.max(10));
-        tokio::time::sleep(Duration::from_millis(wait + jitter)).await;
-    }
-    panic!("still refused after two minutes");
-}
 
 fn create(i: usize) -> Value {
     json!({"jsonrpc":"2.0","id":i,"method":"tools/call","params":{"name":"create_invoice","arguments":{
@@ -266,12 +226,6 @@ async fn postgres_stopped_and_restarted_under_light_load() {
         "customer_id":"after_restart","line_items":[{"description":"x","amount_cents":5}]}}});
     let body: Value = post(&client, &server.mcp_url(), &session, &create).await.unwrap().json().await.unwrap();
     assert_eq!(body["result"]["isError"], false, "the session outlived the restart: {body}");
-}
-
-async fn initialize(client: &reqwest::Client, url: &str) -> String {
-    let init = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion": PROTOCOL,"capabilities":{},"clientInfo":{"name":"t","version":"1"}}});
-    let res = client.post(url).header("content-type", "application/json").json(&init).send().await.unwrap();
-    res.headers()["mcp-session-id"].to_str().unwrap().to_owned()
 }
 
 async fn post(client: &reqwest::Client, url: &str, session: &str, body: &Value) -> reqwest::Result<reqwest::Response> {

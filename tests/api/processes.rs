@@ -61,18 +61,35 @@ impl Server {
 pub struct Cluster {
     home: PathBuf,
     pub port: u16,
+    /// Where clients reach it: 127.0.0.1, or its address inside a network namespace.
+    host: String,
+    /// Runs pg.sh (and so the server) inside this network namespace.
+    netns: Option<String>,
+    /// Extra environment for pg.sh (TALLY_PG_LISTEN, TALLY_PG_TRUST_NET).
+    env: Vec<(&'static str, String)>,
 }
 
 impl Cluster {
     pub fn create() -> Self {
         let home = std::env::temp_dir().join(format!("tally-test-pg-{}", uuid::Uuid::new_v4().simple()));
-        let cluster = Self { home, port: free_port() };
+        let cluster = Self { home, port: free_port(), host: "127.0.0.1".into(), netns: None, env: vec![] };
+        cluster.pg("start");
+        cluster
+    }
+
+    /// A cluster whose server runs inside network namespace `netns`, listening on `address`
+    /// (port 5432: the namespace has the port to itself) and trusting clients from `clients`
+    /// (a CIDR).
+    pub fn create_in_netns(netns: &str, address: &str, clients: &str) -> Self {
+        let home = std::env::temp_dir().join(format!("tally-test-pg-{}", uuid::Uuid::new_v4().simple()));
+        let env = vec![("TALLY_PG_LISTEN", address.to_owned()), ("TALLY_PG_TRUST_NET", clients.to_owned())];
+        let cluster = Self { home, port: 5432, host: address.into(), netns: Some(netns.into()), env };
         cluster.pg("start");
         cluster
     }
 
     pub fn url(&self) -> String {
-        format!("postgres://tally@127.0.0.1:{}/tally", self.port)
+        format!("postgres://tally@{}:{}/tally", self.host, self.port)
     }
 
     pub fn stop(&self) {
@@ -83,24 +100,31 @@ impl Cluster {
         self.pg("start");
     }
 
-    fn pg(&self, command: &str) {
+    fn pg_command(&self, command: &str) -> std::process::Command {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/pg.sh");
-        let out = std::process::Command::new("bash")
-            .args([script, command])
+        let mut cmd = match &self.netns {
+            Some(ns) => {
+                let mut cmd = std::process::Command::new("ip");
+                cmd.args(["netns", "exec", ns, "bash"]);
+                cmd
+            }
+            None => std::process::Command::new("bash"),
+        };
+        cmd.args([script, command])
             .env("TALLY_PG_HOME", &self.home)
             .env("TALLY_PG_PORT", self.port.to_string())
-            .output()
-            .expect("bash");
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        cmd
+    }
+
+    fn pg(&self, command: &str) {
+        let out = self.pg_command(command).output().expect("bash");
         assert!(out.status.success(), "pg.sh {command} failed: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("bash")
-            .args([concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/pg.sh"), "destroy"])
-            .env("TALLY_PG_HOME", &self.home)
-            .env("TALLY_PG_PORT", self.port.to_string())
-            .output();
+        let _ = self.pg_command("destroy").output();
     }
 }
