@@ -19,6 +19,8 @@ pub struct TestApp {
     pub url: String,
     pub pool: PgPool,
     pub client: reqwest::Client,
+    /// Each tool's published outputSchema, read once from tools/list.
+    output_schemas: tokio::sync::OnceCell<std::collections::HashMap<String, jsonschema::Validator>>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -62,6 +64,7 @@ pub async fn spawn_app_with(pool: PgPool, flags: &[&str]) -> TestApp {
         url: format!("http://{addr}/mcp"),
         pool,
         client: reqwest::Client::new(),
+        output_schemas: tokio::sync::OnceCell::new(),
         stop: Some(stop),
         server: Some(server),
     }
@@ -126,13 +129,30 @@ impl TestApp {
         res["result"].clone()
     }
 
-    /// tools/call that must succeed; returns structuredContent.
+    /// tools/call that must succeed; returns structuredContent, checked against the tool's
+    /// published outputSchema.
     pub async fn ok(&self, session: &str, tool: &str, args: Value) -> Value {
         let result = self.call(session, tool, args).await;
         assert_eq!(result["isError"], false, "{tool} failed: {result}");
         let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
         assert_eq!(text, result["structuredContent"], "the text block repeats the structured content");
-        result["structuredContent"].clone()
+        // Read from the registry in-process, so the check adds no traffic to what a test records.
+        let schemas = self
+            .output_schemas
+            .get_or_init(async || {
+                let registry = tally::app::registry(&self.pool);
+                let compile = |name: &str| {
+                    let schema = registry.definition(name).expect("registered").output.output_json_schema();
+                    jsonschema::validator_for(&schema).expect("a valid outputSchema")
+                };
+                registry.names().map(|name| (name.to_owned(), compile(name))).collect()
+            })
+            .await;
+        let structured = &result["structuredContent"];
+        let errors: Vec<String> =
+            schemas[tool].iter_errors(structured).map(|e| format!("{e} at {}", e.instance_path)).collect();
+        assert!(errors.is_empty(), "{tool}'s structuredContent breaks its outputSchema: {errors:?}\n{structured}");
+        structured.clone()
     }
 
     /// tools/call that must be refused; returns the structured error.
