@@ -19,6 +19,7 @@ use crate::domain::{InvoiceService, idempotency};
 use crate::mcp::McpService;
 use crate::mcp::session::SessionStore;
 use crate::middleware::{Limits, McpStack, mcp_stack};
+use crate::pipeline::Pipeline;
 use crate::recording::{Recorder, RecorderTask};
 use crate::tools::Registry;
 use crate::tools::customers::{GetCustomer, ListCustomers, UpsertCustomer};
@@ -56,6 +57,24 @@ fn stack(pool: &PgPool, limits: Limits, tenant: &str) -> (McpStack, McpService) 
     (mcp_stack(limits, service.clone()), service)
 }
 
+/// What every HTTP request shares, as `serve` builds it over `pool` (the fuzz targets in
+/// tests/fuzz/ build theirs with it too, over a pool that points nowhere).
+pub fn http_state(args: &ServeArgs, pool: &PgPool, recorder: Option<Recorder>) -> HttpState {
+    let limits = args.limits.limits();
+    let (stack, mcp) = stack(pool, limits, &args.tenant);
+    HttpState {
+        pipeline: Pipeline::new(stack, limits.timeout, recorder.clone()),
+        mcp,
+        guard: Guard::new(args.bind.ip().is_loopback(), args.allowed_hosts.clone(), args.allowed_origins.clone()),
+        pool: pool.clone(),
+        metrics: Some(telemetry::metrics()),
+        max_body_bytes: args.max_body_bytes,
+        body_read_timeout: args.body_read_timeout,
+        draining: Arc::new(AtomicBool::new(false)),
+        recorder,
+    }
+}
+
 /// The HTTP server, bound and ready to run.
 pub struct App {
     server: HttpServer,
@@ -73,21 +92,8 @@ impl App {
         };
         db::migrate(&pool).await?;
         let listener = TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
-        let limits = args.limits.limits();
-        let (stack, mcp) = stack(&pool, limits, &args.tenant);
         let (recorder, recorder_task) = start_recorder(args.record_dir.as_ref(), &args.limits)?.unzip();
-        let state = HttpState {
-            stack,
-            mcp,
-            guard: Guard::new(args.bind.ip().is_loopback(), args.allowed_hosts.clone(), args.allowed_origins.clone()),
-            pool: pool.clone(),
-            metrics: Some(telemetry::metrics()),
-            max_body_bytes: args.max_body_bytes,
-            body_read_timeout: args.body_read_timeout,
-            timeout: limits.timeout,
-            draining: Arc::new(AtomicBool::new(false)),
-            recorder,
-        };
+        let state = http_state(args, &pool, recorder);
         let options = ServerOptions {
             grace: args.shutdown_grace,
             header_read_timeout: args.header_read_timeout,
@@ -123,13 +129,9 @@ pub async fn run_stdio(args: &StdioArgs) -> anyhow::Result<()> {
     let limits = args.limits.limits();
     let (stack, _) = stack(&pool, limits, &args.tenant);
     let (recorder, recorder_task) = start_recorder(args.record_dir.as_ref(), &args.limits)?.unzip();
-    let options = StdioOptions {
-        tenant_id: args.tenant.clone(),
-        timeout: limits.timeout,
-        max_line_bytes: args.max_body_bytes,
-        recorder,
-    };
-    let served = stdio::serve(stack, options, tokio::io::stdin(), tokio::io::stdout()).await;
+    let options = StdioOptions { tenant_id: args.tenant.clone(), max_line_bytes: args.max_body_bytes };
+    let pipeline = Pipeline::new(stack, limits.timeout, recorder);
+    let served = stdio::serve(pipeline, options, tokio::io::stdin(), tokio::io::stdout()).await;
     if let Some(recorder) = recorder_task {
         recorder.finish().await;
     }

@@ -48,8 +48,27 @@ pub enum ReplyStatus {
     BadRequest,
     /// Unknown session, or a method this era does not serve.
     NotFound,
-    /// Retryable: a dependency is down.
+    /// Retryable: over the rate limit.
+    TooManyRequests,
+    /// Retryable: a dependency is down, the queue is full or the call ran out of time.
     Unavailable,
+    /// A bug: logged, never explained to the client.
+    Internal,
+}
+
+impl ReplyStatus {
+    /// The status a Streamable HTTP answer carries (recordings keep it too).
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::Ok => 200,
+            Self::Accepted => 202,
+            Self::BadRequest => 400,
+            Self::NotFound => 404,
+            Self::TooManyRequests => 429,
+            Self::Internal => 500,
+            Self::Unavailable => 503,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -58,20 +77,28 @@ pub struct McpReply {
     pub body: Option<Value>,
     /// Set when `initialize` started an HTTP session.
     pub session_id: Option<String>,
+    /// Set when `initialize` negotiated a revision.
+    pub protocol_version: Option<&'static str>,
     pub retry_after: Option<Duration>,
 }
 
 impl McpReply {
     fn ok(body: Value) -> Self {
-        Self { status: ReplyStatus::Ok, body: Some(body), session_id: None, retry_after: None }
+        Self { status: ReplyStatus::Ok, body: Some(body), session_id: None, protocol_version: None, retry_after: None }
     }
 
     fn accepted() -> Self {
-        Self { status: ReplyStatus::Accepted, body: None, session_id: None, retry_after: None }
+        Self { status: ReplyStatus::Accepted, body: None, session_id: None, protocol_version: None, retry_after: None }
     }
 
     fn error(status: ReplyStatus, id: Option<&RequestId>, error: &ErrorData) -> Self {
-        Self { status, body: Some(jsonrpc::error(id, error)), session_id: None, retry_after: None }
+        Self {
+            status,
+            body: Some(jsonrpc::error(id, error)),
+            session_id: None,
+            protocol_version: None,
+            retry_after: None,
+        }
     }
 
     fn unavailable(id: Option<&RequestId>) -> Self {
@@ -168,8 +195,9 @@ impl McpService {
                 "instructions": INSTRUCTIONS,
             }),
         );
+        let answer = McpReply { protocol_version: Some(negotiated), ..McpReply::ok(result) };
         match transport {
-            Transport::Stdio { .. } => McpReply::ok(result),
+            Transport::Stdio { .. } => answer,
             Transport::Http { .. } => {
                 match self
                     .inner
@@ -177,7 +205,7 @@ impl McpService {
                     .create(&self.inner.default_tenant, negotiated, params.client_info.as_ref())
                     .await
                 {
-                    Ok(session) => McpReply { session_id: Some(session.id), ..McpReply::ok(result) },
+                    Ok(session) => McpReply { session_id: Some(session.id), ..answer },
                     Err(e) => {
                         tracing::warn!(error = %e, "could not store a new session");
                         McpReply::unavailable(Some(&request.id))

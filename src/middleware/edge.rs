@@ -8,16 +8,16 @@ use serde_json::Value;
 use tower::BoxError;
 
 use super::rejection::Rejection;
-use crate::mcp::{ErrorData, RetryReason};
+use crate::mcp::{ErrorData, ReplyStatus, RetryReason};
 
 /// After a timeout the work may have committed; retrying soon with the same key is safe.
 const RETRY_AFTER_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// How a failed call is answered: an HTTP status (stdio ignores it), `Retry-After`, and the
-/// JSON-RPC error object.
+/// How a failed call is answered: its status (HTTP maps it; stdio ignores it), `Retry-After`,
+/// and the JSON-RPC error object.
 #[derive(Debug, Clone)]
 pub struct Refusal {
-    pub status: u16,
+    pub status: ReplyStatus,
     pub retry_after: Option<Duration>,
     pub error: ErrorData,
 }
@@ -26,7 +26,11 @@ pub fn classify(err: &BoxError, timeout: Duration) -> Refusal {
     let mut cause: Option<&(dyn Error + 'static)> = Some(err.as_ref());
     while let Some(e) = cause {
         if let Some(r) = e.downcast_ref::<Rejection>() {
-            let status = if r.reason == RetryReason::RateLimited { 429 } else { 503 };
+            let status = if r.reason == RetryReason::RateLimited {
+                ReplyStatus::TooManyRequests
+            } else {
+                ReplyStatus::Unavailable
+            };
             return Refusal {
                 status,
                 retry_after: Some(r.retry_after),
@@ -38,7 +42,7 @@ pub fn classify(err: &BoxError, timeout: Duration) -> Refusal {
             let limit = serde_json::json!({ "timeout_ms": timeout.as_millis() as u64 });
             let r = Rejection { reason: RetryReason::Timeout, retry_after: RETRY_AFTER_TIMEOUT, limit };
             return Refusal {
-                status: 503,
+                status: ReplyStatus::Unavailable,
                 retry_after: Some(r.retry_after),
                 error: ErrorData::retryable(r.reason, r.message(), r.retry_after, r.limit.clone()),
             };
@@ -46,7 +50,11 @@ pub fn classify(err: &BoxError, timeout: Duration) -> Refusal {
         cause = e.source();
     }
     tracing::error!(error = %err, "unclassified error at the edge");
-    Refusal { status: 500, retry_after: None, error: ErrorData::internal("Internal error").with_data(Value::Null) }
+    Refusal {
+        status: ReplyStatus::Internal,
+        retry_after: None,
+        error: ErrorData::internal("Internal error").with_data(Value::Null),
+    }
 }
 
 #[cfg(test)]
@@ -57,12 +65,12 @@ mod tests {
     #[test]
     fn finds_the_cause_and_names_it() {
         let r = classify(&Rejection::rate_limited(Duration::from_millis(200), 5).into(), Duration::from_secs(30));
-        assert_eq!((r.status, r.error.code), (429, ErrorCode::RATE_LIMITED));
+        assert_eq!((r.status, r.error.code), (ReplyStatus::TooManyRequests, ErrorCode::RATE_LIMITED));
         assert_eq!(r.error.data.as_ref().unwrap()["retry_after_ms"], 200);
         let r = classify(&BoxError::from(tower::timeout::error::Elapsed::new()), Duration::from_secs(30));
-        assert_eq!((r.status, r.error.code), (503, ErrorCode::TIMEOUT));
+        assert_eq!((r.status, r.error.code), (ReplyStatus::Unavailable, ErrorCode::TIMEOUT));
         assert_eq!(r.error.data.as_ref().unwrap()["reason"], "timeout");
         let r = classify(&"boom".into(), Duration::from_secs(30));
-        assert_eq!(r.status, 500);
+        assert_eq!(r.status, ReplyStatus::Internal);
     }
 }

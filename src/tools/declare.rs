@@ -247,6 +247,7 @@ mod tests {
     use crate::schema::{integer, string};
 
     crate::params! {
+        #[allow(dead_code)]
         struct Sample {
             name: String = string().describe("n"),
             limit: u32 = integer().range(1, 100).default(serde_json::json!(20)).describe("l"),
@@ -255,6 +256,7 @@ mod tests {
     }
 
     crate::params! {
+        #[allow(dead_code)]
         struct Drifted {
             name: Option<String> = string().describe("required in the schema, optional in the type"),
             limit: u32 = integer().range(-1, 100).describe("a range the type cannot hold"),

@@ -7,7 +7,7 @@
 //! bytes, so garbage never ends the session); a closed stdout ends the session at once — the
 //! client is gone — with one warning on stderr and a clean exit, after in-flight calls finish.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 
@@ -16,37 +16,33 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::codec::{AnyDelimiterCodec, AnyDelimiterCodecError, Decoder, FramedRead};
-use tower::ServiceExt;
 
-use crate::mcp::jsonrpc::{self, Message};
-use crate::mcp::{ErrorCode, ErrorData, McpRequest, Transport};
-use crate::middleware::{McpStack, edge};
-use crate::recording::{Opening, Recorder};
-use crate::transport::calls::CallLog;
-use tracing::Instrument;
+use crate::mcp::jsonrpc;
+use crate::mcp::{ErrorCode, ErrorData};
+use crate::pipeline::{Caller, Inbound, Outbound, Pipeline};
 
 pub struct StdioOptions {
     pub tenant_id: String,
-    pub timeout: Duration,
     pub max_line_bytes: usize,
-    /// Records the session when `--record-dir` is set.
-    pub recorder: Option<Recorder>,
 }
 
-/// The recording key of this process's one session.
-const SESSION: &str = "stdio";
+/// Queues an answer for stdout; a notification's (none) is dropped.
+fn send(tx: &mpsc::UnboundedSender<Bytes>, out: Outbound) {
+    if let Some(body) = out.body {
+        let _ = tx.send(body);
+    }
+}
 
-pub async fn serve<R, W>(stack: McpStack, options: StdioOptions, input: R, output: W) -> std::io::Result<()>
+pub async fn serve<R, W>(pipeline: Pipeline, options: StdioOptions, input: R, output: W) -> std::io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let (tx, rx) = mpsc::unbounded_channel::<String>();
+    let (tx, rx) = mpsc::unbounded_channel::<Bytes>();
     let mut writer = tokio::spawn(write_lines(rx, output));
     // Bytes, not `String`s: a line that is not UTF-8 is a parse error for that line only.
     let mut lines = FramedRead::new(input, LineCodec::new(options.max_line_bytes));
     let mut in_flight = JoinSet::new();
-    let mut opened = false;
     let mut writer_result = None;
     // Names this process's changes in the audit trail, in the same form as an HTTP session id.
     let session_id = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
@@ -66,7 +62,9 @@ where
             Line::Text(line) => line,
             Line::TooLong => {
                 let msg = format!("The message exceeds the limit of {} bytes", options.max_line_bytes);
-                let _ = tx.send(jsonrpc::error(None, &ErrorData::new(ErrorCode::INVALID_REQUEST, msg)).to_string());
+                let _ = tx.send(Bytes::from(
+                    jsonrpc::error(None, &ErrorData::new(ErrorCode::INVALID_REQUEST, msg)).to_string(),
+                ));
                 continue;
             }
         };
@@ -74,46 +72,17 @@ where
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let arrived = Instant::now();
-        let message = match Message::decode(&line) {
-            Ok(m) => m,
-            Err(e) => {
-                let (id, err) = (e.id, e.error);
-                let _ = tx.send(jsonrpc::error(id.as_ref(), &err).to_string());
-                continue;
+        let caller = Caller::Stdio { tenant_id: options.tenant_id.clone(), session_id: session_id.clone() };
+        let request_id = uuid::Uuid::new_v4().simple().to_string();
+        let inbound = Inbound { bytes: line, arrived: Instant::now(), request_id, caller };
+        // Arrival stages here, in order (the recording keeps it); the call on its own task.
+        match pipeline.arrive(inbound) {
+            Err(answered) => send(&tx, answered),
+            Ok(call) => {
+                let tx = tx.clone();
+                in_flight.spawn(async move { send(&tx, call.run().await) });
             }
-        };
-        // Recorded on arrival, in order: requests are served concurrently.
-        let recorded = options.recorder.as_ref().map(|recorder| {
-            if !opened {
-                recorder.open(SESSION, arrived, opening(&message));
-                opened = true;
-            }
-            (recorder.clone(), recorder.received(SESSION, arrived, line.clone()))
-        });
-        let id = match &message {
-            Message::Request(r) => Some(r.id.clone()),
-            _ => None,
-        };
-        let log = CallLog::start(&uuid::Uuid::new_v4().simple().to_string(), Some(&session_id), &message);
-        let transport = Transport::Stdio { tenant_id: options.tenant_id.clone(), session_id: session_id.clone() };
-        let request = McpRequest { message, transport };
-        let (stack, tx, timeout) = (stack.clone(), tx.clone(), options.timeout);
-        in_flight.spawn(async move {
-            let reply = match stack.oneshot(request).instrument(log.span()).await {
-                Ok(reply) => reply.body,
-                // Throttling and timeouts arrive as JSON-RPC errors, as over HTTP (which adds a status).
-                Err(err) => id.as_ref().map(|id| jsonrpc::error(Some(id), &edge::classify(&err, timeout).error)),
-            };
-            log.finish(None, reply.as_ref(), None);
-            let reply = reply.map(|body| body.to_string());
-            if let (Some((recorder, seq)), Some(reply)) = (recorded, &reply) {
-                recorder.answered(SESSION, seq, None, Some(Bytes::from(reply.clone())));
-            }
-            if let Some(body) = reply {
-                let _ = tx.send(body);
-            }
-        });
+        }
         // Reap finished calls as we go so the set stays small on long sessions.
         while in_flight.try_join_next().is_some() {}
     }
@@ -178,29 +147,11 @@ fn trim_line_end(mut line: Bytes) -> Bytes {
     line
 }
 
-/// What the recording's header says, from the session's first message (an initialize, usually).
-fn opening(first: &Message) -> Opening {
-    let params = match first {
-        Message::Request(r) if r.method == "initialize" => r.params.as_ref(),
-        _ => None,
-    };
-    Opening {
-        transport: "stdio",
-        client_info: params.map(|p| p["clientInfo"].clone()).filter(|c| !c.is_null()),
-        protocol_version: params
-            .and_then(|p| p["protocolVersion"].as_str())
-            .map(|v| crate::mcp::version::negotiate(v).to_owned()),
-    }
-}
-
-async fn write_lines<W: AsyncWrite + Unpin>(
-    mut rx: mpsc::UnboundedReceiver<String>,
-    mut out: W,
-) -> std::io::Result<()> {
-    while let Some(mut line) = rx.recv().await {
+async fn write_lines<W: AsyncWrite + Unpin>(mut rx: mpsc::UnboundedReceiver<Bytes>, mut out: W) -> std::io::Result<()> {
+    while let Some(line) = rx.recv().await {
         // serde_json escapes newlines inside strings, so one message is one line.
-        line.push('\n');
-        out.write_all(line.as_bytes()).await?;
+        out.write_all(&line).await?;
+        out.write_all(b"\n").await?;
         out.flush().await?;
     }
     Ok(())

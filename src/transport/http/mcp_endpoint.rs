@@ -3,20 +3,14 @@
 
 use std::time::Instant;
 
-use bytes::Bytes;
 use http::header::{ACCEPT, ALLOW, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 use super::HttpState;
 use super::reply::{self, Body};
-use crate::mcp::jsonrpc::Message;
-use crate::mcp::{ErrorCode, McpRequest, ReplyStatus, Transport, version};
-use crate::middleware::edge;
-use crate::recording::Opening;
-use crate::transport::calls::CallLog;
-use tracing::Instrument;
+use crate::mcp::ErrorCode;
+use crate::pipeline::{Caller, Inbound};
 
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
@@ -75,96 +69,22 @@ where
             );
         }
     };
-    let message = match Message::decode(&bytes) {
-        Ok(m) => m,
-        Err(e) => {
-            let (id, err) = (e.id, e.error);
-            return reply::json(StatusCode::BAD_REQUEST, &crate::mcp::jsonrpc::error(id.as_ref(), &err));
-        }
-    };
-    let is_discover = matches!(&message, Message::Request(r) if r.method == "server/discover");
-    let is_initialize = matches!(&message, Message::Request(r) if r.method == "initialize");
-    if !is_discover && !is_initialize {
-        let version = header(&parts.headers, VERSION_HEADER).unwrap_or(version::ASSUMED_WITHOUT_HEADER);
-        if !version::is_supported(version) {
-            let msg =
-                format!("Unsupported MCP-Protocol-Version {version:?}; supported: {}", version::SUPPORTED.join(", "));
-            return reply::rpc_error(StatusCode::BAD_REQUEST, ErrorCode::INVALID_REQUEST, msg);
-        }
-    }
-    let session_id = match header(&parts.headers, SESSION_HEADER) {
-        Some(id) if is_initialize => {
-            tracing::debug!(session = id, "initialize with a session id: starting a new session");
-            None
-        }
-        other => other.map(str::to_owned),
-    };
-    let rpc_id = match &message {
-        Message::Request(r) => Some(r.id.clone()),
-        _ => None,
-    };
-    let client_info = match &message {
-        Message::Request(r) if is_initialize => {
-            r.params.as_ref().map(|p| p["clientInfo"].clone()).filter(|c| !c.is_null())
-        }
-        _ => None,
-    };
-    // Recorded on arrival, in order; an initialize is recorded once its session exists.
-    let recorded = match (&state.recorder, &session_id) {
-        (Some(recorder), Some(session)) if !is_initialize => {
-            Some((session.clone(), recorder.received(session, arrived, bytes.clone())))
-        }
-        _ => None,
-    };
     let request_id = request_id(&parts.headers);
-    let log = CallLog::start(&request_id, session_id.as_deref(), &message);
-    let request = McpRequest { message, transport: Transport::Http { session_id: session_id.clone() } };
-    let (status, body, retry_after, new_session) =
-        match state.stack.clone().oneshot(request).instrument(log.span()).await {
-            Ok(reply) => {
-                let status = match reply.status {
-                    ReplyStatus::Ok => StatusCode::OK,
-                    ReplyStatus::Accepted => StatusCode::ACCEPTED,
-                    ReplyStatus::BadRequest => StatusCode::BAD_REQUEST,
-                    ReplyStatus::NotFound => StatusCode::NOT_FOUND,
-                    ReplyStatus::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-                };
-                let version =
-                    reply.body.as_ref().and_then(|b| b["result"]["protocolVersion"].as_str()).map(str::to_owned);
-                let new_session = reply.session_id.map(|id| (id, version));
-                (status, reply.body, reply.retry_after, new_session)
-            }
-            Err(err) => {
-                // Throttled before dispatch: the same JSON-RPC error shape, answering the request's id.
-                let refusal = edge::classify(&err, state.timeout);
-                let status = StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let body = crate::mcp::jsonrpc::error(rpc_id.as_ref(), &refusal.error);
-                (status, Some(body), refusal.retry_after, None)
-            }
-        };
-    log.finish(Some(status.as_u16()), body.as_ref(), new_session.as_ref().map(|(id, _)| id.as_str()));
-    let body = body.map(|b| Bytes::from(b.to_string()));
-    if let Some(recorder) = &state.recorder {
-        let recorded = match &new_session {
-            Some((id, version)) => {
-                let opening = Opening { transport: "http", client_info, protocol_version: version.clone() };
-                recorder.open(id, arrived, opening);
-                Some((id.clone(), recorder.received(id, arrived, bytes)))
-            }
-            None => recorded,
-        };
-        if let Some((session, seq)) = recorded {
-            recorder.answered(&session, seq, Some(status.as_u16()), body.clone());
-        }
-    }
-    let mut res = match body {
-        Some(body) => reply::with_retry_after(reply::json_bytes(status, body), retry_after),
+    let caller = Caller::Http {
+        session_id: header(&parts.headers, SESSION_HEADER).map(str::to_owned),
+        protocol_version: header(&parts.headers, VERSION_HEADER).map(str::to_owned),
+    };
+    let inbound = Inbound { bytes, arrived, request_id: request_id.clone(), caller };
+    let out = state.pipeline.call(inbound).await;
+    let status = StatusCode::from_u16(out.status.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = match out.body {
+        Some(body) => reply::with_retry_after(reply::json_bytes(status, body), out.retry_after),
         None => reply::empty(status),
     };
     if let Ok(id) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID_HEADER, id);
     }
-    if let Some(id) = new_session.and_then(|(id, _)| HeaderValue::from_str(&id).ok()) {
+    if let Some(id) = out.new_session.and_then(|id| HeaderValue::from_str(&id).ok()) {
         res.headers_mut().insert(SESSION_HEADER, id);
     }
     res

@@ -16,7 +16,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 
 use crate::mcp::{ErrorCode, McpService};
-use crate::middleware::McpStack;
+use crate::pipeline::Pipeline;
 use crate::recording::Recorder;
 
 pub use guard::Guard;
@@ -25,7 +25,9 @@ pub use server::{HttpServer, ServerOptions};
 
 /// What every HTTP request may need; built once and shared by all connections.
 pub struct HttpState {
-    pub stack: McpStack,
+    /// Every POSTed message goes through it.
+    pub pipeline: Pipeline,
+    /// For DELETE, which ends a session outside any call.
     pub mcp: McpService,
     pub guard: Guard,
     pub pool: PgPool,
@@ -33,10 +35,9 @@ pub struct HttpState {
     pub max_body_bytes: usize,
     /// The whole body must arrive within this, or the request is answered 408.
     pub body_read_timeout: Duration,
-    pub timeout: Duration,
     /// Set when shutdown begins: readiness turns false at once.
     pub draining: Arc<AtomicBool>,
-    /// Records sessions when `--record-dir` is set.
+    /// Closes a recorded session on DELETE (`--record-dir`).
     pub recorder: Option<Recorder>,
 }
 

@@ -9,6 +9,7 @@ use serde_json::Value;
 use tracing::Span;
 use tracing::field::Empty;
 
+use crate::mcp::ReplyStatus;
 use crate::mcp::jsonrpc::Message;
 
 pub struct CallLog {
@@ -41,7 +42,7 @@ impl CallLog {
     }
 
     /// Records the outcome and logs the call's one info line.
-    pub fn finish(&self, status: Option<u16>, body: Option<&Value>, session: Option<&str>) {
+    pub fn finish(&self, status: ReplyStatus, body: Option<&Value>, session: Option<&str>) {
         if let Some(s) = session {
             self.span.record("session", session_tag(s));
         }
@@ -49,14 +50,14 @@ impl CallLog {
         self.span.record("outcome", outcome.as_str());
         let _entered = self.span.enter();
         let elapsed_ms = self.started.elapsed().as_millis() as u64;
-        tracing::info!(status, elapsed_ms, "call finished");
+        tracing::info!(status = status.http_status(), elapsed_ms, "call finished");
     }
 }
 
 /// `ok`, a tool error code (`invalid_params`, `overpayment`, …), a throttling reason, or the
 /// JSON-RPC error code.
-fn outcome(status: Option<u16>, body: Option<&Value>) -> String {
-    let Some(body) = body else { return if status == Some(202) { "accepted".into() } else { "ok".into() } };
+fn outcome(status: ReplyStatus, body: Option<&Value>) -> String {
+    let Some(body) = body else { return if status == ReplyStatus::Accepted { "accepted".into() } else { "ok".into() } };
     if let Some(error) = body.get("error") {
         return match error["data"]["reason"].as_str() {
             Some(reason) => reason.to_owned(),

@@ -1,0 +1,181 @@
+//! The one call pipeline both transports feed. A transport hands over the bytes of one
+//! message and what it knows of the caller; the pipeline runs every stage and hands back the
+//! bytes to send, serialized once:
+//!
+//! 1. decode ([`jsonrpc::Message::decode`]): parse error / invalid request answered at once;
+//! 2. protocol era ([`version`]): over HTTP, the `MCP-Protocol-Version` header after initialize;
+//! 3. session: the `Mcp-Session-Id` header (HTTP) or the process's one session (stdio);
+//! 4. record ([`record`]): on arrival, in order, when recording is on;
+//! 5. log ([`log`]): one span and one line per call;
+//! 6. limits and dispatch: the tower stack of [`middleware`](crate::middleware) around the MCP
+//!    service; a refusal from the limits becomes the same JSON-RPC error shape;
+//! 7. reply: the JSON serialized once into the bytes the transport writes and the recorder keeps.
+//!
+//! The outcome travels as a typed [`ReplyStatus`]; the HTTP edge maps it to a status code.
+
+pub mod log;
+mod record;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tower::ServiceExt;
+use tracing::Instrument;
+
+use crate::mcp::jsonrpc::{self, Message};
+use crate::mcp::{ErrorCode, ErrorData, McpRequest, ReplyStatus, Transport, version};
+use crate::middleware::{McpStack, edge};
+use crate::recording::Recorder;
+use log::CallLog;
+use record::Recording;
+
+/// What a transport knows of the caller of one message.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// Streamable HTTP: the `Mcp-Session-Id` and `MCP-Protocol-Version` headers, when sent.
+    Http { session_id: Option<String>, protocol_version: Option<String> },
+    /// stdio: one process is one session of one tenant.
+    Stdio { tenant_id: String, session_id: String },
+}
+
+/// One message as it arrived.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    pub bytes: Bytes,
+    pub arrived: Instant,
+    /// Names the call in logs (HTTP: the caller's `X-Request-Id` when sane).
+    pub request_id: String,
+    pub caller: Caller,
+}
+
+/// What to send back.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    pub status: ReplyStatus,
+    /// The serialized JSON-RPC message, or none (a notification was taken).
+    pub body: Option<Bytes>,
+    pub retry_after: Option<Duration>,
+    /// Set when `initialize` started an HTTP session.
+    pub new_session: Option<String>,
+}
+
+impl Outbound {
+    fn error(status: ReplyStatus, id: Option<&jsonrpc::RequestId>, error: &ErrorData) -> Self {
+        let body = Bytes::from(jsonrpc::error(id, error).to_string());
+        Self { status, body: Some(body), retry_after: None, new_session: None }
+    }
+}
+
+/// The stages between a transport and the limit stack. Cheap to clone.
+#[derive(Clone)]
+pub struct Pipeline {
+    stack: McpStack,
+    /// The calls' deadline, quoted by a timeout's error.
+    timeout: Duration,
+    recording: Option<Recording>,
+}
+
+impl Pipeline {
+    pub fn new(stack: McpStack, timeout: Duration, recorder: Option<Recorder>) -> Self {
+        Self { stack, timeout, recording: recorder.map(Recording::new) }
+    }
+
+    /// Runs one message through every stage.
+    pub async fn call(&self, inbound: Inbound) -> Outbound {
+        match self.arrive(inbound) {
+            Ok(call) => call.run().await,
+            Err(answered) => answered,
+        }
+    }
+
+    /// The stages that run on arrival, without waiting: decode, era, session, record, log. A
+    /// transport that serves messages concurrently (stdio) calls this in arrival order and
+    /// [`Call::run`]s each on its own task, so the recording keeps the order of arrival.
+    pub fn arrive(&self, inbound: Inbound) -> Result<Call, Outbound> {
+        let message = match Message::decode(&inbound.bytes) {
+            Ok(m) => m,
+            Err(e) => return Err(Outbound::error(ReplyStatus::BadRequest, e.id.as_ref(), &e.error)),
+        };
+        if let Some(refusal) = version_refusal(&message, &inbound.caller) {
+            return Err(refusal);
+        }
+        let (transport, session) = session(&message, inbound.caller.clone());
+        let recorded = self.recording.as_ref().and_then(|r| r.received(&transport, &message, &inbound));
+        let log = CallLog::start(&inbound.request_id, session.as_deref(), &message);
+        Ok(Call { pipeline: self.clone(), inbound, request: McpRequest { message, transport }, recorded, log })
+    }
+}
+
+/// A message that has arrived: what is left is the limits, dispatch and the reply.
+pub struct Call {
+    pipeline: Pipeline,
+    inbound: Inbound,
+    request: McpRequest,
+    recorded: Option<record::Seq>,
+    log: CallLog,
+}
+
+impl Call {
+    pub async fn run(self) -> Outbound {
+        let Call { pipeline, inbound, request, recorded, log } = self;
+        let rpc_id = match &request.message {
+            Message::Request(r) => Some(r.id.clone()),
+            _ => None,
+        };
+        let mut out = match pipeline.stack.clone().oneshot(request).instrument(log.span()).await {
+            Ok(reply) => {
+                let body = reply.body.as_ref().map(|b| Bytes::from(b.to_string()));
+                log.finish(reply.status, reply.body.as_ref(), reply.session_id.as_deref());
+                let opened = reply.session_id.clone().map(|id| (id, reply.protocol_version));
+                let out = Outbound {
+                    status: reply.status,
+                    body,
+                    retry_after: reply.retry_after,
+                    new_session: reply.session_id,
+                };
+                if let (Some(recording), Some((id, version))) = (&pipeline.recording, opened) {
+                    return recording.opened(&id, version, &inbound, out);
+                }
+                out
+            }
+            Err(err) => {
+                // Refused by the limits: the same JSON-RPC error shape, answering the request's id.
+                let refusal = edge::classify(&err, pipeline.timeout);
+                let body = jsonrpc::error(rpc_id.as_ref(), &refusal.error);
+                log.finish(refusal.status, Some(&body), None);
+                let body = Some(Bytes::from(body.to_string()));
+                Outbound { status: refusal.status, body, retry_after: refusal.retry_after, new_session: None }
+            }
+        };
+        if let (Some(recording), Some(seq)) = (&pipeline.recording, recorded) {
+            out = recording.answered(seq, out);
+        }
+        out
+    }
+}
+
+/// Over HTTP every request after initialize names a revision Tally speaks (absent: 2025-03-26).
+fn version_refusal(message: &Message, caller: &Caller) -> Option<Outbound> {
+    let Caller::Http { protocol_version, .. } = caller else { return None };
+    let handshake = matches!(message, Message::Request(r) if r.method == "initialize" || r.method == "server/discover");
+    let version = protocol_version.as_deref().unwrap_or(version::ASSUMED_WITHOUT_HEADER);
+    if handshake || version::is_supported(version) {
+        return None;
+    }
+    let msg = format!("Unsupported MCP-Protocol-Version {version:?}; supported: {}", version::SUPPORTED.join(", "));
+    Some(Outbound::error(ReplyStatus::BadRequest, None, &ErrorData::new(ErrorCode::INVALID_REQUEST, msg)))
+}
+
+/// The MCP service's view of the transport, and the session id that names the call in logs.
+/// An initialize starts a new session whatever id it carries.
+fn session(message: &Message, caller: Caller) -> (Transport, Option<String>) {
+    match caller {
+        Caller::Http { session_id, .. } => {
+            let session_id = session_id.filter(|_| !matches!(message, Message::Request(r) if r.method == "initialize"));
+            (Transport::Http { session_id: session_id.clone() }, session_id)
+        }
+        Caller::Stdio { tenant_id, session_id } => {
+            (Transport::Stdio { tenant_id, session_id: session_id.clone() }, Some(session_id))
+        }
+    }
+}
