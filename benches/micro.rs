@@ -47,7 +47,11 @@ fn benches(c: &mut Criterion) {
     c.bench_function("decode + dispatch tools/call (no database)", |b| {
         b.iter(|| {
             let message = Message::decode(black_box(body.as_bytes())).unwrap();
-            let reply = runtime.block_on(service.handle(McpRequest { message, transport: transport.clone() }));
+            let reply = runtime.block_on(service.handle(McpRequest {
+                message,
+                transport: transport.clone(),
+                cancel: Default::default(),
+            }));
             black_box(reply)
         })
     });

@@ -8,3 +8,10 @@ pub struct Actor {
     pub via: &'static str,
     pub session_id: Option<String>,
 }
+
+/// Who is calling, as resolved at the edge: today every caller of a process acts for its
+/// configured tenant; access tokens and roles add to this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub tenant_id: String,
+}

@@ -2,7 +2,7 @@
 
 mod actor;
 mod audit;
-mod cursor;
+pub mod cursor;
 pub mod customers;
 mod error;
 pub mod idempotency;
@@ -14,7 +14,7 @@ pub mod receivables;
 pub mod state;
 mod write;
 
-pub use actor::Actor;
+pub use actor::{Actor, Principal};
 pub use audit::Event;
 pub use error::DomainError;
 pub use ids::{InvoiceId, PaymentId};

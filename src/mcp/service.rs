@@ -17,7 +17,9 @@ use super::jsonrpc::{self, Message, Request, RequestId};
 use super::methods::{CallParams, ClientRequest, InitializeParams, ListParams};
 use super::session::{Session, SessionStore};
 use super::version;
+use crate::domain::Principal;
 use crate::tools::{CallFailure, Registry, ToolContext};
+use tokio_util::sync::CancellationToken;
 
 /// How many tools one `tools/list` page holds.
 const TOOLS_PAGE: usize = 50;
@@ -37,6 +39,8 @@ pub enum Transport {
 pub struct McpRequest {
     pub message: Message,
     pub transport: Transport,
+    /// Fires when the caller has gone; handed to the tool.
+    pub cancel: CancellationToken,
 }
 
 /// How the reply should travel; the HTTP edge turns this into a status code.
@@ -160,7 +164,11 @@ impl McpService {
                     Transport::Http { session_id } => session_id.clone(),
                     Transport::Stdio { session_id, .. } => Some(session_id.clone()),
                 };
-                self.apply(&request, other, ToolContext { tenant_id: tenant, session_id, tool: "" }).await
+                let ctx = ToolContext {
+                    cancel: req.cancel.clone(),
+                    ..ToolContext::new(Principal { tenant_id: tenant }, session_id)
+                };
+                self.apply(&request, other, ctx).await
             }
         }
     }

@@ -19,6 +19,7 @@ mod record;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 use tracing::Instrument;
 
@@ -102,7 +103,8 @@ impl Pipeline {
         let (transport, session) = session(&message, inbound.caller.clone());
         let recorded = self.recording.as_ref().and_then(|r| r.received(&transport, &message, &inbound));
         let log = CallLog::start(&inbound.request_id, session.as_deref(), &message);
-        Ok(Call { pipeline: self.clone(), inbound, request: McpRequest { message, transport }, recorded, log })
+        let request = McpRequest { message, transport, cancel: CancellationToken::new() };
+        Ok(Call { pipeline: self.clone(), inbound, request, recorded, log })
     }
 }
 
@@ -118,6 +120,8 @@ pub struct Call {
 impl Call {
     pub async fn run(self) -> Outbound {
         let Call { pipeline, inbound, request, recorded, log } = self;
+        // Dropping this future (the client closed the connection) cancels the call's token.
+        let _cancel_on_drop = request.cancel.clone().drop_guard();
         let rpc_id = match &request.message {
             Message::Request(r) => Some(r.id.clone()),
             _ => None,

@@ -81,7 +81,7 @@ impl Tool for GetCustomer {
     }
 
     async fn call(&self, ctx: ToolContext, p: GetCustomerParams) -> Result<CustomerAccount, ToolFailure> {
-        Ok(self.0.get(&ctx.tenant_id, &p.customer_id).await?)
+        Ok(self.0.get(ctx.tenant_id(), &p.customer_id).await?)
     }
 }
 
@@ -122,6 +122,6 @@ impl Tool for ListCustomers {
     }
 
     async fn call(&self, ctx: ToolContext, p: ListCustomersParams) -> Result<CustomerPage, ToolFailure> {
-        Ok(self.0.list(&ctx.tenant_id, p.query.as_deref(), p.limit, p.cursor.as_deref()).await?)
+        Ok(self.0.list(ctx.tenant_id(), p.query.as_deref(), p.limit, p.cursor.as_deref()).await?)
     }
 }

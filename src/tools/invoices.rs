@@ -120,7 +120,7 @@ impl Tool for GetInvoice {
     }
 
     async fn call(&self, ctx: ToolContext, p: GetInvoiceParams) -> Result<Invoice, ToolFailure> {
-        Ok(self.0.get(&ctx.tenant_id, p.invoice_id).await?)
+        Ok(self.0.get(ctx.tenant_id(), p.invoice_id).await?)
     }
 }
 
@@ -162,6 +162,6 @@ impl Tool for ListInvoices {
 
     async fn call(&self, ctx: ToolContext, p: ListInvoicesParams) -> Result<Page, ToolFailure> {
         let query = ListQuery { customer_id: p.customer_id, status: p.status, limit: p.limit, cursor: p.cursor };
-        Ok(self.0.list(&ctx.tenant_id, &query).await?)
+        Ok(self.0.list(ctx.tenant_id(), &query).await?)
     }
 }

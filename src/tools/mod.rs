@@ -1,6 +1,7 @@
 //! MCP tools: each is a schema declaration, typed params and a short handler over a domain
 //! service. The registry validates arguments before any handler runs.
 
+mod context;
 pub mod customers;
 pub mod declare;
 mod error;
@@ -18,29 +19,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use validator::Validate;
 
-use crate::domain::Actor;
 use crate::schema::ToolSchema;
 use declare::Declared;
 
+pub use context::{Notice, Notifier, ToolContext};
 pub use error::{ToolError, ToolFailure};
 pub use registry::{CallFailure, Registry};
-
-/// Who is calling: the tenant every row is scoped to, the MCP session and the tool (for the
-/// audit trail).
-#[derive(Debug, Clone)]
-pub struct ToolContext {
-    pub tenant_id: String,
-    pub session_id: Option<String>,
-    /// Set by the registry to the tool being called.
-    pub tool: &'static str,
-}
-
-impl ToolContext {
-    /// The domain's view of the caller.
-    pub fn actor(&self) -> Actor {
-        Actor { tenant_id: self.tenant_id.clone(), via: self.tool, session_id: self.session_id.clone() }
-    }
-}
 
 /// Behaviour hints published with the tool. Tally's tools touch only its own database, so
 /// `openWorldHint` is always false.

@@ -40,6 +40,6 @@ impl Tool for ListOutstanding {
 
     async fn call(&self, ctx: ToolContext, p: ListOutstandingParams) -> Result<OutstandingReport, ToolFailure> {
         let query = OutstandingQuery { customer_id: p.customer_id, currency: p.currency, as_of: p.as_of };
-        Ok(self.0.outstanding(&ctx.tenant_id, &query).await?)
+        Ok(self.0.outstanding(ctx.tenant_id(), &query).await?)
     }
 }
