@@ -1,6 +1,7 @@
 //! Customers: the business's own key, a name, contact and billing defaults (currency, payment
 //! terms), and what they owe.
 
+use crate::domain::Entity;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -134,7 +135,7 @@ impl CustomerService {
                 .bind(customer_id)
                 .fetch_optional(&self.pool)
                 .await?
-                .ok_or_else(|| DomainError::NotFound { entity: "customer", id: customer_id.to_owned() })?;
+                .ok_or_else(|| DomainError::NotFound { entity: Entity::Customer, id: customer_id.to_owned() })?;
         let query = OutstandingQuery { customer_id: Some(customer_id.to_owned()), ..Default::default() };
         let outstanding = self.receivables.outstanding(tenant, &query).await?.balances;
         Ok(CustomerAccount { customer, outstanding })

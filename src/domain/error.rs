@@ -3,22 +3,46 @@
 use super::InvoiceStatus;
 use super::state::Action;
 
+/// What a domain failure is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    Invoice,
+    Customer,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invoice => "invoice",
+            Self::Customer => "customer",
+        }
+    }
+}
+
+/// Typed facts about why the domain refused; the layer above words them for its callers.
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
-    #[error("{entity} {id} not found")]
-    NotFound { entity: &'static str, id: String },
+    #[error("{} {id} not found", entity.as_str())]
+    NotFound { entity: Entity, id: String },
     #[error("idempotency key {key:?} was used with different arguments")]
     IdempotencyConflict { key: String },
     #[error("invalid cursor: {0}")]
     InvalidCursor(&'static str),
-    #[error("{message}")]
-    OutOfRange { path: String, message: String },
+    /// The lines add up to more than [`MAX_TOTAL`](super::money::MAX_TOTAL).
+    #[error("the invoice total exceeds the maximum")]
+    TotalTooLarge,
     /// The state machine does not allow `action` from `status`.
     #[error("cannot {action:?} an invoice that is {status:?}")]
     InvalidState { status: InvoiceStatus, action: Action, allowed: Vec<Action>, hint: String },
-    /// A business rule refused the request (overpayment, a zero total, …).
-    #[error("{message}")]
-    Rule { code: &'static str, message: String, details: serde_json::Value },
+    /// A payment larger than what is due.
+    #[error("a payment of {amount_cents} exceeds the {due_cents} due")]
+    Overpayment { amount_cents: i64, due_cents: i64, currency: String },
+    /// Sending an invoice that totals zero.
+    #[error("an invoice totalling zero cannot be sent")]
+    ZeroTotal,
+    /// A key's write took effect, but its stored result no longer decodes (an older Tally).
+    #[error("the stored result of idempotency key {key:?} no longer decodes")]
+    StoredResultUnreadable { key: String },
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }

@@ -79,16 +79,7 @@ pub async fn claim<T: DeserializeOwned>(
     // instead of failing the call.
     serde_json::from_value(response).map(Claim::Replay).map_err(|e| {
         tracing::warn!(error = %e, tool = key.tool, "stored idempotent result no longer decodes");
-        DomainError::Rule {
-            code: "idempotency_result_unavailable",
-            message: format!(
-                "idempotency_key {:?} was already used for this call, and it took effect, but its stored result \
-                 predates a Tally upgrade and cannot be returned. Read the current state instead (get_invoice, \
-                 list_invoices, get_customer), or use a new key for a new write.",
-                key.key
-            ),
-            details: serde_json::json!({ "idempotency_key": key.key }),
-        }
+        DomainError::StoredResultUnreadable { key: key.key.clone() }
     })
 }
 

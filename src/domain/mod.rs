@@ -16,7 +16,7 @@ mod write;
 
 pub use actor::{Actor, Principal};
 pub use audit::Event;
-pub use error::DomainError;
+pub use error::{DomainError, Entity};
 pub use ids::{InvoiceId, PaymentId};
 pub use invoices::{
     DraftChanges, Invoice, InvoiceService, InvoiceStatus, InvoiceSummary, LineItem, ListQuery, NewInvoice, NewLine,

@@ -14,7 +14,7 @@ use super::invoices::{InvoiceService, InvoiceStatus};
 use super::invoices::{check, lock};
 use super::state::Action;
 use super::write::{Begun, Write};
-use super::{Actor, DomainError, InvoiceId, PaymentId, money};
+use super::{Actor, DomainError, InvoiceId, PaymentId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -38,6 +38,14 @@ impl PaymentMethod {
             Self::Check => "check",
             Self::Other => "other",
         }
+    }
+}
+
+impl TryFrom<String> for PaymentMethod {
+    type Error = String;
+
+    fn try_from(stored: String) -> Result<Self, String> {
+        Self::ALL.into_iter().find(|m| m.as_str() == stored).ok_or_else(|| format!("unknown payment method {stored:?}"))
     }
 }
 
@@ -78,7 +86,9 @@ struct PaymentRow {
     payment_id: Uuid,
     amount_cents: i64,
     currency: String,
-    method: String,
+    /// A stored method Tally does not know is a decode error, never silently `other`.
+    #[sqlx(try_from = "String")]
+    method: PaymentMethod,
     reference: Option<String>,
     paid_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
@@ -86,12 +96,11 @@ struct PaymentRow {
 
 impl From<PaymentRow> for Payment {
     fn from(r: PaymentRow) -> Self {
-        let method = serde_json::from_value(json!(r.method)).unwrap_or(PaymentMethod::Other);
         Self {
             payment_id: PaymentId(r.payment_id),
             amount_cents: r.amount_cents,
             currency: r.currency,
-            method,
+            method: r.method,
             reference: r.reference,
             paid_at: r.paid_at,
             created_at: r.created_at,
@@ -135,14 +144,10 @@ impl InvoiceService {
         check(&locked, Action::ApplyPayment)?;
         let due = locked.total_cents - locked.amount_paid_cents;
         if p.amount_cents > due {
-            return Err(DomainError::Rule {
-                code: "overpayment",
-                message: format!(
-                    "The payment of {} is more than the {} due on this invoice. Apply at most amount_due_cents={due}.",
-                    money::format(p.amount_cents, &locked.currency),
-                    money::format(due, &locked.currency)
-                ),
-                details: json!({ "amount_due_cents": due, "currency": locked.currency, "received": p.amount_cents }),
+            return Err(DomainError::Overpayment {
+                amount_cents: p.amount_cents,
+                due_cents: due,
+                currency: locked.currency.clone(),
             });
         }
         let payment_id = PaymentId::generate();

@@ -4,14 +4,49 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::DomainError;
+use serde_json::json;
+
+use crate::domain::{DomainError, money};
 use crate::schema::FieldError;
+
+/// The one vocabulary of tool error codes: stable strings an agent (and a dashboard) can key
+/// on. The README's table of codes lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Code {
+    /// The arguments broke the schema or a validator rule; `errors` has every problem.
+    InvalidParams,
+    NotFound,
+    IdempotencyConflict,
+    InvalidCursor,
+    OutOfRange,
+    /// The state machine does not allow the move; `details.allowed_actions` says what does.
+    InvalidState,
+    Overpayment,
+    ZeroTotal,
+    IdempotencyResultUnavailable,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidParams => "invalid_params",
+            Self::NotFound => "not_found",
+            Self::IdempotencyConflict => "idempotency_conflict",
+            Self::InvalidCursor => "invalid_cursor",
+            Self::OutOfRange => "out_of_range",
+            Self::InvalidState => "invalid_state",
+            Self::Overpayment => "overpayment",
+            Self::ZeroTotal => "zero_total",
+            Self::IdempotencyResultUnavailable => "idempotency_result_unavailable",
+        }
+    }
+}
 
 /// A failure the agent can fix: it travels as a tool result with `isError: true`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ToolError {
-    /// Stable, machine-readable: `invalid_params`, `not_found`, `idempotency_conflict`, …
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -30,7 +65,7 @@ pub struct ToolError {
 }
 
 impl ToolError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -63,7 +98,7 @@ impl ToolError {
         let summary = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
         let n = errors.len();
         let mut err = Self::new(
-            "invalid_params",
+            Code::InvalidParams,
             format!("{n} problem{} with the arguments: {summary}", if n == 1 { "" } else { "s" }),
         );
         if let [only] = errors.as_slice() {
@@ -98,13 +133,16 @@ impl From<DomainError> for ToolFailure {
     fn from(e: DomainError) -> Self {
         match e {
             DomainError::NotFound { entity, id } => ToolError::new(
-                "not_found",
-                format!("No {entity} with id {id} exists. Check the id (list_invoices shows existing ones)."),
+                Code::NotFound,
+                format!(
+                    "No {} with id {id} exists. Check the id (list_invoices shows existing ones).",
+                    entity.as_str()
+                ),
             )
             .received(id)
             .into(),
             DomainError::IdempotencyConflict { key } => ToolError::new(
-                "idempotency_conflict",
+                Code::IdempotencyConflict,
                 format!(
                     "idempotency_key {key:?} was already used with different arguments. Use a new key for a new \
                      request, or resend exactly the original arguments to get the original result."
@@ -114,25 +152,54 @@ impl From<DomainError> for ToolFailure {
             .received(key)
             .into(),
             DomainError::InvalidCursor(why) => ToolError::new(
-                "invalid_cursor",
+                Code::InvalidCursor,
                 format!("The cursor is not valid here ({why}). Pass back next_cursor exactly as returned, with the same filters, or omit cursor to start from the newest."),
             )
             .at("cursor")
             .expected("a next_cursor value from a previous list call with the same filters")
             .into(),
-            DomainError::OutOfRange { path, message } => ToolError::new("out_of_range", message).at(path).into(),
+            DomainError::TotalTooLarge => ToolError::new(
+                Code::OutOfRange,
+                format!("The invoice total exceeds the maximum of {} minor units", money::MAX_TOTAL),
+            )
+            .at("line_items")
+            .into(),
             DomainError::InvalidState { status, action, allowed, hint } => {
                 let allowed: Vec<&str> = allowed.iter().map(|a| a.name()).collect();
                 let mut err = ToolError::new(
-                    "invalid_state",
+                    Code::InvalidState,
                     format!("{} is not possible: the invoice is {}. {hint}", action.name(), status.as_str()),
                 );
                 err.details = Some(serde_json::json!({ "current_status": status, "allowed_actions": allowed }));
                 err.into()
             }
-            DomainError::Rule { code, message, details } => {
-                let mut err = ToolError::new(code, message);
-                err.details = Some(details);
+            DomainError::Overpayment { amount_cents, due_cents, currency } => {
+                let message = format!(
+                    "The payment of {} is more than the {} due on this invoice. Apply at most amount_due_cents={due_cents}.",
+                    money::format(amount_cents, &currency),
+                    money::format(due_cents, &currency)
+                );
+                let mut err = ToolError::new(Code::Overpayment, message);
+                err.details =
+                    Some(json!({ "amount_due_cents": due_cents, "currency": currency, "received": amount_cents }));
+                err.into()
+            }
+            DomainError::ZeroTotal => {
+                let mut err = ToolError::new(
+                    Code::ZeroTotal,
+                    "An invoice totalling zero cannot be sent. Add priced lines with update_draft_invoice, or void the draft.",
+                );
+                err.details = Some(json!({ "total_cents": 0 }));
+                err.into()
+            }
+            DomainError::StoredResultUnreadable { key } => {
+                let message = format!(
+                    "idempotency_key {key:?} was already used for this call, and it took effect, but its stored result \
+                     predates a Tally upgrade and cannot be returned. Read the current state instead (get_invoice, \
+                     list_invoices, get_customer), or use a new key for a new write."
+                );
+                let mut err = ToolError::new(Code::IdempotencyResultUnavailable, message);
+                err.details = Some(json!({ "idempotency_key": key }));
                 err.into()
             }
             e if e.is_unavailable() => {

@@ -23,7 +23,7 @@ use crate::schema::ToolSchema;
 use declare::Declared;
 
 pub use context::{Notice, Notifier, ToolContext};
-pub use error::{ToolError, ToolFailure};
+pub use error::{Code, ToolError, ToolFailure};
 pub use registry::{CallFailure, Registry};
 
 /// Behaviour hints published with the tool. Tally's tools touch only its own database, so

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use validator::Validate;
 
 use super::declare::Declared;
+use super::error::Code;
 use super::validation::validator_errors;
 use super::{Tool, ToolContext, ToolDefinition, ToolError, ToolFailure};
 
@@ -64,7 +65,7 @@ fn parse<T: Tool>(definition: &ToolDefinition, args: &Value) -> Result<T::Params
         // The schema accepted what the struct refuses: the declaration and the type disagree.
         // Say so plainly rather than guess.
         tracing::error!(tool = definition.name, error = %e, "schema and params type disagree");
-        ToolError::new("invalid_params", format!("The arguments could not be read: {e}"))
+        ToolError::new(Code::InvalidParams, format!("The arguments could not be read: {e}"))
     })?;
     params.validate().map_err(|e| ToolError::invalid_params(validator_errors(&e)))?;
     Ok(params)
@@ -123,7 +124,7 @@ impl Registry {
         let outcome = tool.call(ctx, args).await;
         let (label, result) = match outcome {
             Ok(output) => ("ok", Ok(tool_result(output, false))),
-            Err(ToolFailure::Rejected(err)) => (err.code, Ok(tool_result(json!({ "error": err }), true))),
+            Err(ToolFailure::Rejected(err)) => (err.code.as_str(), Ok(tool_result(json!({ "error": err }), true))),
             Err(ToolFailure::Unavailable) => ("unavailable", Err(CallFailure::Unavailable)),
             Err(ToolFailure::Internal) => ("internal", Err(CallFailure::Internal)),
         };

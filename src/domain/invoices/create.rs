@@ -16,10 +16,7 @@ impl InvoiceService {
     #[tracing::instrument(skip_all, fields(lines = new.line_items.len()))]
     pub async fn create(&self, actor: &Actor, new: NewInvoice, key: Option<String>) -> Result<Invoice, DomainError> {
         let total = money::total_of(new.line_items.iter().map(|l| (l.amount_cents, i64::from(l.quantity))))
-            .ok_or_else(|| DomainError::OutOfRange {
-                path: "line_items".into(),
-                message: format!("The invoice total exceeds the maximum of {} minor units", money::MAX_TOTAL),
-            })?;
+            .ok_or(DomainError::TotalTooLarge)?;
         let key = key.map(|k| IdempotencyKey::new(actor.via, k, &new));
         let mut w = match Write::begin(&self.pool, actor, key).await? {
             Begun::Fresh(w) => w,

@@ -1,6 +1,7 @@
 //! Moving an invoice through the state machine: update a draft, send it (numbering it), void it.
 //! Each move locks the invoice row, checks the machine, writes, audits and commits.
 
+use crate::domain::Entity;
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::json;
@@ -45,7 +46,7 @@ pub(crate) async fn lock(conn: &mut PgConnection, tenant: &str, id: InvoiceId) -
     .bind(id.0)
     .fetch_optional(conn)
     .await?
-    .ok_or_else(|| DomainError::NotFound { entity: "invoice", id: id.to_string() })
+    .ok_or_else(|| DomainError::NotFound { entity: Entity::Invoice, id: id.to_string() })
 }
 
 /// Refuses `action` unless the machine allows it from the invoice's status.
@@ -91,14 +92,10 @@ impl InvoiceService {
     ) -> Result<Invoice, DomainError> {
         let total = match &changes.line_items {
             None => None,
-            Some(lines) => {
-                Some(money::total_of(lines.iter().map(|l| (l.amount_cents, i64::from(l.quantity)))).ok_or_else(
-                    || DomainError::OutOfRange {
-                        path: "line_items".into(),
-                        message: format!("The invoice total exceeds {} minor units", money::MAX_TOTAL),
-                    },
-                )?)
-            }
+            Some(lines) => Some(
+                money::total_of(lines.iter().map(|l| (l.amount_cents, i64::from(l.quantity))))
+                    .ok_or(DomainError::TotalTooLarge)?,
+            ),
         };
         let key = key.map(|k| IdempotencyKey::new(actor.via, k, &(id, &changes)));
         let mut w = match Write::begin(&self.pool, actor, key).await? {
@@ -160,11 +157,7 @@ impl InvoiceService {
         let locked = lock(w.conn(), &actor.tenant_id, id).await?;
         check(&locked, Action::Send)?;
         if locked.total_cents == 0 {
-            return Err(DomainError::Rule {
-                code: "zero_total",
-                message: "An invoice totalling zero cannot be sent. Add priced lines with update_draft_invoice, or void the draft.".into(),
-                details: json!({ "total_cents": 0 }),
-            });
+            return Err(DomainError::ZeroTotal);
         }
         let terms: i32 =
             sqlx::query_scalar("select payment_terms_days from customers where tenant_id = $1 and customer_id = $2")

@@ -1,5 +1,6 @@
 //! Reading invoices: one with everything, or a keyset-paginated listing.
 
+use crate::domain::Entity;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
@@ -75,7 +76,7 @@ pub(crate) async fn load(conn: &mut PgConnection, tenant: &str, id: InvoiceId) -
         .bind(id.0)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| DomainError::NotFound { entity: "invoice", id: id.to_string() })?;
+        .ok_or_else(|| DomainError::NotFound { entity: Entity::Invoice, id: id.to_string() })?;
     let WithVoid { summary, voided_at, void_reason } = row;
     let line_items = sqlx::query_as(
         "select line_no, description, amount_cents, quantity, line_total_cents
