@@ -88,7 +88,7 @@ impl App {
         args.limits.check(&args.db).map_err(anyhow::Error::msg)?;
         let pool = match pool {
             Some(pool) => pool,
-            None => db::connect(&args.db).await?,
+            None => db::connect(&args.db.settings()).await?,
         };
         db::migrate(&pool).await?;
         let listener = TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
@@ -124,7 +124,7 @@ impl App {
 /// Serves one stdio client until stdin closes.
 pub async fn run_stdio(args: &StdioArgs) -> anyhow::Result<()> {
     args.limits.check(&args.db).map_err(anyhow::Error::msg)?;
-    let pool = db::connect(&args.db).await?;
+    let pool = db::connect(&args.db.settings()).await?;
     db::migrate(&pool).await?;
     let limits = args.limits.limits();
     let (stack, _) = stack(&pool, limits, &args.tenant);

@@ -131,6 +131,18 @@ pub struct DbArgs {
     pub db_acquire_timeout: Duration,
 }
 
+impl DbArgs {
+    /// What `db::connect` needs.
+    pub fn settings(&self) -> crate::db::DbSettings<'_> {
+        crate::db::DbSettings {
+            url: &self.database_url.0,
+            redacted: format!("{:?}", self.database_url),
+            pool_size: self.db_pool_size,
+            acquire_timeout: self.db_acquire_timeout,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct LimitArgs {
     /// Calls served at once, across all connections.

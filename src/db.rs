@@ -8,7 +8,16 @@ use std::str::FromStr;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 
-use crate::config::DbArgs;
+/// How to reach the database: what `connect` needs, whoever configured it (the CLI, a test).
+#[derive(Debug, Clone)]
+pub struct DbSettings<'a> {
+    /// The URL; shown only through `redacted` (it may hold a password).
+    pub url: &'a str,
+    /// The URL as logs and errors may show it.
+    pub redacted: String,
+    pub pool_size: u32,
+    pub acquire_timeout: Duration,
+}
 
 /// How often to try reaching the database at startup, and how long one try may take.
 const CONNECT_ATTEMPTS: u32 = 5;
@@ -19,10 +28,10 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 /// Connects, retrying a few times with backoff (the database may be starting beside us). Each
 /// attempt is one plain connection, so a refused one fails at once; the pool itself connects
 /// lazily once the database has answered.
-pub async fn connect(args: &DbArgs) -> anyhow::Result<PgPool> {
-    let url = &args.database_url.0;
+pub async fn connect(settings: &DbSettings<'_>) -> anyhow::Result<PgPool> {
+    let url = settings.url;
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        anyhow::bail!("DATABASE_URL must be a postgres:// or postgresql:// URL, got {:?}", args.database_url);
+        anyhow::bail!("DATABASE_URL must be a postgres:// or postgresql:// URL, got {:?}", settings.redacted);
     }
     let options = PgConnectOptions::from_str(url).context("DATABASE_URL is not a valid Postgres URL")?;
     let mut delay = Duration::from_millis(250);
@@ -39,7 +48,7 @@ pub async fn connect(args: &DbArgs) -> anyhow::Result<PgPool> {
             Err(e) if attempt == CONNECT_ATTEMPTS => {
                 return Err(e.context(format!(
                     "cannot reach the database at {:?} after {attempt} attempts",
-                    args.database_url
+                    settings.redacted
                 )));
             }
             Err(e) => {
@@ -50,8 +59,8 @@ pub async fn connect(args: &DbArgs) -> anyhow::Result<PgPool> {
         }
     }
     Ok(PgPoolOptions::new()
-        .max_connections(args.db_pool_size.max(1))
-        .acquire_timeout(args.db_acquire_timeout)
+        .max_connections(settings.pool_size.max(1))
+        .acquire_timeout(settings.acquire_timeout)
         .idle_timeout(Some(Duration::from_secs(300)))
         .connect_lazy_with(options))
 }

@@ -79,7 +79,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate(args) => {
-            let pool = db::connect(&args).await?;
+            let pool = db::connect(&args.settings()).await?;
             db::migrate(&pool).await?;
             tracing::info!("migrations applied");
             Ok(())

@@ -105,7 +105,11 @@ impl InvoiceService {
         let locked = lock(w.conn(), &actor.tenant_id, id).await?;
         check(&locked, Action::UpdateDraft)?;
         if let Some(lines) = &changes.line_items {
-            sqlx::query("delete from invoice_lines where invoice_id = $1").bind(id.0).execute(w.conn()).await?;
+            sqlx::query("delete from invoice_lines where tenant_id = $1 and invoice_id = $2")
+                .bind(&actor.tenant_id)
+                .bind(id.0)
+                .execute(w.conn())
+                .await?;
             insert_lines(&mut w, id, lines).await?;
         }
         sqlx::query(

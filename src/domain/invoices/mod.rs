@@ -48,12 +48,13 @@ impl InvoiceStatus {
 /// Filters by the status callers see, overdue included.
 pub type StatusFilter = InvoiceStatus;
 
-/// The SQL for the status a caller sees; "today" is the UTC date.
-pub(crate) const DISPLAY_STATUS: &str = "case when i.status = 'sent' and i.due_date < (now() at time zone 'utc')::date \
-                                         then 'overdue' else i.status end";
+/// The SQL for the status a caller sees (the rule lives in `invoice_display_status`, see
+/// migrations/); "today" is the UTC date.
+pub(crate) const DISPLAY_STATUS: &str =
+    "invoice_display_status(i.status, i.due_date, (now() at time zone 'utc')::date)";
 
 pub(crate) const SUMMARY_COLUMNS: &str = "i.invoice_id, i.number, i.customer_id, i.currency, i.total_cents, i.amount_paid_cents, \
-     case when i.status = 'void' then 0 else i.total_cents - i.amount_paid_cents end as amount_due_cents, \
+     invoice_amount_due(i.status, i.total_cents, i.amount_paid_cents) as amount_due_cents, \
      i.due_date, i.issued_at, i.memo, i.created_at";
 
 #[derive(Debug, Clone, Serialize)]

@@ -4,7 +4,7 @@ use crate::domain::Entity;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
-use super::{DISPLAY_STATUS, Invoice, InvoiceService, InvoiceStatus, InvoiceSummary, ListQuery, Page, SUMMARY_COLUMNS};
+use super::{DISPLAY_STATUS, Invoice, InvoiceService, InvoiceSummary, ListQuery, Page, SUMMARY_COLUMNS};
 use crate::domain::cursor::Position;
 use crate::domain::{DomainError, InvoiceId, audit, payments};
 
@@ -28,19 +28,9 @@ impl InvoiceService {
         if let Some(customer) = &query.customer_id {
             sql.push(" and i.customer_id = ").push_bind(customer);
         }
-        match query.status {
-            None => {}
-            Some(InvoiceStatus::Overdue) => {
-                sql.push(" and i.status = 'sent' and i.due_date < (now() at time zone 'utc')::date");
-            }
-            Some(InvoiceStatus::Sent) => {
-                sql.push(
-                    " and i.status = 'sent' and (i.due_date is null or i.due_date >= (now() at time zone 'utc')::date)",
-                );
-            }
-            Some(status) => {
-                sql.push(" and i.status = ").push_bind(status.as_str());
-            }
+        if let Some(status) = query.status {
+            // The status a caller sees, by the one rule (overdue and sent differ only by date).
+            sql.push(format!(" and {DISPLAY_STATUS} = ")).push_bind(status.as_str());
         }
         if let Some(pos) = after {
             sql.push(" and (i.created_at, i.invoice_id) < (")
