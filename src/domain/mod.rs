@@ -8,8 +8,9 @@ mod error;
 pub mod idempotency;
 mod ids;
 pub mod invoices;
+/// Payments belong to invoices: applied to one, read with it.
+pub use invoices::payments;
 pub mod money;
-pub mod payments;
 pub mod receivables;
 pub mod state;
 mod write;

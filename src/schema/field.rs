@@ -157,26 +157,4 @@ impl Field {
     pub fn is_nullable(&self) -> bool {
         self.nullable
     }
-
-    /// Adds a field to an object. Panics on a non-object, a duplicate name
-    /// or a default that fails the field's own rules.
-    #[must_use]
-    pub fn field(mut self, name: &str, field: Field) -> Self {
-        field.check_default(name);
-        let Kind::Object(fields) = &mut self.kind else {
-            panic!(".field(\"{name}\") is only valid on object()");
-        };
-        assert!(fields.iter().all(|(n, _)| n != name), "field `{name}` declared twice");
-        fields.push((name.to_owned(), field));
-        self
-    }
-
-    /// Panics when the declared default does not satisfy the field itself.
-    pub(crate) fn check_default(&self, name: &str) {
-        if let Some(default) = &self.default {
-            let mut errors = Vec::new();
-            super::validate::validate_value(self, default, name, &mut errors);
-            assert!(errors.is_empty(), "invalid default for `{name}`: {errors:?}");
-        }
-    }
 }

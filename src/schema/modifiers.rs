@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::field::{Field, Kind, Pattern};
 use super::formats::Format;
 use super::text::{TextRule, pattern_is_single_line_text};
+use super::validate::validate_value;
 
 impl Field {
     /// Sets the description (required for every property; see
@@ -134,6 +135,28 @@ impl Field {
         self.expect_array("max_items");
         self.max_items = Some(n);
         self
+    }
+
+    /// Adds a field to an object. Panics on a non-object, a duplicate name
+    /// or a default that fails the field's own rules.
+    #[must_use]
+    pub fn field(mut self, name: &str, field: Field) -> Self {
+        field.check_default(name);
+        let Kind::Object(fields) = &mut self.kind else {
+            panic!(".field(\"{name}\") is only valid on object()");
+        };
+        assert!(fields.iter().all(|(n, _)| n != name), "field `{name}` declared twice");
+        fields.push((name.to_owned(), field));
+        self
+    }
+
+    /// Panics when the declared default does not satisfy the field itself.
+    pub(crate) fn check_default(&self, name: &str) {
+        if let Some(default) = &self.default {
+            let mut errors = Vec::new();
+            validate_value(self, default, name, &mut errors);
+            assert!(errors.is_empty(), "invalid default for `{name}`: {errors:?}");
+        }
     }
 
     fn expect_string(&self, what: &str) {

@@ -3,6 +3,7 @@
 
 mod create;
 mod lifecycle;
+pub mod payments;
 mod read;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -13,7 +14,7 @@ use uuid::Uuid;
 use super::InvoiceId;
 use super::audit::Event;
 use super::money::{self, Currency};
-use super::payments::Payment;
+use payments::Payment;
 
 pub use lifecycle::DraftChanges;
 pub(crate) use lifecycle::{check, lock};

@@ -4,9 +4,10 @@ use crate::domain::Entity;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
+use super::payments;
 use super::{DISPLAY_STATUS, Invoice, InvoiceService, InvoiceSummary, ListQuery, Page, SUMMARY_COLUMNS};
 use crate::domain::cursor::Position;
-use crate::domain::{DomainError, InvoiceId, audit, payments};
+use crate::domain::{DomainError, InvoiceId, audit};
 
 impl InvoiceService {
     /// One invoice with its lines, payments and history.

@@ -8,13 +8,12 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::audit::Change;
-use super::idempotency::IdempotencyKey;
-use super::invoices::{InvoiceService, InvoiceStatus};
-use super::invoices::{check, lock};
-use super::state::Action;
-use super::write::{Begun, Write};
-use super::{Actor, DomainError, InvoiceId, PaymentId};
+use super::{InvoiceService, InvoiceStatus, check, lock};
+use crate::domain::audit::Change;
+use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::state::Action;
+use crate::domain::write::{Begun, Write};
+use crate::domain::{Actor, DomainError, InvoiceId, PaymentId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
