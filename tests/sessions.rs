@@ -3,8 +3,10 @@
 
 use std::path::Path;
 
-use sqlx::Connection;
-use sqlx::postgres::PgConnection;
+#[path = "support/fresh_db.rs"]
+mod fresh_db;
+
+use fresh_db::FreshDatabase;
 use tally::app::App;
 use tally::config::ServeArgs;
 use tally::replay::{self, Target};
@@ -57,28 +59,5 @@ async fn replay_fresh(path: &Path) -> datatest_stable::Result<()> {
     match result {
         Ok(_) => Ok(()),
         Err(failure) => Err(failure.to_string().into()),
-    }
-}
-
-/// A database of its own, dropped afterwards.
-struct FreshDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl FreshDatabase {
-    async fn create(admin_url: &str) -> Result<Self, sqlx::Error> {
-        let name = format!("replay_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(admin_url).await?;
-        sqlx::query(&format!("create database {name}")).execute(&mut admin).await?;
-        let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
-        Ok(Self { admin_url: admin_url.to_owned(), url: format!("{base}/{name}"), name })
-    }
-
-    async fn drop(self) -> Result<(), sqlx::Error> {
-        let mut admin = PgConnection::connect(&self.admin_url).await?;
-        sqlx::query(&format!("drop database {} with (force)", self.name)).execute(&mut admin).await?;
-        Ok(())
     }
 }

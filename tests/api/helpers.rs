@@ -171,30 +171,10 @@ pub fn widget_invoice(customer: &str) -> Value {
     json!({"customer_id": customer, "line_items": [{"description": "Widget", "amount_cents": 1000}]})
 }
 
-/// A database of its own beside the test's (for replays that need a fresh one), dropped by `drop`.
-pub struct FreshDatabase {
-    admin_url: String,
-    name: String,
-    pub url: String,
-}
+pub use fresh_db::FreshDatabase;
 
-impl FreshDatabase {
-    pub async fn create() -> Self {
-        use sqlx::Connection;
-        let admin_url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-        let name = format!("fresh_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        sqlx::query(&format!("create database {name}")).execute(&mut admin).await.unwrap();
-        let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base).to_owned();
-        Self { url: format!("{base}/{name}"), admin_url, name }
-    }
-
-    pub async fn drop(self) {
-        use sqlx::Connection;
-        let mut admin = sqlx::PgConnection::connect(&self.admin_url).await.unwrap();
-        sqlx::query(&format!("drop database {} with (force)", self.name)).execute(&mut admin).await.unwrap();
-    }
-}
+#[path = "../support/fresh_db.rs"]
+mod fresh_db;
 
 /// One try of a call made by `call_with_retries_observed`.
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::process::Command;
 
-use crate::helpers::{PROTOCOL, database_url, pool, spawn_app, spawn_app_with, widget_invoice};
+use crate::helpers::{database_url, initialize, pool, spawn_app, spawn_app_with, widget_invoice};
 use crate::processes::{Server, free_port};
 
 fn metric(text: &str, series: &str) -> f64 {
@@ -104,10 +104,7 @@ async fn sigterm_drains_accepted_calls_and_refuses_new_connections(o: PgPoolOpti
     let port = free_port();
     let mut server = Server::start_on(&url, port, &["--shutdown-grace", "15s"]).await;
     let client = reqwest::Client::new();
-    let init = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion": PROTOCOL,"capabilities":{},"clientInfo":{"name":"t","version":"1"}}});
-    let res =
-        client.post(server.mcp_url()).header("content-type", "application/json").json(&init).send().await.unwrap();
-    let session = res.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let session = initialize(&client, &server.mcp_url()).await;
 
     // Thirty creates in flight, held on one idempotency key's row lock until after SIGTERM.
     let mut holder = pool.begin().await.unwrap();
@@ -126,17 +123,17 @@ async fn sigterm_drains_accepted_calls_and_refuses_new_connections(o: PgPoolOpti
             })
         })
         .collect();
-    let waiting = || async {
-        sqlx::query_scalar::<_, i64>(
-            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap()
+    // Signal only once Tally holds all thirty (running or queued for a slot), not the first.
+    let metrics_url = format!("http://127.0.0.1:{port}/metrics");
+    let held = || async {
+        let text = client.get(&metrics_url).send().await.unwrap().text().await.unwrap();
+        let gauge =
+            |name: &str| text.lines().find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok()).unwrap_or(0.0);
+        gauge("tally_requests_in_flight ") + gauge("tally_queue_depth ")
     };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while waiting().await == 0 {
-        assert!(Instant::now() < deadline, "the calls never reached the database");
+    while held().await < 30.0 {
+        assert!(Instant::now() < deadline, "the thirty calls never all reached Tally");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 

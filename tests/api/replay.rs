@@ -42,7 +42,7 @@ fn recorded_files(dir: &Path) -> Vec<std::path::PathBuf> {
 
 /// Replays over HTTP against a server of its own on a fresh database.
 async fn replay_fresh(recording: &Recording, prefix: Option<&str>) -> Result<usize, replay::Failure> {
-    let db = FreshDatabase::create().await;
+    let db = FreshDatabase::create(&std::env::var("DATABASE_URL").unwrap()).await.unwrap();
     let pool = PgPoolOptions::new().max_connections(8).connect(&db.url).await.unwrap();
     let app = spawn_app_with(pool.clone(), &[]).await;
     if let Some(prefix) = prefix {
@@ -51,7 +51,7 @@ async fn replay_fresh(recording: &Recording, prefix: Option<&str>) -> Result<usi
     let result = replay::replay_one(recording, &Target::Url(app.url.clone())).await;
     app.stop().await;
     pool.close().await;
-    db.drop().await;
+    db.drop().await.unwrap();
     result
 }
 
