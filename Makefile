@@ -28,7 +28,12 @@ CONFORMANCE_SCENARIOS := server-initialize ping tools-list dns-rebinding-protect
 # cluster that failed to start must stop the recipe rather than let tests find another server.
 WITH_DB := if [ -z "$${DATABASE_URL:-}" ]; then bash .ci/pg.sh start || exit 1; export DATABASE_URL="$$(bash .ci/pg.sh url)"; fi
 
-.PHONY: help db db-stop run test sdk-test venv lint fmt conformance sessions clean-db bench
+# Fuzzing (tests/fuzz/, cargo-fuzz on the nightly toolchain): seconds per target.
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_TARGETS       ?= jsonrpc schema cursor session http
+
+.PHONY: help db db-stop run test sdk-test venv lint fmt conformance sessions clean-db bench fuzz fuzz-smoke
 
 help: ## List targets
 	@echo "Tally make targets:"
@@ -44,7 +49,7 @@ db-stop: ## Stop the private Postgres cluster
 run: ## Run `tally serve $(ARGS)` against DATABASE_URL (default: the private cluster)
 	$(WITH_DB) && cargo run -- serve $(ARGS)
 
-test: ## Rust tests (nextest, else cargo test), then the Python SDK tests
+test: ## Rust tests (nextest, else cargo test), the fuzz smoke run, then the Python SDK tests
 	$(WITH_DB) && \
 	if cargo nextest --version >/dev/null 2>&1; then \
 		cargo nextest run --no-fail-fast; \
@@ -52,6 +57,7 @@ test: ## Rust tests (nextest, else cargo test), then the Python SDK tests
 		echo "cargo-nextest not installed; using cargo test"; \
 		cargo test --no-fail-fast; \
 	fi && \
+	$(MAKE) --no-print-directory fuzz-smoke && \
 	$(MAKE) --no-print-directory sdk-test
 
 # The stamp makes pip run again only when the requirements file changes.
@@ -99,6 +105,14 @@ conformance: ## Run the MCP conformance scenarios against URL (default http://12
 sessions: venv ## Re-record tests/sessions/ with the scripted agents in tests/agents/
 	cargo build --bin tally
 	$(WITH_DB) && TALLY_BIN=$(TALLY_BIN) $(VENV)/bin/python tests/agents/record.py $(ARGS)
+
+# cargo-fuzz is installed when missing; without nightly both run tests/fuzz_props.rs instead.
+# Findings land in tests/fuzz/artifacts/<target>/; see tests/fuzz/run.sh.
+fuzz: ## Fuzz every target FUZZ_SECONDS each (default 60; FUZZ_TARGETS picks some)
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: ## Fuzz every target a few seconds (FUZZ_SMOKE_SECONDS, default 5); part of `make test`
+	bash tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 bench: ## Tally vs the pgbench ceiling, side by side (release build; figures in target/bench/)
 	bash benches/run.sh

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 pub use client::{Answer, HttpClient, ReplayClient, StdioClient};
 pub use compare::{Bindings, Mismatch};
 pub use runner::{Target, replay_all, replay_one};
-pub use session::{Exchange, Recording, load, load_all};
+pub use session::{Exchange, Recording, load, load_all, parse};
 
 /// The longest pause replay keeps between two recorded messages: pacing reproduces throttling
 /// without replaying an agent's idle minutes.

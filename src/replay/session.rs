@@ -24,9 +24,15 @@ pub struct Recording {
 
 pub fn load(path: &Path) -> Result<Recording, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    parse(&path.display().to_string(), &text)
+}
+
+/// Reads a recording from its text; `name` (the file's path, for `load`) names it in errors and
+/// in [`Recording::name`].
+pub fn parse(name: &str, text: &str) -> Result<Recording, String> {
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
-    let bad = |n: usize, e: &dyn std::fmt::Display| format!("{}:{}: {e}", path.display(), n + 1);
-    let (n, first) = lines.next().ok_or_else(|| format!("{}: empty recording", path.display()))?;
+    let bad = |n: usize, e: &dyn std::fmt::Display| format!("{name}:{}: {e}", n + 1);
+    let (n, first) = lines.next().ok_or_else(|| format!("{name}: empty recording"))?;
     let header = match serde_json::from_str::<Line>(first).map_err(|e| bad(n, &e))? {
         Line::Header(h) => h,
         Line::Message { .. } => return Err(bad(n, &"the first line must be the header")),
@@ -59,7 +65,7 @@ pub fn load(path: &Path) -> Result<Recording, String> {
             }
         }
     }
-    Ok(Recording { name: path.display().to_string(), header, exchanges })
+    Ok(Recording { name: name.to_owned(), header, exchanges })
 }
 
 /// Every `*.jsonl` under the given files and directories, sorted, each loaded.

@@ -259,3 +259,11 @@ fn invalid_defaults_panic() {
 fn misplaced_modifiers_panic() {
     let _ = integer().min_len(1);
 }
+
+#[test]
+fn an_empty_key_is_named_by_its_parent() {
+    let schema = ToolSchema::new().param("a", super::string().optional().describe("a"));
+    let errs = schema.validate(&json!({"": 1})).unwrap_err();
+    assert_eq!((errs[0].path.as_str(), errs[0].code), ("", codes::UNKNOWN_FIELD));
+    assert_eq!(errs[0].message, "arguments holds an empty key (\"\"), which is not a recognized field; remove it.");
+}

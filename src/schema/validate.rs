@@ -199,6 +199,12 @@ fn unknown_field(fields: &[(String, Field)], name: &str, value: &Value, path: &s
     let suggestion = did_you_mean(name, names.iter().copied());
     let exp = if names.is_empty() { "no fields".to_owned() } else { format!("only the fields {}", names.join(", ")) };
     let hint = suggestion.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
-    let msg = format!("{path} is not a recognized field; remove it{hint}.");
+    let msg = if name.is_empty() {
+        // The path of an empty key is its parent's (plus a dot): name the parent instead.
+        let parent = display(path.strip_suffix('.').unwrap_or(path));
+        format!("{parent} holds an empty key (\"\"), which is not a recognized field; remove it{hint}.")
+    } else {
+        format!("{path} is not a recognized field; remove it{hint}.")
+    };
     FieldError::new(path, codes::UNKNOWN_FIELD, msg, exp).received(value).allowed(json!(names)).suggestion(suggestion)
 }
