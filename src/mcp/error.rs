@@ -86,7 +86,23 @@ impl RetryReason {
     }
 }
 
+impl RetryReason {
+    /// The reason behind one of the retryable codes.
+    pub fn of(code: ErrorCode) -> Option<Self> {
+        [Self::RateLimited, Self::Overloaded, Self::Timeout, Self::Unavailable].into_iter().find(|r| r.code() == code)
+    }
+}
+
 impl ErrorData {
+    /// What a call answered with this error ended in, for logs: the refusal's reason, or
+    /// `error <code>`.
+    pub fn outcome(&self) -> std::borrow::Cow<'static, str> {
+        match RetryReason::of(self.code) {
+            Some(reason) => reason.as_str().into(),
+            None => format!("error {}", self.code.0).into(),
+        }
+    }
+
     /// A retryable error: `data` says so, why, when to come back and which limit was hit.
     pub fn retryable(
         reason: RetryReason,

@@ -1,6 +1,7 @@
 //! JSON-RPC 2.0 messages as MCP uses them: one message per body (batching was removed in
 //! 2025-06-18), request ids are strings or integers and never null.
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -101,6 +102,12 @@ pub struct DecodeError {
 /// Encodes a successful response.
 pub fn result(id: &RequestId, result: Value) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "result": result })
+}
+
+/// Encodes a successful response around a result already serialized (a tool's, written once).
+pub fn result_raw(id: &RequestId, result: &str) -> Bytes {
+    let id = serde_json::to_string(id).expect("an id serializes");
+    Bytes::from(format!(r#"{{"jsonrpc":"2.0","id":{id},"result":{result}}}"#))
 }
 
 /// Encodes an error response; `id` is null only when the request's id could not be read.

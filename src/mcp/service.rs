@@ -5,8 +5,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 use tower::BoxError;
@@ -78,7 +81,11 @@ impl ReplyStatus {
 #[derive(Debug, Clone)]
 pub struct McpReply {
     pub status: ReplyStatus,
-    pub body: Option<Value>,
+    /// The JSON-RPC message, serialized once where it was made.
+    pub body: Option<Bytes>,
+    /// What the call ended in, for logs: `ok`, `accepted`, a tool error code, a refusal's
+    /// reason or `error <code>`.
+    pub outcome: Cow<'static, str>,
     /// Set when `initialize` started an HTTP session.
     pub session_id: Option<String>,
     /// Set when `initialize` negotiated a revision.
@@ -88,17 +95,37 @@ pub struct McpReply {
 
 impl McpReply {
     fn ok(body: Value) -> Self {
-        Self { status: ReplyStatus::Ok, body: Some(body), session_id: None, protocol_version: None, retry_after: None }
+        Self::answer(Bytes::from(body.to_string()), "ok".into())
+    }
+
+    /// A 200 answer already serialized.
+    fn answer(body: Bytes, outcome: Cow<'static, str>) -> Self {
+        Self {
+            status: ReplyStatus::Ok,
+            body: Some(body),
+            outcome,
+            session_id: None,
+            protocol_version: None,
+            retry_after: None,
+        }
     }
 
     fn accepted() -> Self {
-        Self { status: ReplyStatus::Accepted, body: None, session_id: None, protocol_version: None, retry_after: None }
+        Self {
+            status: ReplyStatus::Accepted,
+            body: None,
+            outcome: "accepted".into(),
+            session_id: None,
+            protocol_version: None,
+            retry_after: None,
+        }
     }
 
     fn error(status: ReplyStatus, id: Option<&RequestId>, error: &ErrorData) -> Self {
         Self {
             status,
-            body: Some(jsonrpc::error(id, error)),
+            body: Some(Bytes::from(jsonrpc::error(id, error).to_string())),
+            outcome: error.outcome(),
             session_id: None,
             protocol_version: None,
             retry_after: None,
@@ -138,7 +165,7 @@ impl McpService {
             // Notifications (initialized, cancelled) need no answer, but an unknown session still
             // gets its 404 so that the client learns to re-initialize.
             Message::Notification(_) => {
-                return match self.session(&req.transport).await {
+                return match self.session(&req.transport, None).await {
                     Ok(_) => McpReply::accepted(),
                     Err(reply) => *reply,
                 };
@@ -153,12 +180,10 @@ impl McpService {
             ClientRequest::Discover => McpReply::error(ReplyStatus::NotFound, Some(&request.id), &discover_refusal()),
             ClientRequest::Initialize(params) => self.initialize(&request, params, &req.transport).await,
             other => {
-                let tenant = match self.session(&req.transport).await {
+                let tenant = match self.session(&req.transport, Some(&request.id)).await {
                     Ok(Some(session)) => session.tenant_id,
                     Ok(None) => self.tenant_of(&req.transport),
-                    Err(reply) => {
-                        return McpReply { body: with_id(reply.body, &request.id), ..*reply };
-                    }
+                    Err(reply) => return *reply,
                 };
                 let session_id = match &req.transport {
                     Transport::Http { session_id } => session_id.clone(),
@@ -224,7 +249,8 @@ impl McpService {
     }
 
     /// The caller's session: over HTTP it must be sent (400) and live (404); stdio has none.
-    async fn session(&self, transport: &Transport) -> Result<Option<Session>, Box<McpReply>> {
+    /// A refusal answers request `id` (none for a notification).
+    async fn session(&self, transport: &Transport, id: Option<&RequestId>) -> Result<Option<Session>, Box<McpReply>> {
         let Transport::Http { session_id } = transport else {
             return Ok(None);
         };
@@ -233,7 +259,7 @@ impl McpService {
                 ErrorCode::INVALID_REQUEST,
                 "Missing Mcp-Session-Id header: send initialize first and echo the session id it returns",
             );
-            return Err(Box::new(McpReply::error(ReplyStatus::BadRequest, None, &err)));
+            return Err(Box::new(McpReply::error(ReplyStatus::BadRequest, id, &err)));
         };
         match self.inner.sessions.find(session_id).await {
             Ok(Some(session)) => Ok(Some(session)),
@@ -242,11 +268,11 @@ impl McpService {
                     ErrorCode::INVALID_REQUEST,
                     "Unknown or expired session: send initialize again to start a new one",
                 );
-                Err(Box::new(McpReply::error(ReplyStatus::NotFound, None, &err)))
+                Err(Box::new(McpReply::error(ReplyStatus::NotFound, id, &err)))
             }
             Err(e) => {
                 tracing::warn!(error = %e, "session lookup failed");
-                Err(Box::new(McpReply::unavailable(None)))
+                Err(Box::new(McpReply::unavailable(id)))
             }
         }
     }
@@ -289,7 +315,10 @@ impl McpService {
     async fn call_tool(&self, id: &RequestId, params: CallParams, ctx: ToolContext) -> McpReply {
         let args = params.arguments.unwrap_or(Value::Null);
         match self.inner.registry.call(&params.name, args, ctx).await {
-            Ok(result) => McpReply::ok(jsonrpc::result(id, result)),
+            Ok(result) => {
+                let outcome = result.error.map_or(Cow::Borrowed("ok"), |code| Cow::Borrowed(code.as_str()));
+                McpReply::answer(jsonrpc::result_raw(id, result.json()), outcome)
+            }
             Err(CallFailure::UnknownTool) => {
                 let names = self.inner.registry.names().collect::<Vec<_>>().join(", ");
                 let err = ErrorData::invalid_params(format!("Unknown tool: {}. Available tools: {names}", params.name));
@@ -309,14 +338,6 @@ fn discover_refusal() -> ErrorData {
         "supported": version::SUPPORTED,
         "hint": "Tally speaks the initialize handshake (MCP 2025-11-25); send initialize",
     }))
-}
-
-/// Puts the request's id into an error body built before the id was known.
-fn with_id(body: Option<Value>, id: &RequestId) -> Option<Value> {
-    body.map(|mut b| {
-        b["id"] = json!(id);
-        b
-    })
 }
 
 fn decode_cursor(cursor: &str) -> Option<usize> {

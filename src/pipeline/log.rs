@@ -5,7 +5,6 @@
 use std::time::Instant;
 
 use crate::recording::session_tag;
-use serde_json::Value;
 use tracing::Span;
 use tracing::field::Empty;
 
@@ -42,30 +41,13 @@ impl CallLog {
     }
 
     /// Records the outcome and logs the call's one info line.
-    pub fn finish(&self, status: ReplyStatus, body: Option<&Value>, session: Option<&str>) {
+    pub fn finish(&self, status: ReplyStatus, outcome: &str, session: Option<&str>) {
         if let Some(s) = session {
             self.span.record("session", session_tag(s));
         }
-        let outcome = outcome(status, body);
-        self.span.record("outcome", outcome.as_str());
+        self.span.record("outcome", outcome);
         let _entered = self.span.enter();
         let elapsed_ms = self.started.elapsed().as_millis() as u64;
         tracing::info!(status = status.http_status(), elapsed_ms, "call finished");
     }
-}
-
-/// `ok`, a tool error code (`invalid_params`, `overpayment`, …), a throttling reason, or the
-/// JSON-RPC error code.
-fn outcome(status: ReplyStatus, body: Option<&Value>) -> String {
-    let Some(body) = body else { return if status == ReplyStatus::Accepted { "accepted".into() } else { "ok".into() } };
-    if let Some(error) = body.get("error") {
-        return match error["data"]["reason"].as_str() {
-            Some(reason) => reason.to_owned(),
-            None => format!("error {}", error["code"]),
-        };
-    }
-    if body["result"]["isError"] == true {
-        return body["result"]["structuredContent"]["error"]["code"].as_str().unwrap_or("tool_error").to_owned();
-    }
-    "ok".into()
 }

@@ -128,8 +128,8 @@ impl Call {
         };
         let mut out = match pipeline.stack.clone().oneshot(request).instrument(log.span()).await {
             Ok(reply) => {
-                let body = reply.body.as_ref().map(|b| Bytes::from(b.to_string()));
-                log.finish(reply.status, reply.body.as_ref(), reply.session_id.as_deref());
+                log.finish(reply.status, &reply.outcome, reply.session_id.as_deref());
+                let body = reply.body;
                 let opened = reply.session_id.clone().map(|id| (id, reply.protocol_version));
                 let out = Outbound {
                     status: reply.status,
@@ -146,7 +146,7 @@ impl Call {
                 // Refused by the limits: the same JSON-RPC error shape, answering the request's id.
                 let refusal = edge::classify(&err, pipeline.timeout);
                 let body = jsonrpc::error(rpc_id.as_ref(), &refusal.error);
-                log.finish(refusal.status, Some(&body), None);
+                log.finish(refusal.status, &refusal.error.outcome(), None);
                 let body = Some(Bytes::from(body.to_string()));
                 Outbound { status: refusal.status, body, retry_after: refusal.retry_after, new_session: None }
             }

@@ -24,7 +24,7 @@ use declare::Declared;
 
 pub use context::{Notice, Notifier, ToolContext};
 pub use error::{Code, ToolError, ToolFailure};
-pub use registry::{CallFailure, Registry};
+pub use registry::{CallFailure, Registry, ToolResult};
 
 /// Behaviour hints published with the tool. Tally's tools touch only its own database, so
 /// `openWorldHint` is always false.

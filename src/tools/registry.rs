@@ -26,7 +26,8 @@ pub enum CallFailure {
 trait DynTool: Send + Sync {
     fn definition(&self) -> &ToolDefinition;
     fn disagreements(&self) -> Vec<String>;
-    fn call(&self, ctx: ToolContext, args: Value) -> BoxFuture<'static, Result<Value, ToolFailure>>;
+    /// The output serialized once, as JSON text.
+    fn call(&self, ctx: ToolContext, args: Value) -> BoxFuture<'static, Result<String, ToolFailure>>;
 }
 
 struct Registered<T: Tool> {
@@ -43,13 +44,13 @@ impl<T: Tool> DynTool for Registered<T> {
         <T::Params as Declared>::disagreements()
     }
 
-    fn call(&self, mut ctx: ToolContext, args: Value) -> BoxFuture<'static, Result<Value, ToolFailure>> {
+    fn call(&self, mut ctx: ToolContext, args: Value) -> BoxFuture<'static, Result<String, ToolFailure>> {
         ctx.tool = self.definition.name;
         let params = parse::<T>(&self.definition, &args);
         let tool = Arc::clone(&self.tool);
         Box::pin(async move {
             let output = tool.call(ctx, params?).await?;
-            serde_json::to_value(output).map_err(|e| {
+            serde_json::to_string(&output).map_err(|e| {
                 tracing::error!(error = %e, "tool output did not serialize");
                 ToolFailure::Internal
             })
@@ -117,14 +118,18 @@ impl Registry {
 
     /// Runs one call and shapes its `CallToolResult`: the structured output plus the same JSON as
     /// text, or an `isError` result explaining what to fix.
-    pub async fn call(&self, name: &str, args: Value, ctx: ToolContext) -> Result<Value, CallFailure> {
+    pub async fn call(&self, name: &str, args: Value, ctx: ToolContext) -> Result<ToolResult, CallFailure> {
         let tool = self.by_name.get(name).map(|&i| &self.tools[i]).ok_or(CallFailure::UnknownTool)?;
         let name = tool.definition().name;
         let started = Instant::now();
         let outcome = tool.call(ctx, args).await;
         let (label, result) = match outcome {
-            Ok(output) => ("ok", Ok(tool_result(output, false))),
-            Err(ToolFailure::Rejected(err)) => (err.code.as_str(), Ok(tool_result(json!({ "error": err }), true))),
+            Ok(output) => ("ok", Ok(ToolResult::new(output, None))),
+            Err(ToolFailure::Rejected(err)) => {
+                let code = err.code;
+                let structured = serde_json::to_string(&json!({ "error": err })).expect("a ToolError serializes");
+                (code.as_str(), Ok(ToolResult::new(structured, Some(code))))
+            }
             Err(ToolFailure::Unavailable) => ("unavailable", Err(CallFailure::Unavailable)),
             Err(ToolFailure::Internal) => ("internal", Err(CallFailure::Internal)),
         };
@@ -135,13 +140,34 @@ impl Registry {
     }
 }
 
-fn tool_result(structured: Value, is_error: bool) -> Value {
-    let text = structured.to_string();
-    json!({
-        "content": [{ "type": "text", "text": text }],
-        "structuredContent": structured,
-        "isError": is_error,
-    })
+/// A `CallToolResult`, serialized once: the structured output is written as JSON text one time
+/// and that text is both the `structuredContent` and (escaped) the text block older clients read.
+#[derive(Debug, Clone)]
+pub struct ToolResult {
+    json: String,
+    /// The error code of an `isError` result.
+    pub error: Option<Code>,
+}
+
+impl ToolResult {
+    fn new(structured: String, error: Option<Code>) -> Self {
+        let text = serde_json::to_string(&structured).expect("a string serializes");
+        let is_error = error.is_some();
+        let json = format!(
+            r#"{{"content":[{{"type":"text","text":{text}}}],"structuredContent":{structured},"isError":{is_error}}}"#
+        );
+        Self { json, error }
+    }
+
+    /// The result as JSON text, ready to embed in a JSON-RPC response.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    /// The result as a JSON value (for tests and fuzz checks).
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(&self.json).expect("a tool result is JSON")
+    }
 }
 
 /// Appended to every write tool's description: how to retry without writing twice.
