@@ -16,18 +16,7 @@ async fn a_session_over_stdio(o: PgPoolOptions, c: PgConnectOptions) {
     let url = database_url(&c);
     let pool = pool(o, c).await;
     let record_dir = std::env::temp_dir().join(format!("tally-stdio-rec-{}", uuid::Uuid::new_v4().simple()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tally"))
-        .arg("stdio")
-        .arg("--record-dir")
-        .arg(&record_dir)
-        .env("DATABASE_URL", &url)
-        .env("TALLY_LOG", "info")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("tally binary");
+    let mut child = spawn_stdio(&url, &["--record-dir", record_dir.to_str().unwrap()]);
     let mut stdin = child.stdin.take().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut next = async || -> Value {
@@ -97,15 +86,7 @@ async fn a_session_over_stdio(o: PgPoolOptions, c: PgConnectOptions) {
 async fn throttling_over_stdio_arrives_as_jsonrpc_errors(o: PgPoolOptions, c: PgConnectOptions) {
     let url = database_url(&c);
     let _pool = pool(o, c).await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tally"))
-        .args(["stdio", "--rate-limit", "2"])
-        .env("DATABASE_URL", &url)
-        .env("TALLY_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("tally binary");
+    let mut child = spawn_stdio(&url, &["--rate-limit", "2"]);
     let mut stdin = child.stdin.take().unwrap();
     let mut burst = String::new();
     for id in 0..10 {
