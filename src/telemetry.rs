@@ -50,7 +50,10 @@ fn describe_and_zero() {
     describe_gauge!("tally_db_pool_connections", "Database pool connections by state: idle, in_use, max.");
     describe_gauge!("tally_sessions_active", "Live MCP sessions (shared by all replicas: aggregate with max).");
     describe_gauge!("tally_http_connections", "Open HTTP connections on this replica.");
-    describe_counter!("tally_http_connections_refused_total", "Connections closed at once because the cap was reached.");
+    describe_counter!(
+        "tally_http_connections_refused_total",
+        "Connections closed at once because the cap was reached."
+    );
     describe_gauge!("tally_build_info", "Always 1; the version label says which build runs.");
     describe_counter!("tally_recording_dropped_total", "Recorded events dropped because the writer fell behind.");
     metrics::gauge!("tally_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
