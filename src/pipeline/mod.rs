@@ -120,6 +120,9 @@ pub struct Call {
 impl Call {
     pub async fn run(self) -> Outbound {
         let Call { pipeline, inbound, request, recorded, log } = self;
+        // Read before the request moves into the stack; only an initialize that opens a
+        // recorded session needs it.
+        let client_info = pipeline.recording.as_ref().and_then(|_| record::client_info(&request.message));
         // Dropping this future (the client closed the connection) cancels the call's token.
         let _cancel_on_drop = request.cancel.clone().drop_guard();
         let rpc_id = match &request.message {
@@ -138,7 +141,7 @@ impl Call {
                     new_session: reply.session_id,
                 };
                 if let (Some(recording), Some((id, version))) = (&pipeline.recording, opened) {
-                    return recording.opened(&id, version, &inbound, out);
+                    return recording.opened(&id, version, client_info, &inbound, out);
                 }
                 out
             }

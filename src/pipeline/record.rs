@@ -49,11 +49,15 @@ impl Recording {
     }
 
     /// An initialize created HTTP session `id`: open its recording with this first exchange.
-    pub(super) fn opened(&self, id: &str, version: Option<&str>, inbound: &Inbound, out: Outbound) -> Outbound {
-        let client_info = serde_json::from_slice::<Value>(&inbound.bytes)
-            .ok()
-            .map(|m| m["params"]["clientInfo"].clone())
-            .filter(|c| !c.is_null());
+    /// `client_info` comes from the already decoded initialize ([`client_info`]).
+    pub(super) fn opened(
+        &self,
+        id: &str,
+        version: Option<&str>,
+        client_info: Option<Value>,
+        inbound: &Inbound,
+        out: Outbound,
+    ) -> Outbound {
         let opening = Opening { transport: "http", client_info, protocol_version: version.map(str::to_owned) };
         self.recorder.open(id, inbound.arrived, opening);
         let seq = self.recorder.received(id, inbound.arrived, inbound.bytes.clone());
@@ -74,15 +78,25 @@ impl Recording {
     }
 }
 
-/// What a stdio recording's header says, from the session's first message (an initialize).
-fn stdio_opening(first: &Message) -> Opening {
-    let params = match first {
+/// The params of an initialize request, if `message` is one.
+fn initialize_params(message: &Message) -> Option<&Value> {
+    match message {
         Message::Request(r) if r.method == "initialize" => r.params.as_ref(),
         _ => None,
-    };
+    }
+}
+
+/// The `clientInfo` an initialize request carries, for a recording's header.
+pub(super) fn client_info(message: &Message) -> Option<Value> {
+    initialize_params(message).map(|p| p["clientInfo"].clone()).filter(|c| !c.is_null())
+}
+
+/// What a stdio recording's header says, from the session's first message (an initialize).
+fn stdio_opening(first: &Message) -> Opening {
+    let params = initialize_params(first);
     Opening {
         transport: "stdio",
-        client_info: params.map(|p| p["clientInfo"].clone()).filter(|c| !c.is_null()),
+        client_info: client_info(first),
         protocol_version: params.and_then(|p| p["protocolVersion"].as_str()).map(|v| version::negotiate(v).to_owned()),
     }
 }

@@ -96,7 +96,6 @@ impl TextRule {
 
     /// The first refused character of `s`, if any.
     pub fn first_violation(self, s: &str) -> Option<Violation> {
-        // Fast path: nothing below U+00A0 or in U+2028..U+2069 means nothing refused.
         let mut chars = s.chars().enumerate().peekable();
         while let Some((i, c)) = chars.next() {
             let allowed = match (self, c) {

@@ -58,7 +58,7 @@ macro_rules! integer_shapes {
     ($($t:ty),*) => {$(
         impl HasShape for $t {
             fn shape() -> Shape {
-                // Saturating: u64's top half is beyond any declared bound anyway.
+                // Every listed type fits i64; the fallback only guards a future wider type.
                 Shape::Integer { min: i64::try_from(<$t>::MIN).unwrap_or(i64::MIN), max: i64::try_from(<$t>::MAX).unwrap_or(i64::MAX) }
             }
         }
