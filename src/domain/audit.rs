@@ -2,29 +2,54 @@
 //! deletes). It is what an invoice's history shows.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::{FromRow, PgConnection, PgExecutor};
 
-use super::{Actor, DomainError};
+use super::{Actor, DomainError, Entity, InvoiceStatus};
+
+/// What a change did (stored as text; the table's check constraint lists the same values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum AuditAction {
+    Created,
+    Updated,
+    Sent,
+    PaymentApplied,
+    Voided,
+}
+
+impl AuditAction {
+    pub const ALL: [Self; 5] = [Self::Created, Self::Updated, Self::Sent, Self::PaymentApplied, Self::Voided];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Sent => "sent",
+            Self::PaymentApplied => "payment_applied",
+            Self::Voided => "voided",
+        }
+    }
+}
 
 /// One change, as a write describes it.
 #[derive(Debug, Clone)]
 pub struct Change<'a> {
-    pub entity: &'static str,
+    pub entity: Entity,
     pub entity_id: &'a str,
-    pub action: &'static str,
-    pub from_status: Option<&'a str>,
-    pub to_status: Option<&'a str>,
+    pub action: AuditAction,
+    pub from_status: Option<InvoiceStatus>,
+    pub to_status: Option<InvoiceStatus>,
     pub amount_cents: Option<i64>,
     pub currency: Option<&'a str>,
     pub details: Value,
 }
 
 impl<'a> Change<'a> {
-    pub fn invoice(invoice_id: &'a str, action: &'static str) -> Self {
+    pub fn invoice(invoice_id: &'a str, action: AuditAction) -> Self {
         Self {
-            entity: "invoice",
+            entity: Entity::Invoice,
             entity_id: invoice_id,
             action,
             from_status: None,
@@ -35,7 +60,7 @@ impl<'a> Change<'a> {
         }
     }
 
-    pub fn status(mut self, from: Option<&'a str>, to: &'a str) -> Self {
+    pub fn status(mut self, from: Option<InvoiceStatus>, to: InvoiceStatus) -> Self {
         self.from_status = from;
         self.to_status = Some(to);
         self
@@ -53,13 +78,29 @@ impl<'a> Change<'a> {
     }
 }
 
+/// The one statement that appends an audit record, its values given as SQL expressions (the
+/// placeholders or literals of the statement it is part of): tenant, tool, session, entity,
+/// entity id, action, from and to status, amount, currency, idempotency key, details.
+macro_rules! insert_audit_event {
+    ($tenant:literal, $tool:literal, $session:literal, $entity:literal, $entity_id:literal, $action:literal,
+     $from:literal, $to:literal, $amount:literal, $currency:literal, $key:literal, $details:literal) => {
+        concat!(
+            "insert into audit_events (tenant_id, tool, session_id, entity, entity_id, action, from_status, to_status, ",
+            "amount_cents, currency, idempotency_key, details) values (",
+            $tenant, ", ", $tool, ", ", $session, ", ", $entity, ", ", $entity_id, ", ", $action, ", ",
+            $from, ", ", $to, ", ", $amount, ", ", $currency, ", ", $key, ", ", $details, ")"
+        )
+    };
+}
+pub(crate) use insert_audit_event;
+
 /// One entry of an entity's history, as readers see it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct Event {
     pub at: DateTime<Utc>,
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
+    pub action: AuditAction,
+    pub from_status: Option<InvoiceStatus>,
+    pub to_status: Option<InvoiceStatus>,
     pub amount_cents: Option<i64>,
     pub currency: Option<String>,
     pub via: String,
@@ -74,32 +115,28 @@ pub async fn record(
     key: Option<&str>,
     c: Change<'_>,
 ) -> Result<(), DomainError> {
-    sqlx::query(
-        "insert into audit_events (tenant_id, tool, session_id, entity, entity_id, action, from_status, to_status,
-                                   amount_cents, currency, idempotency_key, details)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(&actor.tenant_id)
-    .bind(actor.via)
-    .bind(&actor.session_id)
-    .bind(c.entity)
-    .bind(c.entity_id)
-    .bind(c.action)
-    .bind(c.from_status)
-    .bind(c.to_status)
-    .bind(c.amount_cents)
-    .bind(c.currency)
-    .bind(key)
-    .bind(c.details)
-    .execute(conn)
-    .await?;
+    sqlx::query(insert_audit_event!("$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12"))
+        .bind(&actor.tenant_id)
+        .bind(actor.via)
+        .bind(&actor.session_id)
+        .bind(c.entity.as_str())
+        .bind(c.entity_id)
+        .bind(c.action)
+        .bind(c.from_status)
+        .bind(c.to_status)
+        .bind(c.amount_cents)
+        .bind(c.currency)
+        .bind(key)
+        .bind(c.details)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 pub async fn history<'e>(
     db: impl PgExecutor<'e>,
     tenant: &str,
-    entity: &str,
+    entity: Entity,
     entity_id: &str,
 ) -> Result<Vec<Event>, DomainError> {
     Ok(sqlx::query_as(
@@ -108,7 +145,7 @@ pub async fn history<'e>(
            from audit_events where tenant_id = $1 and entity = $2 and entity_id = $3 order by event_id",
     )
     .bind(tenant)
-    .bind(entity)
+    .bind(entity.as_str())
     .bind(entity_id)
     .fetch_all(db)
     .await?)

@@ -3,13 +3,13 @@
 
 use crate::domain::Entity;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
 
-use super::audit::Change;
+use super::audit::{AuditAction, Change};
 use super::cursor;
-use super::idempotency::IdempotencyKey;
+use super::idempotency::{Keyed, Written};
 use super::money::Currency;
 use super::receivables::{Balance, OutstandingQuery, ReceivablesService};
 use super::write::{Begun, Write};
@@ -25,7 +25,7 @@ pub struct CustomerUpsert {
     pub payment_terms_days: Option<i32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct Customer {
     pub customer_id: String,
     pub name: String,
@@ -36,23 +36,21 @@ pub struct Customer {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct UpsertedCustomer {
-    #[serde(flatten)]
     pub customer: Customer,
     /// True when this call created the customer, false when it updated one.
     pub created: bool,
 }
 
 /// A customer with what they owe today, per currency.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CustomerAccount {
-    #[serde(flatten)]
     pub customer: Customer,
     pub outstanding: Vec<Balance>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct CustomerPage {
     pub customers: Vec<Customer>,
     pub next_cursor: Option<String>,
@@ -85,10 +83,9 @@ impl CustomerService {
         &self,
         actor: &Actor,
         c: CustomerUpsert,
-        key: Option<String>,
-    ) -> Result<UpsertedCustomer, DomainError> {
-        let key = key.map(|k| IdempotencyKey::new(actor.via, k, &c));
-        let mut w = match Write::begin(&self.pool, actor, key).await? {
+        key: Option<Keyed<UpsertedCustomer>>,
+    ) -> Result<Written<UpsertedCustomer>, DomainError> {
+        let mut w = match Write::begin(&self.pool, actor, key, &c).await? {
             Begun::Fresh(w) => w,
             Begun::Replay(first) => return Ok(first),
         };
@@ -112,9 +109,9 @@ impl CustomerService {
         .fetch_one(w.conn())
         .await?;
         let change = Change {
-            entity: "customer",
+            entity: Entity::Customer,
             entity_id: &c.customer_id,
-            action: if row.created { "created" } else { "updated" },
+            action: if row.created { AuditAction::Created } else { AuditAction::Updated },
             from_status: None,
             to_status: None,
             amount_cents: None,
@@ -123,8 +120,7 @@ impl CustomerService {
         };
         w.audit(change).await?;
         let result = UpsertedCustomer { customer: row.customer, created: row.created };
-        w.commit(&result).await?;
-        Ok(result)
+        w.commit(result).await
     }
 
     /// The customer with their outstanding balances today.

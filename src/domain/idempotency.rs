@@ -4,8 +4,6 @@
 //! (then proceeds as the first). Keys live `RETENTION`, then are treated as new and pruned.
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
@@ -20,35 +18,55 @@ pub struct IdempotencyKey {
     pub tool: &'static str,
     pub key: String,
     pub request_hash: String,
+    /// The shape of the kept result (see [`Keyed::shape`]).
+    pub shape: &'static str,
 }
 
 impl IdempotencyKey {
     /// Fingerprints the request (its typed command, serialized canonically by serde).
-    pub fn new<T: Serialize>(tool: &'static str, key: String, request: &T) -> Self {
+    pub fn new<T: Serialize>(tool: &'static str, key: String, request: &T, shape: &'static str) -> Self {
         let bytes = serde_json::to_vec(request).expect("commands serialize");
         let request_hash = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-        Self { tool, key, request_hash }
+        Self { tool, key, request_hash, shape }
     }
 }
 
-/// The outcome of claiming a key.
-pub enum Claim<T> {
-    /// First use (or the old use expired): do the write, then `complete`.
-    Fresh,
-    /// Seen before with the same request: here is the first result.
-    Replay(T),
+/// A caller's idempotency key for a write whose result is `T`, and how to keep that result: the
+/// JSON text a repeat replays. The layer above chooses the form (its own wire shape), so a repeat
+/// gets the first reply's very bytes and the domain needs no wire format of its own.
+pub struct Keyed<T> {
+    pub key: String,
+    pub keep: Keep<T>,
+    /// Names the kept form's shape (the layer above fingerprints its output schema). A repeat
+    /// finding a reply kept in another shape, by an older Tally, is told so instead.
+    pub shape: &'static str,
 }
 
-pub async fn claim<T: DeserializeOwned>(
-    conn: &mut PgConnection,
-    tenant: &str,
-    key: &IdempotencyKey,
-) -> Result<Claim<T>, DomainError> {
+/// Turns a write's result into the JSON text kept under its key.
+pub type Keep<T> = fn(T) -> String;
+
+/// What a write returns: its result, or, when it was made with a key, the kept form of its
+/// result: the same text for the first call and every repeat.
+#[derive(Debug)]
+pub enum Written<T> {
+    Value(T),
+    Kept(String),
+}
+
+/// The outcome of claiming a key.
+pub enum Claim {
+    /// First use (or the old use expired): do the write, then `complete`.
+    Fresh,
+    /// Seen before with the same request: the first result, as kept.
+    Replay(String),
+}
+
+pub async fn claim(conn: &mut PgConnection, tenant: &str, key: &IdempotencyKey) -> Result<Claim, DomainError> {
     let fresh: Option<bool> = sqlx::query_scalar(
         "insert into idempotency_keys (tenant_id, tool, idempotency_key, request_hash)
          values ($1, $2, $3, $4)
          on conflict (tenant_id, tool, idempotency_key) do update
-            set request_hash = excluded.request_hash, response = null, created_at = now()
+            set request_hash = excluded.request_hash, response = null, result_shape = null, created_at = now()
           where idempotency_keys.created_at < now() - make_interval(hours => $5)
          returning true",
     )
@@ -62,8 +80,9 @@ pub async fn claim<T: DeserializeOwned>(
     if fresh.is_some() {
         return Ok(Claim::Fresh);
     }
-    let (hash, response): (String, Option<Value>) = sqlx::query_as(
-        "select request_hash, response from idempotency_keys where tenant_id = $1 and tool = $2 and idempotency_key = $3",
+    let (hash, response, shape): (String, Option<String>, Option<String>) = sqlx::query_as(
+        "select request_hash, response::text, result_shape
+           from idempotency_keys where tenant_id = $1 and tool = $2 and idempotency_key = $3",
     )
     .bind(tenant)
     .bind(key.tool)
@@ -73,31 +92,40 @@ pub async fn claim<T: DeserializeOwned>(
     if hash != key.request_hash {
         return Err(DomainError::IdempotencyConflict { key: key.key.clone() });
     }
-    let response = response
-        .ok_or_else(|| DomainError::Db(sqlx::Error::Protocol("idempotency key committed without a result".into())))?;
-    // A result stored by an older Tally may not fit today's shape. The write happened; say so
-    // instead of failing the call.
-    serde_json::from_value(response).map(Claim::Replay).map_err(|e| {
-        tracing::warn!(error = %e, tool = key.tool, "stored idempotent result no longer decodes");
-        DomainError::StoredResultUnreadable { key: key.key.clone() }
-    })
+    // Committed with the key claimed but no result: only a write interrupted between the two
+    // statements of one transaction could leave that, and it cannot commit. Say the write
+    // happened but its result is not at hand rather than fail as an outage.
+    let Some(response) = response else {
+        tracing::warn!(tool = key.tool, "idempotency key committed without a result");
+        return Err(DomainError::StoredResultUnreadable { key: key.key.clone() });
+    };
+    // Kept by a Tally whose reply had another shape (keys written before shapes were kept have
+    // none): the write happened, but replaying that text would answer in a shape no longer
+    // published.
+    if shape.as_deref() != Some(key.shape) {
+        tracing::info!(tool = key.tool, "idempotent result kept in an older shape");
+        return Err(DomainError::StoredResultUnreadable { key: key.key.clone() });
+    }
+    Ok(Claim::Replay(response))
 }
 
-/// Stores the result of the write that claimed the key, in the same transaction.
-pub async fn complete<T: Serialize>(
+/// Stores the kept result of the write that claimed the key, in the same transaction. The
+/// column is `json`, which keeps the text as given: a repeat replays these bytes.
+pub async fn complete(
     conn: &mut PgConnection,
     tenant: &str,
     key: &IdempotencyKey,
-    result: &T,
+    kept: &str,
 ) -> Result<(), DomainError> {
-    let response = serde_json::to_value(result).map_err(|e| DomainError::Db(sqlx::Error::Encode(Box::new(e))))?;
     sqlx::query(
-        "update idempotency_keys set response = $4 where tenant_id = $1 and tool = $2 and idempotency_key = $3",
+        "update idempotency_keys set response = $4::json, result_shape = $5
+          where tenant_id = $1 and tool = $2 and idempotency_key = $3",
     )
     .bind(tenant)
     .bind(key.tool)
     .bind(&key.key)
-    .bind(response)
+    .bind(kept)
+    .bind(key.shape)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -16,7 +16,7 @@ pub mod state;
 mod write;
 
 pub use actor::{Actor, Principal};
-pub use audit::Event;
+pub use audit::{AuditAction, Event};
 pub use error::{DomainError, Entity};
 pub use ids::{InvoiceId, PaymentId};
 pub use invoices::{

@@ -2,7 +2,6 @@
 //! as of any date (payments after that date and invoices issued after it do not count).
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
 
 use super::DomainError;
@@ -17,7 +16,7 @@ pub struct OutstandingQuery {
 }
 
 /// Amounts due by days past due, as of the report's date.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct Aging {
     /// Not yet due (or no due date).
     pub current_cents: i64,
@@ -27,7 +26,7 @@ pub struct Aging {
     pub over_90_cents: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct Balance {
     pub customer_id: String,
     pub currency: String,
@@ -39,7 +38,7 @@ pub struct Balance {
     pub aging: Aging,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OutstandingReport {
     pub as_of: NaiveDate,
     pub balances: Vec<Balance>,

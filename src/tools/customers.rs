@@ -2,9 +2,11 @@
 
 use serde_json::json;
 
-use super::shapes::{self, customer_id, idempotency_key};
+use super::Reply;
+use super::outputs::{CustomerAccount, CustomerPage, UpsertedCustomer};
+use super::shapes::{customer_id, idempotency_key};
 use super::{About, Annotations, Tool, ToolContext, ToolFailure};
-use crate::domain::customers::{CustomerAccount, CustomerPage, CustomerService, CustomerUpsert, UpsertedCustomer};
+use crate::domain::customers::{CustomerService, CustomerUpsert};
 use crate::domain::money::Currency;
 use crate::schema::{Format, integer, string};
 
@@ -29,7 +31,7 @@ crate::params! {
 
 impl Tool for UpsertCustomer {
     type Params = UpsertCustomerParams;
-    type Output = UpsertedCustomer;
+    type Output = Reply<UpsertedCustomer>;
 
     fn about() -> About {
         About {
@@ -38,12 +40,11 @@ impl Tool for UpsertCustomer {
             description: "Add a customer under the business's own key (customer_id, e.g. a CRM id), or update \
                 the fields you pass for an existing one. Safe to repeat. payment_terms_days sets when \
                 invoices sent without a due date fall due (default 30).",
-            output: shapes::upserted_customer(),
             annotations: Annotations::ADDITIVE,
         }
     }
 
-    async fn call(&self, ctx: ToolContext, p: UpsertCustomerParams) -> Result<UpsertedCustomer, ToolFailure> {
+    async fn call(&self, ctx: ToolContext, p: UpsertCustomerParams) -> Result<Reply<UpsertedCustomer>, ToolFailure> {
         let upsert = CustomerUpsert {
             customer_id: p.customer_id,
             name: p.name,
@@ -51,7 +52,8 @@ impl Tool for UpsertCustomer {
             currency: p.currency,
             payment_terms_days: p.payment_terms_days,
         };
-        Ok(self.0.upsert(&ctx.actor(), upsert, p.idempotency_key).await?)
+        let key = Reply::<UpsertedCustomer>::key(p.idempotency_key);
+        Ok(self.0.upsert(&ctx.actor(), upsert, key).await?.into())
     }
 }
 
@@ -75,13 +77,12 @@ impl Tool for GetCustomer {
             title: "Get customer",
             description: "Fetch a customer added with upsert_customer, with what they owe today per currency: \
                 outstanding and overdue amounts, open invoice count and aging buckets.",
-            output: shapes::customer_account(),
             annotations: Annotations::READ_ONLY,
         }
     }
 
     async fn call(&self, ctx: ToolContext, p: GetCustomerParams) -> Result<CustomerAccount, ToolFailure> {
-        Ok(self.0.get(ctx.tenant_id(), &p.customer_id).await?)
+        Ok(self.0.get(ctx.tenant_id(), &p.customer_id).await?.into())
     }
 }
 
@@ -116,12 +117,11 @@ impl Tool for ListCustomers {
             description: "List customers by name, optionally those whose name contains `query` (case-insensitive). \
                 Returns up to `limit` customers and next_cursor: pass it back as cursor, with the same query, \
                 for the next page; null on the last page.",
-            output: shapes::customer_page(),
             annotations: Annotations::READ_ONLY,
         }
     }
 
     async fn call(&self, ctx: ToolContext, p: ListCustomersParams) -> Result<CustomerPage, ToolFailure> {
-        Ok(self.0.list(ctx.tenant_id(), p.query.as_deref(), p.limit, p.cursor.as_deref()).await?)
+        Ok(self.0.list(ctx.tenant_id(), p.query.as_deref(), p.limit, p.cursor.as_deref()).await?.into())
     }
 }

@@ -1,17 +1,34 @@
-//! One declaration per tool's params: [`params!`](crate::params) writes the struct the handler
-//! receives and the schema that validates and publishes it from one list of
-//! `field: Type = schema-builder expression`. The struct refuses unknown fields (a renamed
-//! field can never be dropped silently), and [`Declared::disagreements`] checks each declared
-//! field against its Rust type — JSON type, optionality, integer range, enumerated values,
-//! nested objects — so a test fails at `cargo test` time for any tool whose schema and handler
-//! types could disagree.
+//! One declaration per tool's params and per output type: [`params!`](crate::params) and
+//! [`output!`](crate::output) write the Rust struct and the schema that validates (params) or
+//! publishes (outputs) it from one list of `field: Type = schema-builder expression`. A params
+//! struct refuses unknown fields (a renamed field can never be dropped silently), and
+//! [`Declared::disagreements`] checks each declared field against its Rust type — JSON type,
+//! optionality or nullability, integer range, enumerated values, nested objects — so a test
+//! fails at `cargo test` time for any tool whose schema and types could disagree.
+//!
+//! The check runs in the direction data flows. Params: every value the schema accepts must
+//! deserialize (an `Option` exactly when the field may be absent; the type's range holds the
+//! declared range; an enum lists exactly the schema's values). Outputs: every value the type
+//! holds must be one the schema publishes (an `Option` exactly when the field is nullable; an
+//! enum's values may be published as a plain string). What only the data can break (an amount
+//! being non-negative, a stored currency matching its format) is checked where the tests call
+//! each tool: every `structuredContent` is validated against its `outputSchema`.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::money::Currency;
 use crate::domain::payments::PaymentMethod;
-use crate::domain::{InvoiceId, InvoiceStatus};
+use crate::domain::{AuditAction, InvoiceId, InvoiceStatus, PaymentId};
 use crate::schema::{Field, Format, Kind, ToolSchema, enumeration, object};
+
+/// Which way a declared type's values flow, for [`Declared::disagreements`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Arguments: the schema accepts, then serde reads the type.
+    Params,
+    /// Results: the type is written, the schema describes it.
+    Output,
+}
 
 /// What a Rust type can be deserialized from, as far as a schema is concerned.
 #[derive(Debug, Clone)]
@@ -22,6 +39,10 @@ pub enum Shape {
     Formatted(Format),
     /// A string matching a pattern (typed ids).
     Patterned(&'static str),
+    /// An RFC 3339 timestamp (`DateTime<Utc>`), published as a string.
+    Timestamp,
+    /// Any JSON object (`serde_json::Value` details).
+    AnyObject,
     /// An integer within the type's range.
     Integer {
         min: i64,
@@ -84,6 +105,30 @@ impl HasShape for InvoiceId {
     }
 }
 
+impl HasShape for PaymentId {
+    fn shape() -> Shape {
+        Shape::Patterned(PaymentId::PATTERN)
+    }
+}
+
+impl HasShape for DateTime<Utc> {
+    fn shape() -> Shape {
+        Shape::Timestamp
+    }
+}
+
+impl HasShape for serde_json::Value {
+    fn shape() -> Shape {
+        Shape::AnyObject
+    }
+}
+
+impl HasShape for AuditAction {
+    fn shape() -> Shape {
+        Shape::OneOf(AuditAction::ALL.iter().map(|a| a.as_str()).collect())
+    }
+}
+
 impl HasShape for InvoiceStatus {
     fn shape() -> Shape {
         Shape::OneOf(InvoiceStatus::ALL.iter().map(|s| s.as_str()).collect())
@@ -109,6 +154,13 @@ impl<T: HasShape> HasShape for Option<T> {
 }
 
 /// The schema field of a Rust enum: its values, declared once in the domain.
+/// A short, stable fingerprint of a published schema (the first 16 hex digits of its SHA-256).
+pub fn fingerprint(schema: &ToolSchema) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(&schema.json_schema()).expect("a schema serializes");
+    Sha256::digest(&bytes).iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
 pub fn one_of<T: HasShape>() -> Field {
     match T::shape() {
         Shape::OneOf(values) => enumeration(&values),
@@ -116,8 +168,11 @@ pub fn one_of<T: HasShape>() -> Field {
     }
 }
 
-/// A params struct declared with [`params!`](crate::params).
+/// A struct declared with [`params!`](crate::params) or [`output!`](crate::output).
 pub trait Declared {
+    /// Params or an output.
+    const DIRECTION: Direction;
+
     /// Each field's name, schema declaration and Rust type, in declaration order.
     fn fields() -> Vec<(&'static str, Field, Shape)>;
 
@@ -134,38 +189,60 @@ pub trait Declared {
     /// Every way a declared field and its Rust type disagree; empty when they agree.
     fn disagreements() -> Vec<String> {
         let mut out = Vec::new();
-        check_fields(&Self::fields(), "", &mut out);
+        check_fields(&Self::fields(), "", Self::DIRECTION, &mut out);
         out
     }
 }
 
-fn check_fields(fields: &[(&'static str, Field, Shape)], prefix: &str, out: &mut Vec<String>) {
+fn check_fields(fields: &[(&'static str, Field, Shape)], prefix: &str, dir: Direction, out: &mut Vec<String>) {
     for (name, field, shape) in fields {
         let path = if prefix.is_empty() { (*name).to_owned() } else { format!("{prefix}.{name}") };
         let (shape, optional_type) = match shape {
             Shape::Optional(inner) => (inner.as_ref(), true),
             other => (other, false),
         };
-        // An Option is absent when the schema lets the field be left out without a default; a
-        // plain type must always receive a value: required, or filled in by a default.
-        let may_be_absent = field.is_optional() && field.default_value().is_none();
-        if optional_type != may_be_absent {
-            out.push(format!(
-                "{path}: the type is {}Option but the schema {}",
-                if optional_type { "" } else { "not " },
-                if may_be_absent { "lets it be absent" } else { "always supplies it" }
-            ));
+        match dir {
+            Direction::Params => {
+                // An Option is absent when the schema lets the field be left out without a
+                // default; a plain type must always receive a value: required, or defaulted.
+                let may_be_absent = field.is_optional() && field.default_value().is_none();
+                if optional_type != may_be_absent {
+                    out.push(format!(
+                        "{path}: the type is {}Option but the schema {}",
+                        if optional_type { "" } else { "not " },
+                        if may_be_absent { "lets it be absent" } else { "always supplies it" }
+                    ));
+                }
+            }
+            Direction::Output => {
+                // Every output field is always written; an Option is written as null.
+                if field.is_optional() {
+                    out.push(format!("{path}: an output field is always present; it cannot be optional"));
+                }
+                if optional_type != field.is_nullable() {
+                    out.push(format!(
+                        "{path}: the type is {}Option but the schema {}",
+                        if optional_type { "" } else { "not " },
+                        if field.is_nullable() { "allows null" } else { "does not allow null" }
+                    ));
+                }
+            }
         }
-        check_value(field, shape, &path, out);
+        check_value(field, shape, &path, dir, out);
     }
 }
 
-fn check_value(field: &Field, shape: &Shape, path: &str, out: &mut Vec<String>) {
+fn check_value(field: &Field, shape: &Shape, path: &str, dir: Direction, out: &mut Vec<String>) {
     let mut mismatch = |what: &str| out.push(format!("{path}: {what}"));
     match (field.kind(), shape) {
-        (Kind::String, Shape::Text) => {}
+        (Kind::String, Shape::Text | Shape::Timestamp) => {}
         (Kind::String, Shape::Formatted(format)) if field.format_of() == Some(*format) => {}
         (Kind::String, Shape::Patterned(p)) if field.pattern_source() == Some(*p) => {}
+        // An enum always writes one of its values: a plain string describes it.
+        (Kind::String, Shape::OneOf(_)) if dir == Direction::Output => {}
+        (Kind::AnyObject, Shape::AnyObject) => {}
+        // Ranges are the data's business in outputs (see the module docs).
+        (Kind::Integer, Shape::Integer { .. }) if dir == Direction::Output => {}
         (Kind::Integer, Shape::Integer { min, max }) => {
             let (lo, hi) = field.integer_bounds();
             if lo.is_none_or(|lo| lo < *min) || hi.is_none_or(|hi| hi > *max) {
@@ -178,7 +255,7 @@ fn check_value(field: &Field, shape: &Shape, path: &str, out: &mut Vec<String>) 
                 mismatch(&format!("the schema allows {values:?} but the type has {variants:?}"));
             }
         }
-        (Kind::Array(item), Shape::Array(inner)) => check_value(item, inner, &format!("{path}[]"), out),
+        (Kind::Array(item), Shape::Array(inner)) => check_value(item, inner, &format!("{path}[]"), dir, out),
         (Kind::Object(declared), Shape::Object(fields)) => {
             let fields = fields();
             let names: Vec<&str> = declared.iter().map(|(n, _)| n.as_str()).collect();
@@ -188,7 +265,7 @@ fn check_value(field: &Field, shape: &Shape, path: &str, out: &mut Vec<String>) 
                     fields.iter().map(|f| f.0).collect::<Vec<_>>()
                 ));
             }
-            check_fields(&fields, path, out);
+            check_fields(&fields, path, dir, out);
         }
         (kind, shape) => mismatch(&format!("declared as {kind:?} but the type reads {shape:?}")),
     }
@@ -224,6 +301,8 @@ macro_rules! params {
         }
 
         impl $crate::tools::declare::Declared for $name {
+            const DIRECTION: $crate::tools::declare::Direction = $crate::tools::declare::Direction::Params;
+
             fn fields() -> Vec<(&'static str, $crate::schema::Field, $crate::tools::declare::Shape)> {
                 vec![$((
                     stringify!($field),
@@ -236,6 +315,79 @@ macro_rules! params {
         impl $crate::tools::declare::HasShape for $name {
             fn shape() -> $crate::tools::declare::Shape {
                 $crate::tools::declare::Shape::Object(<$name as $crate::tools::declare::Declared>::fields)
+            }
+        }
+    };
+}
+
+/// Declares an output type once: the struct a tool returns (serialized in declaration order)
+/// and the `outputSchema` that publishes it. An `Option` field is written as null; a leading
+/// `..name: Type;` flattens another output's fields into this one.
+///
+/// ```ignore
+/// output! {
+///     pub struct Receipt {
+///         payment_id: PaymentId = string().pattern(PaymentId::PATTERN).describe("…"),
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! output {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident {
+            $( .. $flat:ident : $fty:ty ; )?
+            $(
+                $(#[$fattr:meta])*
+                $field:ident : $ty:ty = $decl:expr
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(Debug, serde::Serialize)]
+        $vis struct $name {
+            $( #[serde(flatten)] pub $flat: $fty, )?
+            $( $(#[$fattr])* pub $field: $ty, )*
+        }
+
+        impl $crate::tools::declare::Declared for $name {
+            const DIRECTION: $crate::tools::declare::Direction = $crate::tools::declare::Direction::Output;
+
+            fn fields() -> Vec<(&'static str, $crate::schema::Field, $crate::tools::declare::Shape)> {
+                #[allow(unused_mut)]
+                let mut fields = Vec::new();
+                $( fields.extend(<$fty as $crate::tools::declare::Declared>::fields()); )?
+                fields.extend([$((
+                    stringify!($field),
+                    $decl,
+                    <$ty as $crate::tools::declare::HasShape>::shape(),
+                )),*]);
+                fields
+            }
+        }
+
+        impl $crate::tools::declare::HasShape for $name {
+            fn shape() -> $crate::tools::declare::Shape {
+                $crate::tools::declare::Shape::Object(<$name as $crate::tools::declare::Declared>::fields)
+            }
+        }
+
+        impl $crate::tools::Output for $name {
+            fn schema() -> $crate::schema::ToolSchema {
+                <$name as $crate::tools::declare::Declared>::schema()
+            }
+
+            fn disagreements() -> Vec<String> {
+                <$name as $crate::tools::declare::Declared>::disagreements()
+            }
+
+            fn shape() -> &'static str {
+                static SHAPE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+                SHAPE.get_or_init(|| $crate::tools::declare::fingerprint(&<$name as $crate::tools::Output>::schema()))
+            }
+
+            fn into_json(self) -> serde_json::Result<String> {
+                serde_json::to_string(&self)
             }
         }
     };

@@ -3,11 +3,13 @@
 use chrono::NaiveDate;
 use validator::ValidationError;
 
+use super::Reply;
 use super::invoices::{LineParams, total_within_limit};
-use super::shapes::{self, idempotency_key, invoice_id, line_items};
+use super::outputs::Invoice;
+use super::shapes::{idempotency_key, invoice_id, line_items};
 use super::{About, Annotations, Tool, ToolContext, ToolFailure};
 use crate::domain::money::Currency;
-use crate::domain::{DraftChanges, Invoice, InvoiceId, InvoiceService};
+use crate::domain::{DraftChanges, InvoiceId, InvoiceService};
 use crate::schema::{Format, string};
 
 pub struct UpdateDraftInvoice(pub InvoiceService);
@@ -36,7 +38,7 @@ crate::params! {
 
 impl Tool for UpdateDraftInvoice {
     type Params = UpdateDraftParams;
-    type Output = Invoice;
+    type Output = Reply<Invoice>;
 
     fn about() -> About {
         About {
@@ -45,19 +47,19 @@ impl Tool for UpdateDraftInvoice {
             description: "Change a draft invoice before it is sent. Replaces only what you pass: line_items \
                 (all lines at once; the total is recomputed), due_date, memo, currency. Refused with \
                 invalid_state once the invoice is sent, paid or void. Returns the updated invoice.",
-            output: shapes::invoice(),
             annotations: Annotations::ADDITIVE,
         }
     }
 
-    async fn call(&self, ctx: ToolContext, p: UpdateDraftParams) -> Result<Invoice, ToolFailure> {
+    async fn call(&self, ctx: ToolContext, p: UpdateDraftParams) -> Result<Reply<Invoice>, ToolFailure> {
         let changes = DraftChanges {
             line_items: p.line_items.map(|lines| lines.into_iter().map(LineParams::into_line).collect()),
             due_date: p.due_date,
             memo: p.memo,
             currency: p.currency,
         };
-        Ok(self.0.update_draft(&ctx.actor(), p.invoice_id, changes, p.idempotency_key).await?)
+        let key = Reply::<Invoice>::key(p.idempotency_key);
+        Ok(self.0.update_draft(&ctx.actor(), p.invoice_id, changes, key).await?.into())
     }
 }
 
@@ -74,7 +76,7 @@ crate::params! {
 
 impl Tool for SendInvoice {
     type Params = SendInvoiceParams;
-    type Output = Invoice;
+    type Output = Reply<Invoice>;
 
     fn about() -> About {
         About {
@@ -84,13 +86,13 @@ impl Tool for SendInvoice {
                 (gapless, e.g. INV-000042) and issued_at, and, if it has no due date, is due after the \
                 customer's payment terms (30 days unless set with upsert_customer). Only drafts with a \
                 total above zero can be sent. Returns the sent invoice.",
-            output: shapes::invoice(),
             annotations: Annotations::ADDITIVE,
         }
     }
 
-    async fn call(&self, ctx: ToolContext, p: SendInvoiceParams) -> Result<Invoice, ToolFailure> {
-        Ok(self.0.send(&ctx.actor(), p.invoice_id, p.idempotency_key).await?)
+    async fn call(&self, ctx: ToolContext, p: SendInvoiceParams) -> Result<Reply<Invoice>, ToolFailure> {
+        let key = Reply::<Invoice>::key(p.idempotency_key);
+        Ok(self.0.send(&ctx.actor(), p.invoice_id, key).await?.into())
     }
 }
 
@@ -111,7 +113,7 @@ crate::params! {
 
 impl Tool for VoidInvoice {
     type Params = VoidInvoiceParams;
-    type Output = Invoice;
+    type Output = Reply<Invoice>;
 
     fn about() -> About {
         About {
@@ -120,12 +122,12 @@ impl Tool for VoidInvoice {
             description: "Cancel an invoice for good, with a reason kept on record. Possible for drafts and \
                 for sent invoices with no payments; an invoice with payments cannot be voided (the error \
                 says what to do instead). A voided invoice keeps its number. Returns the void invoice.",
-            output: shapes::invoice(),
             annotations: Annotations::DESTRUCTIVE,
         }
     }
 
-    async fn call(&self, ctx: ToolContext, p: VoidInvoiceParams) -> Result<Invoice, ToolFailure> {
-        Ok(self.0.void(&ctx.actor(), p.invoice_id, p.reason, p.idempotency_key).await?)
+    async fn call(&self, ctx: ToolContext, p: VoidInvoiceParams) -> Result<Reply<Invoice>, ToolFailure> {
+        let key = Reply::<Invoice>::key(p.idempotency_key);
+        Ok(self.0.void(&ctx.actor(), p.invoice_id, p.reason, key).await?.into())
     }
 }

@@ -5,12 +5,14 @@ use serde::Serialize;
 use serde_json::json;
 use validator::ValidationError;
 
+use super::Reply;
 use super::declare::one_of;
-use super::shapes::{self, customer_id, idempotency_key, invoice_id, line_items};
+use super::outputs::{Invoice, InvoicePage};
+use super::shapes::{customer_id, idempotency_key, invoice_id, line_items};
 use super::validation::rule_broken;
 use super::{About, Annotations, Tool, ToolContext, ToolFailure};
 use crate::domain::money::{self, Currency};
-use crate::domain::{Invoice, InvoiceId, InvoiceService, ListQuery, NewInvoice, NewLine, Page, StatusFilter};
+use crate::domain::{InvoiceId, InvoiceService, ListQuery, NewInvoice, NewLine, StatusFilter};
 use crate::schema::{Format, integer, string};
 
 // ---------------------------------------------------------------------------------------------
@@ -65,7 +67,7 @@ pub fn total_within_limit(lines: &[LineParams]) -> Result<(), ValidationError> {
 
 impl Tool for CreateInvoice {
     type Params = CreateInvoiceParams;
-    type Output = Invoice;
+    type Output = Reply<Invoice>;
 
     fn about() -> About {
         About {
@@ -76,12 +78,11 @@ impl Tool for CreateInvoice {
                 total. customer_id is the business's own customer key (e.g. cust_42); one Tally has not seen \
                 is fine. Returns the invoice with its invoice_id (inv_ + 32 hex digits). Always send an \
                 idempotency_key (a fresh UUID per new invoice), so the invoice is never created twice.",
-            output: shapes::invoice(),
             annotations: Annotations::ADDITIVE,
         }
     }
 
-    async fn call(&self, ctx: ToolContext, p: CreateInvoiceParams) -> Result<Invoice, ToolFailure> {
+    async fn call(&self, ctx: ToolContext, p: CreateInvoiceParams) -> Result<Reply<Invoice>, ToolFailure> {
         let new = NewInvoice {
             customer_id: p.customer_id,
             line_items: p.line_items.into_iter().map(LineParams::into_line).collect(),
@@ -89,7 +90,8 @@ impl Tool for CreateInvoice {
             currency: p.currency,
             memo: p.memo,
         };
-        Ok(self.0.create(&ctx.actor(), new, p.idempotency_key).await?)
+        let key = Reply::<Invoice>::key(p.idempotency_key);
+        Ok(self.0.create(&ctx.actor(), new, key).await?.into())
     }
 }
 
@@ -114,13 +116,12 @@ impl Tool for GetInvoice {
             description: "Fetch one invoice by its invoice_id (inv_ + 32 hex digits, as returned by create_invoice \
                 or list_invoices), with its number, line items, status (draft, sent, paid, overdue or void), \
                 amount_paid_cents, amount_due_cents, payments and history of changes.",
-            output: shapes::invoice(),
             annotations: Annotations::READ_ONLY,
         }
     }
 
     async fn call(&self, ctx: ToolContext, p: GetInvoiceParams) -> Result<Invoice, ToolFailure> {
-        Ok(self.0.get(ctx.tenant_id(), p.invoice_id).await?)
+        Ok(self.0.get(ctx.tenant_id(), p.invoice_id).await?.into())
     }
 }
 
@@ -145,7 +146,7 @@ crate::params! {
 
 impl Tool for ListInvoices {
     type Params = ListInvoicesParams;
-    type Output = Page;
+    type Output = InvoicePage;
 
     fn about() -> About {
         About {
@@ -155,13 +156,12 @@ impl Tool for ListInvoices {
                 'overdue' means sent and past its due date. Returns up to `limit` invoices (without line \
                 items; use get_invoice for those) and next_cursor: pass it back as cursor, with the same \
                 filters, to get the next page; it is null on the last page.",
-            output: shapes::page(),
             annotations: Annotations::READ_ONLY,
         }
     }
 
-    async fn call(&self, ctx: ToolContext, p: ListInvoicesParams) -> Result<Page, ToolFailure> {
+    async fn call(&self, ctx: ToolContext, p: ListInvoicesParams) -> Result<InvoicePage, ToolFailure> {
         let query = ListQuery { customer_id: p.customer_id, status: p.status, limit: p.limit, cursor: p.cursor };
-        Ok(self.0.list(ctx.tenant_id(), &query).await?)
+        Ok(self.0.list(ctx.tenant_id(), &query).await?.into())
     }
 }

@@ -7,15 +7,16 @@ pub mod declare;
 mod error;
 pub mod invoice_lifecycle;
 pub mod invoices;
+pub mod outputs;
 pub mod payments;
 pub mod receivables;
 mod registry;
+mod reply;
 mod shapes;
 mod validation;
 
 use std::future::Future;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use validator::Validate;
 
@@ -25,6 +26,7 @@ use declare::Declared;
 pub use context::{Notice, Notifier, ToolContext};
 pub use error::{Code, ToolError, ToolFailure};
 pub use registry::{CallFailure, Registry, ToolResult};
+pub use reply::{Output, Reply};
 
 /// Behaviour hints published with the tool. Tally's tools touch only its own database, so
 /// `openWorldHint` is always false.
@@ -51,11 +53,11 @@ pub struct About {
     pub title: &'static str,
     /// Steers the agent: when to use the tool and what ids look like.
     pub description: &'static str,
-    pub output: ToolSchema,
     pub annotations: Annotations,
 }
 
-/// Everything `tools/list` publishes about a tool: its [`About`] and its params' schema.
+/// Everything `tools/list` publishes about a tool: its [`About`], its params' schema and its
+/// output's.
 pub struct ToolDefinition {
     pub name: &'static str,
     pub title: &'static str,
@@ -72,14 +74,16 @@ pub trait Tool: Send + Sync + 'static {
     /// from the arguments after the schema accepted them; `validator` then checks the
     /// cross-field and domain rules.
     type Params: Declared + DeserializeOwned + Validate + Send + 'static;
-    type Output: Serialize + Send + 'static;
+    /// Declared with [`output!`](crate::output) (or a keyed write's [`Reply`]).
+    type Output: Output;
 
     fn about() -> About;
 
-    /// The published definition: [`about`](Self::about) with the params' schema as input.
+    /// The published definition: [`about`](Self::about) with the params' and output's schemas.
     fn definition() -> ToolDefinition {
-        let About { name, title, description, output, annotations } = Self::about();
-        ToolDefinition { name, title, description, input: Self::Params::schema(), output, annotations }
+        let About { name, title, description, annotations } = Self::about();
+        let (input, output) = (Self::Params::schema(), Self::Output::schema());
+        ToolDefinition { name, title, description, input, output, annotations }
     }
 
     fn call(

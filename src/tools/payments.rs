@@ -3,10 +3,12 @@
 use chrono::NaiveDate;
 use validator::ValidationError;
 
-use super::shapes::{self, idempotency_key, invoice_id, payment_method};
+use super::Reply;
+use super::outputs::PaymentReceipt;
+use super::shapes::{idempotency_key, invoice_id, payment_method};
 use super::validation::rule_broken;
 use super::{About, Annotations, Tool, ToolContext, ToolFailure};
-use crate::domain::payments::{NewPayment, PaymentMethod, PaymentReceipt};
+use crate::domain::payments::{NewPayment, PaymentMethod};
 use crate::domain::{InvoiceId, InvoiceService};
 use crate::schema::{Format, integer, string};
 
@@ -52,7 +54,7 @@ fn not_in_the_future(day: &Option<NaiveDate>) -> Result<(), ValidationError> {
 
 impl Tool for ApplyPayment {
     type Params = ApplyPaymentParams;
-    type Output = PaymentReceipt;
+    type Output = Reply<PaymentReceipt>;
 
     fn about() -> About {
         About {
@@ -64,14 +66,14 @@ impl Tool for ApplyPayment {
                 gives the amount due). Returns the payment and the invoice's new amount_paid_cents, \
                 amount_due_cents and status. Always send an idempotency_key, so a payment is never \
                 recorded twice.",
-            output: shapes::payment_receipt(),
             annotations: Annotations::ADDITIVE,
         }
     }
 
-    async fn call(&self, ctx: ToolContext, p: ApplyPaymentParams) -> Result<PaymentReceipt, ToolFailure> {
+    async fn call(&self, ctx: ToolContext, p: ApplyPaymentParams) -> Result<Reply<PaymentReceipt>, ToolFailure> {
         let payment =
             NewPayment { amount_cents: p.amount_cents, paid_on: p.paid_at, method: p.method, reference: p.reference };
-        Ok(self.0.apply_payment(&ctx.actor(), p.invoice_id, payment, p.idempotency_key).await?)
+        let key = Reply::<PaymentReceipt>::key(p.idempotency_key);
+        Ok(self.0.apply_payment(&ctx.actor(), p.invoice_id, payment, key).await?.into())
     }
 }

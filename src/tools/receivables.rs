@@ -2,10 +2,11 @@
 
 use chrono::NaiveDate;
 
-use super::shapes::{self, customer_id};
+use super::outputs::OutstandingReport;
+use super::shapes::customer_id;
 use super::{About, Annotations, Tool, ToolContext, ToolFailure};
 use crate::domain::money::Currency;
-use crate::domain::receivables::{OutstandingQuery, OutstandingReport, ReceivablesService};
+use crate::domain::receivables::{OutstandingQuery, ReceivablesService};
 use crate::schema::{Format, string};
 
 pub struct ListOutstanding(pub ReceivablesService);
@@ -33,13 +34,12 @@ impl Tool for ListOutstanding {
                 overdue part, the count of open invoices, the oldest due date and aging buckets (current, \
                 1-30, 31-60, 61-90, over 90 days past due). Use it to chase overdue invoices. as_of reports \
                 as of an earlier date (payments after it do not count); default today.",
-            output: shapes::outstanding_report(),
             annotations: Annotations::READ_ONLY,
         }
     }
 
     async fn call(&self, ctx: ToolContext, p: ListOutstandingParams) -> Result<OutstandingReport, ToolFailure> {
         let query = OutstandingQuery { customer_id: p.customer_id, currency: p.currency, as_of: p.as_of };
-        Ok(self.0.outstanding(ctx.tenant_id(), &query).await?)
+        Ok(self.0.outstanding(ctx.tenant_id(), &query).await?.into())
     }
 }

@@ -12,7 +12,7 @@ use validator::Validate;
 use super::declare::Declared;
 use super::error::Code;
 use super::validation::validator_errors;
-use super::{Tool, ToolContext, ToolDefinition, ToolError, ToolFailure};
+use super::{Output, Tool, ToolContext, ToolDefinition, ToolError, ToolFailure};
 
 /// Why `tools/call` has no tool result to give.
 #[derive(Debug, PartialEq, Eq)]
@@ -41,7 +41,8 @@ impl<T: Tool> DynTool for Registered<T> {
     }
 
     fn disagreements(&self) -> Vec<String> {
-        <T::Params as Declared>::disagreements()
+        let params = <T::Params as Declared>::disagreements().into_iter().map(|d| format!("params: {d}"));
+        params.chain(T::Output::disagreements().into_iter().map(|d| format!("output: {d}"))).collect()
     }
 
     fn call(&self, mut ctx: ToolContext, args: Value) -> BoxFuture<'static, Result<String, ToolFailure>> {
@@ -50,7 +51,7 @@ impl<T: Tool> DynTool for Registered<T> {
         let tool = Arc::clone(&self.tool);
         Box::pin(async move {
             let output = tool.call(ctx, params?).await?;
-            serde_json::to_string(&output).map_err(|e| {
+            output.into_json().map_err(|e| {
                 tracing::error!(error = %e, "tool output did not serialize");
                 ToolFailure::Internal
             })

@@ -97,6 +97,37 @@ async fn one_key_one_write_for_every_write_tool(o: PgPoolOptions, c: PgConnectOp
     assert_eq!(app.count("payments").await, 1);
 }
 
+/// The reply's text block, as the bytes Tally sent.
+async fn reply_text(app: &TestApp, s: &str, tool: &str, args: &Value) -> String {
+    let res = app
+        .post(
+            Some(s),
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                                        "params": {"name": tool, "arguments": args}}),
+        )
+        .await;
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["result"]["isError"], false, "{body}");
+    body["result"]["content"][0]["text"].as_str().unwrap().to_owned()
+}
+
+#[sqlx::test]
+async fn a_keyed_repeat_answers_with_the_first_replys_very_text(o: PgPoolOptions, c: PgConnectOptions) {
+    let app = spawn_app(pool(o, c).await).await;
+    let s = app.session().await;
+    let mut args = widget_invoice("cust_bytes");
+    args["idempotency_key"] = json!("bytes-1");
+    let first = reply_text(&app, &s, "create_invoice", &args).await;
+    let kept: String =
+        sqlx::query_scalar("select response::text from idempotency_keys").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(kept, first, "the key keeps the reply's text as sent");
+    assert_eq!(reply_text(&app, &s, "create_invoice", &args).await, first, "a repeat sends the same text");
+    // Even after the invoice moved on: a repeat is the first answer, not today's state.
+    let id = serde_json::from_str::<Value>(&first).unwrap()["invoice_id"].clone();
+    app.ok(&s, "send_invoice", json!({"invoice_id": id})).await;
+    assert_eq!(reply_text(&app, &s, "create_invoice", &args).await, first);
+}
+
 #[sqlx::test]
 async fn keys_are_kept_a_day_then_pruned(o: PgPoolOptions, c: PgConnectOptions) {
     let app = spawn_app(pool(o, c).await).await;
@@ -126,11 +157,13 @@ async fn a_result_stored_by_an_older_version_is_an_actionable_error(o: PgPoolOpt
     let mut args = widget_invoice("cust_old_shape");
     args["idempotency_key"] = json!("old-shape");
     let first = app.ok(&s, "create_invoice", args.clone()).await;
-    // As if an earlier Tally had stored a result of another shape under this key.
-    sqlx::query("update idempotency_keys set response = '{\"invoice_id\": \"inv_x\", \"total\": 1}'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    // As if an earlier Tally had kept a result of another shape under this key.
+    sqlx::query(
+        "update idempotency_keys set response = '{\"invoice_id\": \"inv_x\", \"total\": 1}', result_shape = 'older'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
     let err = app.refused(&s, "create_invoice", args).await;
     assert_eq!(err["code"], "idempotency_result_unavailable");
     assert!(err["message"].as_str().unwrap().contains("get_invoice"), "{err}");

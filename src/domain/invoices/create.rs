@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::{Invoice, InvoiceService, InvoiceStatus, InvoiceSummary, LineItem, NewInvoice, NewLine};
-use crate::domain::audit::Event;
-use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::audit::{AuditAction, Event, insert_audit_event};
+use crate::domain::idempotency::{Keyed, Written};
 use crate::domain::money;
 use crate::domain::write::{Begun, Write};
 use crate::domain::{Actor, DomainError, InvoiceId};
@@ -14,11 +14,15 @@ impl InvoiceService {
     /// Creates a draft invoice and its lines. With an idempotency key, a repeat returns the
     /// first result and a different request under the key is refused.
     #[tracing::instrument(skip_all, fields(lines = new.line_items.len()))]
-    pub async fn create(&self, actor: &Actor, new: NewInvoice, key: Option<String>) -> Result<Invoice, DomainError> {
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        new: NewInvoice,
+        key: Option<Keyed<Invoice>>,
+    ) -> Result<Written<Invoice>, DomainError> {
         let total = money::total_of(new.line_items.iter().map(|l| (l.amount_cents, i64::from(l.quantity))))
             .ok_or(DomainError::TotalTooLarge)?;
-        let key = key.map(|k| IdempotencyKey::new(actor.via, k, &new));
-        let mut w = match Write::begin(&self.pool, actor, key).await? {
+        let mut w = match Write::begin(&self.pool, actor, key, &new).await? {
             Begun::Fresh(w) => w,
             Begun::Replay(first) => return Ok(first),
         };
@@ -32,7 +36,7 @@ impl InvoiceService {
         // One round trip writes the invoice, its lines and its audit record: the foreign keys
         // are checked at the end of the statement, and every round trip saved is CPU and
         // latency on a path bound by Postgres.
-        let written: Written = sqlx::query_as(CREATE)
+        let written: Inserted = sqlx::query_as(CREATE)
             .bind(id.0)
             .bind(w.tenant())
             .bind(&new.customer_id)
@@ -52,9 +56,9 @@ impl InvoiceService {
             .await?;
         let history = vec![Event {
             at: written.occurred_at,
-            action: "created".into(),
+            action: AuditAction::Created,
             from_status: None,
-            to_status: Some("draft".into()),
+            to_status: Some(InvoiceStatus::Draft),
             amount_cents: Some(total),
             currency: Some(new.currency.code().to_owned()),
             via: actor.via.to_owned(),
@@ -86,36 +90,58 @@ impl InvoiceService {
             void_reason: None,
             history,
         };
-        w.commit(&invoice).await?;
-        Ok(invoice)
+        w.commit(invoice).await
     }
 }
 
-/// The invoice, its lines (totals computed by Postgres, checked by a constraint) and the audit
-/// record, in one statement; it answers with what the result needs.
-const CREATE: &str = "
-    with invoice as (
+/// The one statement that writes an invoice's lines from three arrays (description, unit
+/// amount, quantity), numbering them from 1; Postgres computes each line's total and a
+/// constraint checks it. Its values are given as SQL expressions: invoice id, tenant, arrays.
+macro_rules! insert_invoice_lines {
+    ($invoice:literal, $tenant:literal, $descriptions:literal, $amounts:literal, $quantities:literal) => {
+        concat!(
+            "insert into invoice_lines (invoice_id, line_no, tenant_id, description, amount_cents, quantity, line_total_cents) ",
+            "select ", $invoice, ", l.line_no, ", $tenant, ", l.description, l.amount_cents, l.quantity, l.amount_cents * l.quantity ",
+            "from unnest(", $descriptions, "::text[], ", $amounts, "::bigint[], ", $quantities, "::integer[]) with ordinality ",
+            "as l(description, amount_cents, quantity, line_no) ",
+            "returning line_no::integer as line_no, description, amount_cents, quantity, line_total_cents"
+        )
+    };
+}
+
+/// The invoice, its lines and the audit record, in one statement (the foreign keys are checked
+/// at its end); it answers with what the result needs.
+const CREATE: &str = concat!(
+    "with invoice as (
         insert into invoices (invoice_id, tenant_id, customer_id, currency, total_cents, due_date, memo)
         values ($1, $2, $3, $4, $5, $6, $7)
         returning invoice_id, created_at
-    ), lines as (
-        insert into invoice_lines (invoice_id, line_no, tenant_id, description, amount_cents, quantity, line_total_cents)
-        select invoice.invoice_id, l.line_no, $2, l.description, l.amount_cents, l.quantity, l.amount_cents * l.quantity
-          from invoice, unnest($8::text[], $9::bigint[], $10::integer[]) with ordinality
-               as l(description, amount_cents, quantity, line_no)
-        returning line_no::integer as line_no, description, amount_cents, quantity, line_total_cents
-    ), audit as (
-        insert into audit_events (tenant_id, tool, session_id, entity, entity_id, action, from_status, to_status,
-                                  amount_cents, currency, idempotency_key, details)
-        select $2, $11, $12, 'invoice', $13, 'created', null, 'draft', $5, $4, $14, $15 from invoice
-        returning occurred_at
+    ), lines as (",
+    insert_invoice_lines!("$1", "$2", "$8", "$9", "$10"),
+    "), audit as (",
+    insert_audit_event!(
+        "$2",
+        "$11",
+        "$12",
+        "'invoice'",
+        "$13",
+        "'created'",
+        "null",
+        "'draft'",
+        "$5",
+        "$4",
+        "$14",
+        "$15"
+    ),
+    " returning occurred_at
     )
     select invoice.created_at, audit.occurred_at,
            (select coalesce(json_agg(lines order by line_no), '[]') from lines) as lines
-      from invoice, audit";
+      from invoice, audit"
+);
 
 #[derive(sqlx::FromRow)]
-struct Written {
+struct Inserted {
     created_at: DateTime<Utc>,
     occurred_at: DateTime<Utc>,
     lines: sqlx::types::Json<Vec<LineItem>>,
@@ -124,7 +150,7 @@ struct Written {
 /// Writes the lines in one statement; totals per line are computed by Postgres and checked by
 /// a constraint.
 pub(super) async fn insert_lines(
-    w: &mut Write<'_>,
+    w: &mut Write<'_, Invoice>,
     id: InvoiceId,
     lines: &[NewLine],
 ) -> Result<Vec<LineItem>, DomainError> {
@@ -132,18 +158,12 @@ pub(super) async fn insert_lines(
     let amounts: Vec<i64> = lines.iter().map(|l| l.amount_cents).collect();
     let quantities: Vec<i32> = lines.iter().map(|l| l.quantity).collect();
     let tenant = w.tenant();
-    Ok(sqlx::query_as(
-        "insert into invoice_lines (invoice_id, line_no, tenant_id, description, amount_cents, quantity, line_total_cents)
-         select $1, l.line_no, $2, l.description, l.amount_cents, l.quantity, l.amount_cents * l.quantity
-           from unnest($3::text[], $4::bigint[], $5::integer[]) with ordinality
-                as l(description, amount_cents, quantity, line_no)
-         returning line_no::integer, description, amount_cents, quantity, line_total_cents",
-    )
-    .bind(id.0)
-    .bind(tenant)
-    .bind(&descriptions)
-    .bind(&amounts)
-    .bind(&quantities)
-    .fetch_all(w.conn())
-    .await?)
+    Ok(sqlx::query_as(insert_invoice_lines!("$1", "$2", "$3", "$4", "$5"))
+        .bind(id.0)
+        .bind(tenant)
+        .bind(&descriptions)
+        .bind(&amounts)
+        .bind(&quantities)
+        .fetch_all(w.conn())
+        .await?)
 }

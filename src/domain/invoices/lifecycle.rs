@@ -10,8 +10,8 @@ use sqlx::PgConnection;
 use super::create::insert_lines;
 use super::read::load;
 use super::{DISPLAY_STATUS, Invoice, InvoiceService, InvoiceStatus, NewLine};
-use crate::domain::audit::Change;
-use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::audit::{AuditAction, Change};
+use crate::domain::idempotency::{Keyed, Written};
 use crate::domain::money::{self, Currency};
 use crate::domain::state::{self, Action};
 use crate::domain::write::{Begun, Write};
@@ -88,8 +88,8 @@ impl InvoiceService {
         actor: &Actor,
         id: InvoiceId,
         changes: DraftChanges,
-        key: Option<String>,
-    ) -> Result<Invoice, DomainError> {
+        key: Option<Keyed<Invoice>>,
+    ) -> Result<Written<Invoice>, DomainError> {
         let total = match &changes.line_items {
             None => None,
             Some(lines) => Some(
@@ -97,8 +97,7 @@ impl InvoiceService {
                     .ok_or(DomainError::TotalTooLarge)?,
             ),
         };
-        let key = key.map(|k| IdempotencyKey::new(actor.via, k, &(id, &changes)));
-        let mut w = match Write::begin(&self.pool, actor, key).await? {
+        let mut w = match Write::begin(&self.pool, actor, key, &(id, &changes)).await? {
             Begun::Fresh(w) => w,
             Begun::Replay(first) => return Ok(first),
         };
@@ -138,23 +137,26 @@ impl InvoiceService {
         let currency = changes.currency.as_ref().map_or(locked.currency.as_str(), Currency::code);
         let new_total = total.unwrap_or(locked.total_cents);
         w.audit(
-            Change::invoice(&id_text, "updated")
-                .status(Some("draft"), "draft")
+            Change::invoice(&id_text, AuditAction::Updated)
+                .status(Some(InvoiceStatus::Draft), InvoiceStatus::Draft)
                 .amount(new_total, currency)
                 .details(json!({ "fields": changed, "previous_total_cents": locked.total_cents })),
         )
         .await?;
         let invoice = load(w.conn(), &actor.tenant_id, id).await?;
-        w.commit(&invoice).await?;
-        Ok(invoice)
+        w.commit(invoice).await
     }
 
     /// draft → sent. Assigns the next gapless number of the tenant, sets `issued_at`, and when
     /// the draft has no due date, sets it to the issue date plus the customer's payment terms.
     #[tracing::instrument(skip_all, fields(%id))]
-    pub async fn send(&self, actor: &Actor, id: InvoiceId, key: Option<String>) -> Result<Invoice, DomainError> {
-        let key = key.map(|k| IdempotencyKey::new(actor.via, k, &id));
-        let mut w = match Write::begin(&self.pool, actor, key).await? {
+    pub async fn send(
+        &self,
+        actor: &Actor,
+        id: InvoiceId,
+        key: Option<Keyed<Invoice>>,
+    ) -> Result<Written<Invoice>, DomainError> {
+        let mut w = match Write::begin(&self.pool, actor, key, &id).await? {
             Begun::Fresh(w) => w,
             Begun::Replay(first) => return Ok(first),
         };
@@ -196,15 +198,14 @@ impl InvoiceService {
         .await?;
         let id_text = id.to_string();
         w.audit(
-            Change::invoice(&id_text, "sent")
-                .status(Some("draft"), "sent")
+            Change::invoice(&id_text, AuditAction::Sent)
+                .status(Some(InvoiceStatus::Draft), InvoiceStatus::Sent)
                 .amount(locked.total_cents, &locked.currency)
                 .details(json!({ "number": number, "due_date": due_date })),
         )
         .await?;
         let invoice = load(w.conn(), &actor.tenant_id, id).await?;
-        w.commit(&invoice).await?;
-        Ok(invoice)
+        w.commit(invoice).await
     }
 
     /// draft | sent (without payments) → void, with the reason on record.
@@ -214,10 +215,9 @@ impl InvoiceService {
         actor: &Actor,
         id: InvoiceId,
         reason: String,
-        key: Option<String>,
-    ) -> Result<Invoice, DomainError> {
-        let key = key.map(|k| IdempotencyKey::new(actor.via, k, &(id, &reason)));
-        let mut w = match Write::begin(&self.pool, actor, key).await? {
+        key: Option<Keyed<Invoice>>,
+    ) -> Result<Written<Invoice>, DomainError> {
+        let mut w = match Write::begin(&self.pool, actor, key, &(id, &reason)).await? {
             Begun::Fresh(w) => w,
             Begun::Replay(first) => return Ok(first),
         };
@@ -231,14 +231,13 @@ impl InvoiceService {
             .await?;
         let id_text = id.to_string();
         w.audit(
-            Change::invoice(&id_text, "voided")
-                .status(Some(locked.status.as_str()), "void")
+            Change::invoice(&id_text, AuditAction::Voided)
+                .status(Some(locked.status), InvoiceStatus::Void)
                 .amount(locked.total_cents, &locked.currency)
                 .details(json!({ "reason": reason })),
         )
         .await?;
         let invoice = load(w.conn(), &actor.tenant_id, id).await?;
-        w.commit(&invoice).await?;
-        Ok(invoice)
+        w.commit(invoice).await
     }
 }

@@ -75,7 +75,7 @@ pub struct NewInvoice {
     pub memo: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Deserialize, FromRow)]
 pub struct LineItem {
     pub line_no: i32,
     pub description: String,
@@ -85,7 +85,7 @@ pub struct LineItem {
 }
 
 /// An invoice without its lines, as listings show it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct InvoiceSummary {
     #[sqlx(try_from = "Uuid")]
     pub invoice_id: InvoiceId,
@@ -121,9 +121,8 @@ impl From<Uuid> for InvoiceId {
 }
 
 /// An invoice with its lines, payments and history.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Invoice {
-    #[serde(flatten)]
     pub summary: InvoiceSummary,
     pub line_items: Vec<LineItem>,
     pub payments: Vec<Payment>,
@@ -141,7 +140,7 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Page {
     pub invoices: Vec<InvoiceSummary>,
     pub next_cursor: Option<String>,

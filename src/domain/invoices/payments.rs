@@ -9,8 +9,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{InvoiceService, InvoiceStatus, check, lock};
-use crate::domain::audit::Change;
-use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::audit::{AuditAction, Change};
+use crate::domain::idempotency::{Keyed, Written};
 use crate::domain::state::Action;
 use crate::domain::write::{Begun, Write};
 use crate::domain::{Actor, DomainError, InvoiceId, PaymentId};
@@ -57,7 +57,7 @@ pub struct NewPayment {
     pub reference: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Payment {
     pub payment_id: PaymentId,
     pub amount_cents: i64,
@@ -69,7 +69,7 @@ pub struct Payment {
 }
 
 /// The result of applying a payment: the payment and the invoice's new balance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PaymentReceipt {
     pub payment: Payment,
     pub invoice_id: InvoiceId,
@@ -132,10 +132,9 @@ impl InvoiceService {
         actor: &Actor,
         id: InvoiceId,
         p: NewPayment,
-        key: Option<String>,
-    ) -> Result<PaymentReceipt, DomainError> {
-        let key = key.map(|k| IdempotencyKey::new(actor.via, k, &(id, &p)));
-        let mut w = match Write::begin(self.pool(), actor, key).await? {
+        key: Option<Keyed<PaymentReceipt>>,
+    ) -> Result<Written<PaymentReceipt>, DomainError> {
+        let mut w = match Write::begin(self.pool(), actor, key, &(id, &p)).await? {
             Begun::Fresh(w) => w,
             Begun::Replay(first) => return Ok(first),
         };
@@ -180,8 +179,8 @@ impl InvoiceService {
         let id_text = id.to_string();
         let payment_text = payment_id.to_string();
         w.audit(
-            Change::invoice(&id_text, "payment_applied")
-                .status(Some(locked.status.as_str()), status.as_str())
+            Change::invoice(&id_text, AuditAction::PaymentApplied)
+                .status(Some(locked.status), status)
                 .amount(p.amount_cents, &locked.currency)
                 .details(json!({ "payment_id": payment_text, "method": p.method, "amount_paid_cents": paid, "amount_due_cents": locked.total_cents - paid })),
         )
@@ -195,7 +194,6 @@ impl InvoiceService {
             amount_paid_cents: paid,
             amount_due_cents: locked.total_cents - paid,
         };
-        w.commit(&receipt).await?;
-        Ok(receipt)
+        w.commit(receipt).await
     }
 }

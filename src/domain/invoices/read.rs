@@ -78,7 +78,7 @@ pub(crate) async fn load(conn: &mut PgConnection, tenant: &str, id: InvoiceId) -
     .fetch_all(&mut *conn)
     .await?;
     let payments = payments::of_invoice(&mut *conn, tenant, id).await?;
-    let history = audit::history(&mut *conn, tenant, "invoice", &id.to_string()).await?;
+    let history = audit::history(&mut *conn, tenant, Entity::Invoice, &id.to_string()).await?;
     Ok(Invoice { summary: summary.derive(), line_items, payments, voided_at, void_reason, history })
 }
 

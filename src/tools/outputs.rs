@@ -1,0 +1,340 @@
+//! What the tools return, each type declared once with [`output!`](crate::output): the struct
+//! (serialized in declaration order) and its published `outputSchema`. The domain's types are
+//! facts without a wire shape; the `From` impls here are the only place a domain value becomes
+//! what an agent reads.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+
+use super::declare::one_of;
+use crate::domain::payments::PaymentMethod;
+use crate::domain::{self, AuditAction, InvoiceId, InvoiceStatus, PaymentId, customers, receivables};
+use crate::schema::{Field, Format, any_object, array, boolean, integer, string};
+
+fn timestamp(what: &str) -> Field {
+    string().describe(&format!("{what} (RFC 3339, UTC)."))
+}
+
+fn nullable_timestamp(what: &str) -> Field {
+    string().nullable().describe(&format!("{what} (RFC 3339, UTC), or null."))
+}
+
+fn currency(what: &str) -> Field {
+    string().format(Format::Currency).describe(what)
+}
+
+fn next_cursor() -> Field {
+    string().nullable().describe("Pass back as cursor for the next page; null on the last page.")
+}
+
+crate::output! {
+    /// An invoice without its lines, as listings show it.
+    pub struct InvoiceSummary {
+        invoice_id: InvoiceId = string().pattern(InvoiceId::PATTERN).describe("The invoice's id."),
+        number: Option<String> = string().nullable().describe("The invoice number (e.g. INV-000042), assigned when sent; null for drafts."),
+        status: InvoiceStatus = one_of::<InvoiceStatus>().describe("draft, sent, paid, overdue (sent and past due) or void."),
+        customer_id: String = string().describe("The business's own customer key."),
+        currency: String = currency("ISO-4217 code of every amount."),
+        total_cents: i64 = integer().min(0).describe("Sum of the lines, in minor units."),
+        amount_paid_cents: i64 = integer().min(0).describe("Paid so far, in minor units."),
+        amount_due_cents: i64 = integer().min(0).describe("Still due, in minor units."),
+        amount_due_formatted: String = string().describe("The amount due written with the currency's minor unit, e.g. 10.50 USD."),
+        due_date: Option<NaiveDate> = string().format(Format::Date).nullable().describe("Due date, YYYY-MM-DD, or null."),
+        issued_at: Option<DateTime<Utc>> = nullable_timestamp("When it was sent"),
+        memo: Option<String> = string().multiline().nullable().describe("The note on the invoice, or null."),
+        created_at: DateTime<Utc> = timestamp("When it was created"),
+    }
+}
+
+crate::output! {
+    pub struct Line {
+        line_no: i32 = integer().min(1).describe("Position of the line, from 1."),
+        description: String = string().describe("What is billed."),
+        amount_cents: i64 = integer().min(0).describe("Unit price in minor units."),
+        quantity: i32 = integer().min(1).describe("Units."),
+        line_total_cents: i64 = integer().min(0).describe("amount_cents × quantity."),
+    }
+}
+
+crate::output! {
+    pub struct Payment {
+        payment_id: PaymentId = string().pattern(PaymentId::PATTERN).describe("The payment's id: pay_ + 32 hex digits."),
+        amount_cents: i64 = integer().min(1).describe("Amount paid, in minor units of the invoice currency."),
+        currency: String = currency("The invoice's currency."),
+        method: PaymentMethod = one_of::<PaymentMethod>().describe("How it was paid."),
+        reference: Option<String> = string().nullable().describe("The payer's reference, or null."),
+        paid_at: DateTime<Utc> = timestamp("When the money arrived"),
+        created_at: DateTime<Utc> = timestamp("When it was recorded"),
+    }
+}
+
+crate::output! {
+    /// One entry of the audit trail.
+    pub struct Event {
+        at: DateTime<Utc> = timestamp("When it happened"),
+        action: AuditAction = string().describe("created, updated, sent, payment_applied or voided."),
+        from_status: Option<InvoiceStatus> = string().nullable().describe("Status before, or null."),
+        to_status: Option<InvoiceStatus> = string().nullable().describe("Status after, or null."),
+        amount_cents: Option<i64> = integer().nullable().describe("The amount involved, in minor units, or null."),
+        currency: Option<String> = string().nullable().describe("Its currency, or null."),
+        via: String = string().describe("The tool that made the change."),
+        session_id: Option<String> = string().nullable().describe("The MCP session it came from, or null."),
+        idempotency_key: Option<String> = string().nullable().describe("The idempotency key it was made with, or null."),
+        details: Value = any_object().describe("What changed, in detail."),
+    }
+}
+
+crate::output! {
+    /// An invoice with its lines, payments and history.
+    pub struct Invoice {
+        ..summary: InvoiceSummary;
+        line_items: Vec<Line> = array(Line::object()).describe("The lines, in order."),
+        payments: Vec<Payment> = array(Payment::object()).describe("Payments applied, oldest first."),
+        voided_at: Option<DateTime<Utc>> = nullable_timestamp("When it was voided"),
+        void_reason: Option<String> = string().nullable().describe("Why it was voided, or null."),
+        history: Vec<Event> = array(Event::object()).describe("Every change to the invoice, oldest first (the audit trail)."),
+    }
+}
+
+crate::output! {
+    pub struct InvoicePage {
+        invoices: Vec<InvoiceSummary> = array(InvoiceSummary::object()).describe("This page of invoices, newest first."),
+        next_cursor: Option<String> = next_cursor(),
+    }
+}
+
+crate::output! {
+    pub struct PaymentReceipt {
+        payment: Payment = Payment::object().describe("The payment recorded."),
+        invoice_id: InvoiceId = string().pattern(InvoiceId::PATTERN).describe("The invoice paid."),
+        status: InvoiceStatus = one_of::<InvoiceStatus>().describe("draft, sent, paid, overdue (sent and past due) or void."),
+        currency: String = currency("The invoice's currency."),
+        total_cents: i64 = integer().min(0).describe("The invoice total, in minor units."),
+        amount_paid_cents: i64 = integer().min(0).describe("Paid so far, this payment included."),
+        amount_due_cents: i64 = integer().min(0).describe("Still due after this payment; 0 means paid."),
+    }
+}
+
+crate::output! {
+    pub struct Customer {
+        customer_id: String = string().describe("The business's own customer key."),
+        name: String = string().describe("The customer's name."),
+        email: Option<String> = string().nullable().describe("Billing e-mail, or null."),
+        currency: String = currency("The customer's usual currency."),
+        payment_terms_days: i32 = integer().range(0, 365).describe("Days after sending that an invoice without a due date is due."),
+        created_at: DateTime<Utc> = timestamp("When the customer was added"),
+        updated_at: DateTime<Utc> = timestamp("When the customer was last changed"),
+    }
+}
+
+crate::output! {
+    pub struct UpsertedCustomer {
+        ..customer: Customer;
+        created: bool = boolean().describe("True when this call created the customer."),
+    }
+}
+
+crate::output! {
+    pub struct Aging {
+        current_cents: i64 = integer().min(0).describe("Not yet due."),
+        days_1_30_cents: i64 = integer().min(0).describe("1–30 days past due."),
+        days_31_60_cents: i64 = integer().min(0).describe("31–60 days past due."),
+        days_61_90_cents: i64 = integer().min(0).describe("61–90 days past due."),
+        over_90_cents: i64 = integer().min(0).describe("More than 90 days past due."),
+    }
+}
+
+crate::output! {
+    pub struct Balance {
+        customer_id: String = string().describe("The customer."),
+        currency: String = currency("Currency of these amounts."),
+        outstanding_cents: i64 = integer().min(0).describe("Everything still due on sent invoices, in minor units."),
+        overdue_cents: i64 = integer().min(0).describe("The part of it past its due date."),
+        open_invoices: i64 = integer().min(0).describe("How many invoices have something due."),
+        oldest_due_date: Option<NaiveDate> = string().format(Format::Date).nullable().describe("The earliest due date among them."),
+        aging: Aging = Aging::object().describe("Amounts due by days past due."),
+    }
+}
+
+crate::output! {
+    pub struct CustomerAccount {
+        ..customer: Customer;
+        outstanding: Vec<Balance> = array(Balance::object()).describe("What the customer owes today, per currency."),
+    }
+}
+
+crate::output! {
+    pub struct CustomerPage {
+        customers: Vec<Customer> = array(Customer::object()).describe("This page of customers, by name."),
+        next_cursor: Option<String> = next_cursor(),
+    }
+}
+
+crate::output! {
+    pub struct OutstandingReport {
+        as_of: NaiveDate = string().format(Format::Date).describe("The date the report is for."),
+        balances: Vec<Balance> = array(Balance::object()).describe("Per customer and currency, by customer."),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// From the domain's facts.
+
+fn all<T, O: From<T>>(items: Vec<T>) -> Vec<O> {
+    items.into_iter().map(O::from).collect()
+}
+
+impl From<domain::InvoiceSummary> for InvoiceSummary {
+    fn from(s: domain::InvoiceSummary) -> Self {
+        Self {
+            invoice_id: s.invoice_id,
+            number: s.number,
+            status: s.status,
+            customer_id: s.customer_id,
+            currency: s.currency,
+            total_cents: s.total_cents,
+            amount_paid_cents: s.amount_paid_cents,
+            amount_due_cents: s.amount_due_cents,
+            amount_due_formatted: s.amount_due_formatted,
+            due_date: s.due_date,
+            issued_at: s.issued_at,
+            memo: s.memo,
+            created_at: s.created_at,
+        }
+    }
+}
+
+impl From<domain::LineItem> for Line {
+    fn from(l: domain::LineItem) -> Self {
+        Self {
+            line_no: l.line_no,
+            description: l.description,
+            amount_cents: l.amount_cents,
+            quantity: l.quantity,
+            line_total_cents: l.line_total_cents,
+        }
+    }
+}
+
+impl From<domain::payments::Payment> for Payment {
+    fn from(p: domain::payments::Payment) -> Self {
+        Self {
+            payment_id: p.payment_id,
+            amount_cents: p.amount_cents,
+            currency: p.currency,
+            method: p.method,
+            reference: p.reference,
+            paid_at: p.paid_at,
+            created_at: p.created_at,
+        }
+    }
+}
+
+impl From<domain::Event> for Event {
+    fn from(e: domain::Event) -> Self {
+        Self {
+            at: e.at,
+            action: e.action,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            amount_cents: e.amount_cents,
+            currency: e.currency,
+            via: e.via,
+            session_id: e.session_id,
+            idempotency_key: e.idempotency_key,
+            details: e.details,
+        }
+    }
+}
+
+impl From<domain::Invoice> for Invoice {
+    fn from(i: domain::Invoice) -> Self {
+        Self {
+            summary: i.summary.into(),
+            line_items: all(i.line_items),
+            payments: all(i.payments),
+            voided_at: i.voided_at,
+            void_reason: i.void_reason,
+            history: all(i.history),
+        }
+    }
+}
+
+impl From<domain::Page> for InvoicePage {
+    fn from(p: domain::Page) -> Self {
+        Self { invoices: all(p.invoices), next_cursor: p.next_cursor }
+    }
+}
+
+impl From<domain::payments::PaymentReceipt> for PaymentReceipt {
+    fn from(r: domain::payments::PaymentReceipt) -> Self {
+        Self {
+            payment: r.payment.into(),
+            invoice_id: r.invoice_id,
+            status: r.status,
+            currency: r.currency,
+            total_cents: r.total_cents,
+            amount_paid_cents: r.amount_paid_cents,
+            amount_due_cents: r.amount_due_cents,
+        }
+    }
+}
+
+impl From<customers::Customer> for Customer {
+    fn from(c: customers::Customer) -> Self {
+        Self {
+            customer_id: c.customer_id,
+            name: c.name,
+            email: c.email,
+            currency: c.currency,
+            payment_terms_days: c.payment_terms_days,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+impl From<customers::UpsertedCustomer> for UpsertedCustomer {
+    fn from(u: customers::UpsertedCustomer) -> Self {
+        Self { customer: u.customer.into(), created: u.created }
+    }
+}
+
+impl From<receivables::Balance> for Balance {
+    fn from(b: receivables::Balance) -> Self {
+        let a = b.aging;
+        Self {
+            customer_id: b.customer_id,
+            currency: b.currency,
+            outstanding_cents: b.outstanding_cents,
+            overdue_cents: b.overdue_cents,
+            open_invoices: b.open_invoices,
+            oldest_due_date: b.oldest_due_date,
+            aging: Aging {
+                current_cents: a.current_cents,
+                days_1_30_cents: a.days_1_30_cents,
+                days_31_60_cents: a.days_31_60_cents,
+                days_61_90_cents: a.days_61_90_cents,
+                over_90_cents: a.over_90_cents,
+            },
+        }
+    }
+}
+
+impl From<customers::CustomerAccount> for CustomerAccount {
+    fn from(a: customers::CustomerAccount) -> Self {
+        Self { customer: a.customer.into(), outstanding: all(a.outstanding) }
+    }
+}
+
+impl From<customers::CustomerPage> for CustomerPage {
+    fn from(p: customers::CustomerPage) -> Self {
+        Self { customers: all(p.customers), next_cursor: p.next_cursor }
+    }
+}
+
+impl From<receivables::OutstandingReport> for OutstandingReport {
+    fn from(r: receivables::OutstandingReport) -> Self {
+        Self { as_of: r.as_of, balances: all(r.balances) }
+    }
+}
