@@ -135,7 +135,7 @@ impl McpReply {
     fn unavailable(id: Option<&RequestId>) -> Self {
         let err = ErrorData::retryable(
             RetryReason::Unavailable,
-            "The database is unavailable right now. Retry after retry_after_ms with the same idempotency_key.",
+            "The database is unavailable right now. Wait retry_after_ms, then send the same request again.",
             UNAVAILABLE_RETRY,
             Value::Null,
         );
