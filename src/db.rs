@@ -6,7 +6,7 @@ use anyhow::Context;
 use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 
 /// How to reach the database: what `connect` needs, whoever configured it (the CLI, a test).
 #[derive(Debug, Clone)]
@@ -76,4 +76,56 @@ pub async fn migrations_current(pool: &PgPool) -> Result<bool, sqlx::Error> {
     let applied: Option<i64> =
         sqlx::query_scalar("select max(version) from _sqlx_migrations where success").fetch_one(pool).await?;
     Ok(applied.is_some_and(|v| v >= newest))
+}
+
+/// The role every tenant transaction runs as (created by the row-level-security migration): it
+/// owns nothing and cannot bypass the policies.
+pub const APP_ROLE: &str = "tally_app";
+
+/// A tenant id as the `tenants` table allows it (`^[a-z0-9_-]{1,64}$`), so that it can be
+/// written into the BEGIN statement as a literal.
+fn is_tenant_id(tenant: &str) -> bool {
+    (1..=64).contains(&tenant.len()) && tenant.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
+}
+
+/// Begins a transaction scoped to `tenant`, in one round trip:
+/// `begin; set local role tally_app; select set_config('app.tenant_id', …, true)`. Both settings
+/// end with the transaction, so a pooled connection never carries them into another call, and
+/// row-level security holds whatever the SQL inside forgets to filter.
+///
+/// Run to completion even if the caller is dropped meanwhile: sqlx-postgres 0.8.6 (and 0.9.0) is
+/// not cancel-safe here (sqlx#4393): a call dropped at its deadline while BEGIN's reply is on its
+/// way leaves the session inside a transaction that nothing rolls back, and the pool hands that
+/// connection to the next caller, whose statements then run inside it. On a task of its own
+/// BEGIN always completes; if the caller is gone by then, the `Transaction` is dropped there and
+/// its ROLLBACK is queued as for any other abandoned one. Covered by tests/api/network_faults.rs
+/// (a_write_cut_off_during_begin_leaves_no_transaction_open).
+///
+/// A read may simply drop its transaction: sqlx queues the ROLLBACK and flushes it with the ping
+/// it sends when the connection goes back to the pool, off the caller's path.
+pub async fn begin_for(pool: &PgPool, tenant: &str) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    if !is_tenant_id(tenant) {
+        return Err(sqlx::Error::Configuration(format!("{tenant:?} is not a tenant id").into()));
+    }
+    let begin = format!("begin; set local role {APP_ROLE}; select set_config('app.tenant_id', '{tenant}', true)");
+    let pool = pool.clone();
+    match tokio::spawn(async move { pool.begin_with(begin).await }).await {
+        Ok(begun) => begun,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Only when the runtime is shutting down.
+        Err(_) => Err(sqlx::Error::PoolClosed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_tenant_ids_reach_the_begin_statement() {
+        for ok in ["default", "acme-1", "a_b", &"x".repeat(64)] {
+            assert!(super::is_tenant_id(ok), "{ok}");
+        }
+        for bad in ["", "Acme", "a'b", "a;b", "a b", "é", &"x".repeat(65)] {
+            assert!(!super::is_tenant_id(bad), "{bad}");
+        }
+    }
 }

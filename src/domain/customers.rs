@@ -11,7 +11,7 @@ use super::audit::{AuditAction, Change};
 use super::cursor;
 use super::idempotency::{Keyed, Written};
 use super::money::Currency;
-use super::receivables::{Balance, OutstandingQuery, ReceivablesService};
+use super::receivables::{Balance, OutstandingQuery};
 use super::write::{Begun, Write};
 use super::{Actor, DomainError};
 
@@ -68,12 +68,11 @@ const COLUMNS: &str = "customer_id, name, email, currency, payment_terms_days, c
 #[derive(Clone)]
 pub struct CustomerService {
     pool: PgPool,
-    receivables: ReceivablesService,
 }
 
 impl CustomerService {
     pub fn new(pool: PgPool) -> Self {
-        Self { receivables: ReceivablesService::new(pool.clone()), pool }
+        Self { pool }
     }
 
     /// Creates the customer or updates the fields given. Idempotent by nature; a key also
@@ -125,15 +124,16 @@ impl CustomerService {
 
     /// The customer with their outstanding balances today.
     pub async fn get(&self, tenant: &str, customer_id: &str) -> Result<CustomerAccount, DomainError> {
+        let mut tx = crate::db::begin_for(&self.pool, tenant).await?;
         let customer: Customer =
             sqlx::query_as(&format!("select {COLUMNS} from customers where tenant_id = $1 and customer_id = $2"))
                 .bind(tenant)
                 .bind(customer_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await?
                 .ok_or_else(|| DomainError::NotFound { entity: Entity::Customer, id: customer_id.to_owned() })?;
         let query = OutstandingQuery { customer_id: Some(customer_id.to_owned()), ..Default::default() };
-        let outstanding = self.receivables.outstanding(tenant, &query).await?.balances;
+        let outstanding = super::receivables::report(&mut tx, tenant, &query).await?.balances;
         Ok(CustomerAccount { customer, outstanding })
     }
 
@@ -163,7 +163,8 @@ impl CustomerService {
         }
         let limit = i64::from(limit.clamp(1, 100));
         sql.push(" order by lower(name), customer_id limit ").push_bind(limit + 1);
-        let mut customers: Vec<Customer> = sql.build_query_as().fetch_all(&self.pool).await?;
+        let mut tx = crate::db::begin_for(&self.pool, tenant).await?;
+        let mut customers: Vec<Customer> = sql.build_query_as().fetch_all(&mut *tx).await?;
         let next_cursor = if customers.len() as i64 > limit {
             customers.truncate(limit as usize);
             customers.last().map(|c| cursor::encode(&[&c.name.to_lowercase(), &c.customer_id], &filters))

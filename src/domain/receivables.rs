@@ -2,7 +2,7 @@
 //! as of any date (payments after that date and invoices issued after it do not count).
 
 use chrono::NaiveDate;
-use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
+use sqlx::{FromRow, PgConnection, PgPool, Postgres, QueryBuilder};
 
 use super::DomainError;
 use super::money::Currency;
@@ -56,35 +56,46 @@ impl ReceivablesService {
 
     #[tracing::instrument(skip_all)]
     pub async fn outstanding(&self, tenant: &str, q: &OutstandingQuery) -> Result<OutstandingReport, DomainError> {
-        let as_of: NaiveDate = match q.as_of {
-            Some(d) => d,
-            None => sqlx::query_scalar("select (now() at time zone 'utc')::date").fetch_one(&self.pool).await?,
-        };
-        // An invoice is open on `as_of` when it was issued by then, not voided by then, and
-        // payments made by then leave something due.
-        let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(
-            "with open as (
+        let mut tx = crate::db::begin_for(&self.pool, tenant).await?;
+        report(&mut tx, tenant, q).await
+    }
+}
+
+/// The report, read on the given connection (a tenant transaction).
+pub(crate) async fn report(
+    conn: &mut PgConnection,
+    tenant: &str,
+    q: &OutstandingQuery,
+) -> Result<OutstandingReport, DomainError> {
+    let as_of: NaiveDate = match q.as_of {
+        Some(d) => d,
+        None => sqlx::query_scalar("select (now() at time zone 'utc')::date").fetch_one(&mut *conn).await?,
+    };
+    // An invoice is open on `as_of` when it was issued by then, not voided by then, and
+    // payments made by then leave something due.
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(
+        "with open as (
                  select i.customer_id, i.currency, i.due_date,
                         i.total_cents - coalesce((select sum(p.amount_cents) from payments p
                                                    where p.invoice_id = i.invoice_id
                                                      and (p.paid_at at time zone 'utc')::date <= ",
-        );
-        sql.push_bind(as_of).push("), 0)::bigint as due, ").push_bind(as_of).push(
-            " - i.due_date as days_late
+    );
+    sql.push_bind(as_of).push("), 0)::bigint as due, ").push_bind(as_of).push(
+        " - i.due_date as days_late
                    from invoices i
                   where i.tenant_id = ",
-        );
-        sql.push_bind(tenant);
-        sql.push(" and i.issued_at is not null and (i.issued_at at time zone 'utc')::date <= ").push_bind(as_of);
-        sql.push(" and (i.voided_at is null or (i.voided_at at time zone 'utc')::date > ").push_bind(as_of).push(")");
-        if let Some(customer) = &q.customer_id {
-            sql.push(" and i.customer_id = ").push_bind(customer);
-        }
-        if let Some(currency) = &q.currency {
-            sql.push(" and i.currency = ").push_bind(currency.code());
-        }
-        sql.push(
-            ")
+    );
+    sql.push_bind(tenant);
+    sql.push(" and i.issued_at is not null and (i.issued_at at time zone 'utc')::date <= ").push_bind(as_of);
+    sql.push(" and (i.voided_at is null or (i.voided_at at time zone 'utc')::date > ").push_bind(as_of).push(")");
+    if let Some(customer) = &q.customer_id {
+        sql.push(" and i.customer_id = ").push_bind(customer);
+    }
+    if let Some(currency) = &q.currency {
+        sql.push(" and i.currency = ").push_bind(currency.code());
+    }
+    sql.push(
+        ")
              select customer_id, currency,
                     sum(due)::bigint as outstanding_cents,
                     coalesce(sum(due) filter (where days_late > 0), 0)::bigint as overdue_cents,
@@ -98,8 +109,7 @@ impl ReceivablesService {
                from open where due > 0
               group by customer_id, currency
               order by customer_id, currency",
-        );
-        let balances = sql.build_query_as().fetch_all(&self.pool).await?;
-        Ok(OutstandingReport { as_of, balances })
-    }
+    );
+    let balances = sql.build_query_as().fetch_all(&mut *conn).await?;
+    Ok(OutstandingReport { as_of, balances })
 }

@@ -29,24 +29,6 @@ pub enum Begun<'a, T> {
     Replay(Written<T>),
 }
 
-/// `pool.begin()`, run to completion even if the caller is dropped meanwhile.
-///
-/// sqlx-postgres 0.8.6 (and 0.9.0) is not cancel-safe here (sqlx#4393): a call dropped at its
-/// deadline while BEGIN's reply is on its way leaves the session inside a transaction that nothing
-/// rolls back, and the pool hands that connection to the next caller, whose statements then run
-/// inside it. On a task of its own BEGIN always completes; if the caller is gone by then, the
-/// `Transaction` is dropped there and its ROLLBACK is queued as for any other abandoned write.
-/// Covered by tests/api/network_faults.rs (a_write_cut_off_during_begin_leaves_no_transaction_open).
-async fn begin_to_completion(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    let pool = pool.clone();
-    match tokio::spawn(async move { pool.begin().await }).await {
-        Ok(begun) => begun,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        // Only when the runtime is shutting down.
-        Err(_) => Err(sqlx::Error::PoolClosed),
-    }
-}
-
 impl<'a, T> Write<'a, T> {
     /// Begins the write of `request` (the typed command, which a key's fingerprint covers).
     pub async fn begin(
@@ -56,7 +38,7 @@ impl<'a, T> Write<'a, T> {
         request: &impl Serialize,
     ) -> Result<Begun<'a, T>, DomainError> {
         let key = keyed.map(|k| (IdempotencyKey::new(actor.via, k.key, request, k.shape), k.keep));
-        let mut tx = begin_to_completion(pool).await?;
+        let mut tx = crate::db::begin_for(pool, &actor.tenant_id).await?;
         if let Some((key, _)) = &key
             && let Claim::Replay(first) = idempotency::claim(&mut tx, &actor.tenant_id, key).await?
         {

@@ -261,7 +261,7 @@ impl McpService {
             );
             return Err(Box::new(McpReply::error(ReplyStatus::BadRequest, id, &err)));
         };
-        match self.inner.sessions.find(session_id).await {
+        match self.inner.sessions.find(&self.inner.default_tenant, session_id).await {
             Ok(Some(session)) => Ok(Some(session)),
             Ok(None) => {
                 let err = ErrorData::new(
@@ -288,7 +288,7 @@ impl McpService {
     pub async fn end_session(&self, session_id: &str) -> Option<bool> {
         self.inner
             .sessions
-            .end(session_id)
+            .end(&self.inner.default_tenant, session_id)
             .await
             .inspect_err(|e| tracing::warn!(error = %e, "ending session failed"))
             .ok()

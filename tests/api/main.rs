@@ -19,4 +19,5 @@ mod processes;
 mod properties;
 mod replay;
 mod stdio;
+mod tenancy;
 mod tool_schemas;

@@ -13,8 +13,8 @@ impl InvoiceService {
     /// One invoice with its lines, payments and history.
     #[tracing::instrument(skip_all, fields(%id))]
     pub async fn get(&self, tenant: &str, id: InvoiceId) -> Result<Invoice, DomainError> {
-        let mut conn = self.pool.acquire().await?;
-        load(&mut conn, tenant, id).await
+        let mut tx = crate::db::begin_for(&self.pool, tenant).await?;
+        load(&mut tx, tenant, id).await
     }
 
     /// Newest first, keyset-paginated: each page continues strictly after the cursor's row.
@@ -43,7 +43,8 @@ impl InvoiceService {
         // One row more than asked tells whether another page exists.
         let limit = i64::from(query.limit.clamp(1, 100));
         sql.push(" order by i.created_at desc, i.invoice_id desc limit ").push_bind(limit + 1);
-        let rows: Vec<InvoiceSummary> = sql.build_query_as().fetch_all(&self.pool).await?;
+        let mut tx = crate::db::begin_for(&self.pool, tenant).await?;
+        let rows: Vec<InvoiceSummary> = sql.build_query_as().fetch_all(&mut *tx).await?;
         let mut invoices: Vec<InvoiceSummary> = rows.into_iter().map(InvoiceSummary::derive).collect();
         let next_cursor = if invoices.len() as i64 > limit {
             invoices.truncate(limit as usize);
