@@ -41,6 +41,80 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Measure a running server against Postgres's own ceiling (see `make bench`).
     Bench(BenchArgs),
+    /// Create and list tenants: the businesses whose books this deployment keeps (as the owner).
+    Tenant(TenantArgs),
+    /// Create, list and revoke access tokens (as the database owner).
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TenantArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(subcommand)]
+    pub command: TenantCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TenantCommand {
+    /// Add a tenant.
+    Create {
+        /// Its id: 1-64 characters of a-z, 0-9, _ and -.
+        id: String,
+        /// The business's name.
+        #[arg(long)]
+        name: String,
+        /// Prefix of its invoice numbers.
+        #[arg(long, default_value = "INV-")]
+        invoice_prefix: String,
+        /// Its own calls-per-second quota (beside the global limit).
+        #[arg(long)]
+        rate_limit: Option<NonZeroU32>,
+        /// Its own limit on calls running at once.
+        #[arg(long)]
+        concurrency_limit: Option<NonZeroU32>,
+    },
+    /// List tenants.
+    List,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token; its secret is printed once, on stdout, and never stored.
+    Create {
+        /// The tenant it acts for.
+        #[arg(long)]
+        tenant: String,
+        /// What it may do: viewer (reads), clerk (also drafts, sends, payments), admin (also voids
+        /// and customer changes).
+        #[arg(long)]
+        role: String,
+        /// Who or what holds it, e.g. "billing agent".
+        #[arg(long)]
+        name: String,
+        /// Expires this long from now (e.g. 30d, 12h); never when omitted.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires_in: Option<Duration>,
+    },
+    /// List tokens (hints only, never secrets).
+    List {
+        /// Only this tenant's.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Revoke a token: refused from its next call on, on every replica.
+    Revoke {
+        /// The token's id, as `token list` shows it.
+        token_id: uuid::Uuid,
+    },
 }
 
 #[derive(Debug, Clone, Args)]

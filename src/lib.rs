@@ -6,6 +6,7 @@
 //! typed params, handlers) → `domain` (rules, money) → Postgres. `schema` is the declarative
 //! builder the tools declare their params with.
 
+pub mod admin;
 pub mod app;
 pub mod bench;
 pub mod config;

@@ -78,6 +78,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Tenant(args) => tally::admin::tenant(&args).await,
+        Command::Token(args) => tally::admin::token(&args).await,
         Command::Migrate(args) => {
             let pool = db::connect(&args.settings()).await?;
             db::migrate(&pool).await?;

@@ -8,6 +8,7 @@ use std::path::Path;
 /// Outermost first. Equal ranks may not import each other.
 const RANKS: &[(&str, u32)] = &[
     ("app", 0),
+    ("admin", 1),
     ("bench", 1),
     ("replay", 1),
     ("telemetry", 1),

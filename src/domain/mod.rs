@@ -1,5 +1,6 @@
 //! The invoicing domain: rules, money and states over Postgres. It knows nothing of MCP.
 
+pub mod access;
 mod actor;
 mod audit;
 pub mod cursor;

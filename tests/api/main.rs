@@ -1,6 +1,7 @@
 //! Integration tests: the real server on port 0, real HTTP, a fresh Postgres database per test
 //! (`#[sqlx::test]`), and the real binary over stdio. One binary keeps link time down.
 
+mod access;
 mod bench_smoke;
 mod burst;
 mod concurrency;
