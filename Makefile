@@ -46,8 +46,11 @@ db: ## Start the private Postgres cluster (.pg/, 127.0.0.1:$TALLY_PG_PORT, defau
 db-stop: ## Stop the private Postgres cluster
 	bash .ci/pg.sh stop
 
+# On a laptop's loopback, callers that present no token act as the default tenant's admin
+# (TALLY_ANONYMOUS_ROLE, unless set otherwise); a token that is presented is checked all the
+# same. `make run TALLY_ANONYMOUS_ROLE=` requires tokens.
 run: ## Run `tally serve $(ARGS)` against DATABASE_URL (default: the private cluster)
-	$(WITH_DB) && cargo run -- serve $(ARGS)
+	$(WITH_DB) && TALLY_ANONYMOUS_ROLE="$${TALLY_ANONYMOUS_ROLE-admin}" cargo run -- serve $(ARGS)
 
 test: ## Rust tests (nextest, else cargo test), the fuzz smoke run, then the Python SDK tests
 	$(WITH_DB) && \

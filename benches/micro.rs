@@ -37,19 +37,21 @@ fn benches(c: &mut Criterion) {
     assert!(schema.validate(&large).is_ok());
     c.bench_function("validate create_invoice (100 lines)", |b| b.iter(|| schema.validate(black_box(&large))));
 
-    let service = McpService::new(tally::app::registry(&pool), SessionStore::new(pool.clone()), "default");
+    let service = McpService::new(tally::app::registry(&pool), SessionStore::new(pool.clone()));
     let mut bad = create_payload(2);
     bad["line_items"][0]["amount_cents"] = json!(-1);
     let body =
         json!({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"create_invoice","arguments": bad}})
             .to_string();
-    let transport = Transport::Stdio { tenant_id: "default".into(), session_id: "bench".into() };
+    let transport = Transport::Stdio { session_id: "bench".into() };
+    let principal = tally::domain::Principal::operator("default", tally::domain::access::Role::Admin);
     c.bench_function("decode + dispatch tools/call (no database)", |b| {
         b.iter(|| {
             let message = Message::decode(black_box(body.as_bytes())).unwrap();
             let reply = runtime.block_on(service.handle(McpRequest {
                 message,
                 transport: transport.clone(),
+                principal: principal.clone(),
                 cancel: Default::default(),
             }));
             black_box(reply)

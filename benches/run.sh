@@ -29,7 +29,7 @@ BENCH_URL="${ADMIN_URL%/*}/tally_bench"
 
 # The limiter is raised out of the way: the ceiling, not the limiter, is measured.
 target/release/tally serve --bind "127.0.0.1:$PORT" --database-url "$BENCH_URL" \
-    --rate-limit 1000000 --concurrency-limit 512 --queue-limit 100000 --db-pool-size 32 \
+    --rate-limit 1000000 --concurrency-limit 512 --queue-limit 100000 --db-pool-size 32 --anonymous-role admin \
     --log warn 2>"$OUT/server.log" &
 SERVER=$!
 trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EXIT

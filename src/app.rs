@@ -13,13 +13,15 @@ use tokio::net::TcpListener;
 use std::path::PathBuf;
 
 use crate::config::{LimitArgs, ServeArgs, StdioArgs};
+use crate::domain::access::{AccessService, Role};
 use crate::domain::customers::CustomerService;
 use crate::domain::receivables::ReceivablesService;
-use crate::domain::{InvoiceService, idempotency};
+use crate::domain::{InvoiceService, Principal, idempotency};
 use crate::mcp::McpService;
 use crate::mcp::session::SessionStore;
 use crate::middleware::{Limits, McpStack, mcp_stack};
 use crate::pipeline::Pipeline;
+use crate::pipeline::auth::Authenticator;
 use crate::recording::{Recorder, RecorderTask};
 use crate::tools::Registry;
 use crate::tools::customers::{GetCustomer, ListCustomers, UpsertCustomer};
@@ -52,8 +54,8 @@ pub fn registry(pool: &PgPool) -> Registry {
         .register(ListOutstanding(ReceivablesService::new(pool.clone())))
 }
 
-fn stack(pool: &PgPool, limits: Limits, tenant: &str) -> (McpStack, McpService) {
-    let service = McpService::new(registry(pool), SessionStore::new(pool.clone()), tenant);
+fn stack(pool: &PgPool, limits: Limits) -> (McpStack, McpService) {
+    let service = McpService::new(registry(pool), SessionStore::new(pool.clone()));
     (mcp_stack(limits, service.clone()), service)
 }
 
@@ -61,9 +63,11 @@ fn stack(pool: &PgPool, limits: Limits, tenant: &str) -> (McpStack, McpService) 
 /// tests/fuzz/ build theirs with it too, over a pool that points nowhere).
 pub fn http_state(args: &ServeArgs, pool: &PgPool, recorder: Option<Recorder>) -> HttpState {
     let limits = args.limits.limits();
-    let (stack, mcp) = stack(pool, limits, &args.tenant);
+    let (stack, mcp) = stack(pool, limits);
+    let anonymous = args.anonymous_role().map(|role| Principal::operator(&args.tenant, role));
+    let auth = Authenticator::new(AccessService::new(pool.clone()), anonymous);
     HttpState {
-        pipeline: Pipeline::new(stack, limits.timeout, recorder.clone()),
+        pipeline: Pipeline::new(stack, limits.timeout, recorder.clone(), auth),
         mcp,
         guard: Guard::new(args.bind.ip().is_loopback(), args.allowed_hosts.clone(), args.allowed_origins.clone()),
         pool: pool.clone(),
@@ -86,6 +90,13 @@ impl App {
     /// Connects (unless given a pool), migrates and binds. Port 0 binds a free port.
     pub async fn build(args: &ServeArgs, pool: Option<PgPool>) -> anyhow::Result<Self> {
         args.limits.check(&args.db).map_err(anyhow::Error::msg)?;
+        if args.anonymous_role().is_some() && !args.bind.ip().is_loopback() {
+            anyhow::bail!(
+                "--anonymous-role (TALLY_ANONYMOUS_ROLE) serves callers without a token, so it is allowed on a \
+                 loopback address only, not {}; drop it and give agents tokens (`tally token create`)",
+                args.bind
+            );
+        }
         let pool = match pool {
             Some(pool) => pool,
             None => db::connect(&args.db.settings()).await?,
@@ -127,10 +138,18 @@ pub async fn run_stdio(args: &StdioArgs) -> anyhow::Result<()> {
     let pool = db::connect(&args.db.settings()).await?;
     db::migrate(&pool).await?;
     let limits = args.limits.limits();
-    let (stack, _) = stack(&pool, limits, &args.tenant);
+    let (stack, _) = stack(&pool, limits);
+    let access = AccessService::new(pool.clone());
+    // A token is checked before the first message too, so a wrong one fails at once, plainly.
+    if let Some(token) = &args.token
+        && access.authenticate(token).await.context("checking TALLY_TOKEN")?.is_none()
+    {
+        anyhow::bail!("TALLY_TOKEN is not a live access token (unknown, revoked or expired)");
+    }
+    let auth = Authenticator::new(access, Some(Principal::operator(&args.tenant, Role::Admin)));
     let (recorder, recorder_task) = start_recorder(args.record_dir.as_ref(), &args.limits)?.unzip();
-    let options = StdioOptions { tenant_id: args.tenant.clone(), max_line_bytes: args.max_body_bytes };
-    let pipeline = Pipeline::new(stack, limits.timeout, recorder);
+    let options = StdioOptions { token: args.token.clone(), max_line_bytes: args.max_body_bytes };
+    let pipeline = Pipeline::new(stack, limits.timeout, recorder, auth);
     let served = stdio::serve(pipeline, options, tokio::io::stdin(), tokio::io::stdout()).await;
     if let Some(recorder) = recorder_task {
         recorder.finish().await;

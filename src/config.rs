@@ -163,6 +163,10 @@ pub struct ReplayArgs {
     /// The database the stdio server uses.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<DatabaseUrl>,
+    /// The access token to present (recordings never hold one): `Authorization: Bearer` over
+    /// HTTP, `TALLY_TOKEN` for the stdio server.
+    #[arg(long, env = "TALLY_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// A database URL whose password is never printed.
@@ -300,9 +304,15 @@ pub struct ServeArgs {
     /// Open connections at most; past it a new connection is closed at once.
     #[arg(long, env = "TALLY_MAX_CONNECTIONS", default_value_t = 4096)]
     pub max_connections: usize,
-    /// The tenant that sessions belong to (one tenant until access tokens arrive).
+    /// The tenant an anonymous caller acts for (see `--anonymous-role`).
     #[arg(long, env = "TALLY_TENANT", default_value = "default")]
     pub tenant: String,
+    /// Let callers that present no token act for `--tenant` with this role (viewer, clerk or
+    /// admin). Only on a loopback address: a laptop's `make run`. A token that is presented is
+    /// checked all the same. Without it, every call needs `Authorization: Bearer <token>`.
+    /// Empty means none.
+    #[arg(long, env = "TALLY_ANONYMOUS_ROLE", value_parser = parse_role)]
+    pub anonymous_role: Option<AnonymousRole>,
     /// Record every MCP session to its own JSON Lines file in this directory (for `tally replay`).
     #[arg(long, env = "TALLY_RECORD_DIR")]
     pub record_dir: Option<std::path::PathBuf>,
@@ -314,9 +324,13 @@ pub struct StdioArgs {
     pub db: DbArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
-    /// The tenant this process serves.
+    /// The tenant this process serves when no token is given (as its admin: whoever runs it holds
+    /// the database URL already).
     #[arg(long, env = "TALLY_TENANT", default_value = "default")]
     pub tenant: String,
+    /// An access token: the process then acts for its tenant with its role, checked on every call.
+    #[arg(long, env = "TALLY_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     /// Largest message (one line) accepted.
     #[arg(long, env = "TALLY_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -351,4 +365,24 @@ mod tests {
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("app:***@db:5432/tally"), "{shown}");
     }
+}
+
+/// `--anonymous-role`: a role, or empty for none (so `TALLY_ANONYMOUS_ROLE=` turns it off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnonymousRole(pub Option<crate::domain::access::Role>);
+
+impl ServeArgs {
+    /// The role of callers that present no token, if they are served at all.
+    pub fn anonymous_role(&self) -> Option<crate::domain::access::Role> {
+        self.anonymous_role.and_then(|r| r.0)
+    }
+}
+
+fn parse_role(s: &str) -> Result<AnonymousRole, String> {
+    if s.is_empty() {
+        return Ok(AnonymousRole(None));
+    }
+    crate::domain::access::Role::parse(s)
+        .map(|r| AnonymousRole(Some(r)))
+        .ok_or_else(|| format!("no role {s:?}: one of viewer, clerk, admin (or empty for none)"))
 }

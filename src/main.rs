@@ -45,8 +45,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Replay(args) => {
             let recordings = tally::replay::load_all(&args.paths).map_err(anyhow::Error::msg)?;
             let target = match (args.url, args.database_url) {
-                (Some(url), _) => Target::Url(url),
-                (None, Some(db)) => Target::Stdio { tally: std::env::current_exe()?, database_url: db.0 },
+                (Some(url), _) => Target::Url { url, token: args.token },
+                (None, Some(db)) => {
+                    Target::Stdio { tally: std::env::current_exe()?, database_url: db.0, token: args.token }
+                }
                 (None, None) => {
                     anyhow::bail!("--stdio needs DATABASE_URL (or --database-url) for the server it starts")
                 }

@@ -5,6 +5,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+import uuid
 
 import pytest
 
@@ -34,11 +35,28 @@ def server_env() -> dict:
 
 
 @pytest.fixture(scope="session")
+def token(tally_bin, server_env) -> str:
+    """An admin's token of a tenant of this run's own, made as an operator does."""
+    tenant = f"sdk-{uuid.uuid4().hex[:12]}"
+    subprocess.run([tally_bin, "tenant", "create", tenant, "--name", "SDK tests"], env=server_env, check=True)
+    made = subprocess.run(
+        [tally_bin, "token", "create", "--tenant", tenant, "--role", "admin", "--name", "sdk tests"],
+        env=server_env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return made.stdout.strip()
+
+
+@pytest.fixture(scope="session")
 def server_url(tally_bin, server_env):
+    """`tally serve` requiring tokens: no anonymous callers."""
     port = _free_port()
+    env = {k: v for k, v in server_env.items() if k != "TALLY_ANONYMOUS_ROLE"}
     proc = subprocess.Popen(
         [tally_bin, "serve", "--bind", f"127.0.0.1:{port}"],
-        env=server_env,
+        env=env,
         stdout=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"

@@ -26,7 +26,8 @@ async fn replay_fresh(path: &Path) -> datatest_stable::Result<()> {
     let db = FreshDatabase::create(&admin_url).await?;
     let limits = &recording.header.server;
     let result = if recording.header.transport == "stdio" {
-        let target = Target::Stdio { tally: env!("CARGO_BIN_EXE_tally").into(), database_url: db.url.clone() };
+        let target =
+            Target::Stdio { tally: env!("CARGO_BIN_EXE_tally").into(), database_url: db.url.clone(), token: None };
         replay::replay_one(&recording, &target).await
     } else {
         let pool = sqlx::postgres::PgPoolOptions::new().max_connections(8).connect(&db.url).await?;
@@ -43,6 +44,9 @@ async fn replay_fresh(path: &Path) -> datatest_stable::Result<()> {
             limits.rate_limit.to_string(),
             "--timeout".to_owned(),
             format!("{}ms", limits.timeout_ms),
+            // Recorded against `make run`, whose callers present no token.
+            "--anonymous-role".to_owned(),
+            "admin".to_owned(),
         ];
         let app = App::build(&ServeArgs::parse_from(flags)?, Some(pool.clone())).await?;
         let url = format!("http://{}/mcp", app.local_addr());
@@ -50,7 +54,7 @@ async fn replay_fresh(path: &Path) -> datatest_stable::Result<()> {
         let server = tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
         }));
-        let result = replay::replay_one(&recording, &Target::Url(url)).await;
+        let result = replay::replay_one(&recording, &Target::Url { url, token: None }).await;
         let _ = stop.send(());
         server.await?;
         result

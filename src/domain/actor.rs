@@ -1,5 +1,17 @@
-//! Who is writing: the tenant every row is scoped to, and the door they came through (the tool
-//! and session, for the audit trail). The domain records these; it does not interpret them.
+//! Who is writing: the tenant every row is scoped to, the access token and role it acts with,
+//! and the door it came through (the tool and session, for the audit trail). The domain records
+//! these; it does not interpret them.
+
+use uuid::Uuid;
+
+use super::access::Role;
+
+/// The access token a caller presented: its id and name, never its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRef {
+    pub id: Uuid,
+    pub name: String,
+}
 
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -7,11 +19,22 @@ pub struct Actor {
     /// The operation's name at the edge (an MCP tool name, say).
     pub via: &'static str,
     pub session_id: Option<String>,
+    pub role: Role,
+    /// None for the process's own operator (stdio without a token, or an anonymous loopback caller).
+    pub token: Option<TokenRef>,
 }
 
-/// Who is calling, as resolved at the edge: today every caller of a process acts for its
-/// configured tenant; access tokens and roles add to this.
+/// Who is calling, as resolved at the edge before any limit or tool.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub tenant_id: String,
+    pub role: Role,
+    pub token: Option<TokenRef>,
+}
+
+impl Principal {
+    /// The process's own operator for `tenant`: no token, and `role`.
+    pub fn operator(tenant: impl Into<String>, role: Role) -> Self {
+        Self { tenant_id: tenant.into(), role, token: None }
+    }
 }

@@ -83,12 +83,14 @@ impl<'a> Change<'a> {
 /// entity id, action, from and to status, amount, currency, idempotency key, details.
 macro_rules! insert_audit_event {
     ($tenant:literal, $tool:literal, $session:literal, $entity:literal, $entity_id:literal, $action:literal,
-     $from:literal, $to:literal, $amount:literal, $currency:literal, $key:literal, $details:literal) => {
+     $from:literal, $to:literal, $amount:literal, $currency:literal, $key:literal, $details:literal,
+     $token_id:literal, $token_name:literal, $role:literal) => {
         concat!(
             "insert into audit_events (tenant_id, tool, session_id, entity, entity_id, action, from_status, to_status, ",
-            "amount_cents, currency, idempotency_key, details) values (",
+            "amount_cents, currency, idempotency_key, details, token_id, token_name, role) values (",
             $tenant, ", ", $tool, ", ", $session, ", ", $entity, ", ", $entity_id, ", ", $action, ", ",
-            $from, ", ", $to, ", ", $amount, ", ", $currency, ", ", $key, ", ", $details, ")"
+            $from, ", ", $to, ", ", $amount, ", ", $currency, ", ", $key, ", ", $details, ", ",
+            $token_id, ", ", $token_name, ", ", $role, ")"
         )
     };
 }
@@ -115,21 +117,26 @@ pub async fn record(
     key: Option<&str>,
     c: Change<'_>,
 ) -> Result<(), DomainError> {
-    sqlx::query(insert_audit_event!("$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12"))
-        .bind(&actor.tenant_id)
-        .bind(actor.via)
-        .bind(&actor.session_id)
-        .bind(c.entity.as_str())
-        .bind(c.entity_id)
-        .bind(c.action)
-        .bind(c.from_status)
-        .bind(c.to_status)
-        .bind(c.amount_cents)
-        .bind(c.currency)
-        .bind(key)
-        .bind(c.details)
-        .execute(conn)
-        .await?;
+    sqlx::query(insert_audit_event!(
+        "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15"
+    ))
+    .bind(&actor.tenant_id)
+    .bind(actor.via)
+    .bind(&actor.session_id)
+    .bind(c.entity.as_str())
+    .bind(c.entity_id)
+    .bind(c.action)
+    .bind(c.from_status)
+    .bind(c.to_status)
+    .bind(c.amount_cents)
+    .bind(c.currency)
+    .bind(key)
+    .bind(c.details)
+    .bind(actor.token.as_ref().map(|t| t.id))
+    .bind(actor.token.as_ref().map(|t| t.name.as_str()))
+    .bind(actor.role)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -23,7 +23,16 @@ impl ErrorCode {
     pub const TIMEOUT: Self = Self(-32012);
     /// A dependency (the database) is unavailable or exhausted: retry after `data.retry_after_ms`.
     pub const UNAVAILABLE: Self = Self(-32013);
+    /// No valid access token (HTTP 401): missing, unknown, revoked or expired. Not retryable
+    /// with the same token.
+    pub const UNAUTHORIZED: Self = Self(-32001);
+    /// The token is valid but its role does not cover the tool (HTTP 403); `data.required_role`
+    /// names the role needed.
+    pub const FORBIDDEN: Self = Self(-32003);
 }
+
+/// When to retry after the database was unreachable.
+pub const UNAVAILABLE_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A JSON-RPC error object: `{code, message, data?}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,6 +59,16 @@ impl ErrorData {
 
     pub fn invalid_params(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::INVALID_PARAMS, message)
+    }
+
+    /// The database could not be reached: retry after a second.
+    pub fn unavailable() -> Self {
+        Self::retryable(
+            RetryReason::Unavailable,
+            "The database is unavailable right now. Wait retry_after_ms, then send the same request again.",
+            UNAVAILABLE_RETRY,
+            Value::Null,
+        )
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
@@ -118,4 +137,10 @@ impl ErrorData {
             "limit": limit,
         }))
     }
+}
+
+/// The `WWW-Authenticate` challenge of a 403 (MCP authorization, RFC 6750): the role needed, as
+/// the scope.
+pub fn insufficient_role_challenge(needed: crate::domain::access::Role) -> String {
+    format!(r#"Bearer realm="tally", error="insufficient_scope", scope="{needed}""#)
 }

@@ -9,5 +9,5 @@ pub mod service;
 pub mod session;
 pub mod version;
 
-pub use error::{ErrorCode, ErrorData, RetryReason};
+pub use error::{ErrorCode, ErrorData, RetryReason, UNAVAILABLE_RETRY};
 pub use service::{McpReply, McpRequest, McpService, ReplyStatus, Transport};

@@ -14,34 +14,35 @@ use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 use tower::BoxError;
 
-use super::error::{ErrorCode, ErrorData, RetryReason};
+use super::error::{ErrorCode, ErrorData, UNAVAILABLE_RETRY};
 use super::instructions::INSTRUCTIONS;
 use super::jsonrpc::{self, Message, Request, RequestId};
 use super::methods::{CallParams, ClientRequest, InitializeParams, ListParams};
 use super::session::{Session, SessionStore};
 use super::version;
 use crate::domain::Principal;
+use crate::domain::access::Role;
 use crate::tools::{CallFailure, Registry, ToolContext};
 use tokio_util::sync::CancellationToken;
 
 /// How many tools one `tools/list` page holds.
 const TOOLS_PAGE: usize = 50;
-/// When to retry after the database was unreachable.
-const UNAVAILABLE_RETRY: Duration = Duration::from_secs(1);
 
 /// Which transport a message came over, with what that transport knows of the caller.
 #[derive(Debug, Clone)]
 pub enum Transport {
     /// Streamable HTTP: the `Mcp-Session-Id` header, when sent.
     Http { session_id: Option<String> },
-    /// stdio: one process is one session of one tenant; `session_id` names it in the audit trail.
-    Stdio { tenant_id: String, session_id: String },
+    /// stdio: one process is one session; `session_id` names it in the audit trail.
+    Stdio { session_id: String },
 }
 
 #[derive(Debug, Clone)]
 pub struct McpRequest {
     pub message: Message,
     pub transport: Transport,
+    /// Who is calling, resolved by the pipeline before the limits.
+    pub principal: Principal,
     /// Fires when the caller has gone; handed to the tool.
     pub cancel: CancellationToken,
 }
@@ -53,6 +54,10 @@ pub enum ReplyStatus {
     /// A notification or response was taken: no body.
     Accepted,
     BadRequest,
+    /// No valid access token.
+    Unauthorized,
+    /// A valid token whose role does not cover the call.
+    Forbidden,
     /// Unknown session, or a method this era does not serve.
     NotFound,
     /// Retryable: over the rate limit.
@@ -70,6 +75,8 @@ impl ReplyStatus {
             Self::Ok => 200,
             Self::Accepted => 202,
             Self::BadRequest => 400,
+            Self::Unauthorized => 401,
+            Self::Forbidden => 403,
             Self::NotFound => 404,
             Self::TooManyRequests => 429,
             Self::Internal => 500,
@@ -91,6 +98,8 @@ pub struct McpReply {
     /// Set when `initialize` negotiated a revision.
     pub protocol_version: Option<&'static str>,
     pub retry_after: Option<Duration>,
+    /// The `WWW-Authenticate` challenge of a refusal for the caller's role.
+    pub challenge: Option<String>,
 }
 
 impl McpReply {
@@ -107,6 +116,7 @@ impl McpReply {
             session_id: None,
             protocol_version: None,
             retry_after: None,
+            challenge: None,
         }
     }
 
@@ -118,6 +128,7 @@ impl McpReply {
             session_id: None,
             protocol_version: None,
             retry_after: None,
+            challenge: None,
         }
     }
 
@@ -129,17 +140,15 @@ impl McpReply {
             session_id: None,
             protocol_version: None,
             retry_after: None,
+            challenge: None,
         }
     }
 
     fn unavailable(id: Option<&RequestId>) -> Self {
-        let err = ErrorData::retryable(
-            RetryReason::Unavailable,
-            "The database is unavailable right now. Wait retry_after_ms, then send the same request again.",
-            UNAVAILABLE_RETRY,
-            Value::Null,
-        );
-        Self { retry_after: Some(UNAVAILABLE_RETRY), ..Self::error(ReplyStatus::Unavailable, id, &err) }
+        Self {
+            retry_after: Some(UNAVAILABLE_RETRY),
+            ..Self::error(ReplyStatus::Unavailable, id, &ErrorData::unavailable())
+        }
     }
 }
 
@@ -151,12 +160,11 @@ pub struct McpService {
 struct Inner {
     registry: Registry,
     sessions: SessionStore,
-    default_tenant: String,
 }
 
 impl McpService {
-    pub fn new(registry: Registry, sessions: SessionStore, default_tenant: impl Into<String>) -> Self {
-        Self { inner: Arc::new(Inner { registry, sessions, default_tenant: default_tenant.into() }) }
+    pub fn new(registry: Registry, sessions: SessionStore) -> Self {
+        Self { inner: Arc::new(Inner { registry, sessions }) }
     }
 
     pub async fn handle(&self, req: McpRequest) -> McpReply {
@@ -165,7 +173,7 @@ impl McpService {
             // Notifications (initialized, cancelled) need no answer, but an unknown session still
             // gets its 404 so that the client learns to re-initialize.
             Message::Notification(_) => {
-                return match self.session(&req.transport, None).await {
+                return match self.session(&req.transport, &req.principal, None).await {
                     Ok(_) => McpReply::accepted(),
                     Err(reply) => *reply,
                 };
@@ -178,21 +186,18 @@ impl McpService {
         };
         match parsed {
             ClientRequest::Discover => McpReply::error(ReplyStatus::NotFound, Some(&request.id), &discover_refusal()),
-            ClientRequest::Initialize(params) => self.initialize(&request, params, &req.transport).await,
+            ClientRequest::Initialize(params) => {
+                self.initialize(&request, params, &req.transport, &req.principal).await
+            }
             other => {
-                let tenant = match self.session(&req.transport, Some(&request.id)).await {
-                    Ok(Some(session)) => session.tenant_id,
-                    Ok(None) => self.tenant_of(&req.transport),
-                    Err(reply) => return *reply,
-                };
+                if let Err(reply) = self.session(&req.transport, &req.principal, Some(&request.id)).await {
+                    return *reply;
+                }
                 let session_id = match &req.transport {
                     Transport::Http { session_id } => session_id.clone(),
-                    Transport::Stdio { session_id, .. } => Some(session_id.clone()),
+                    Transport::Stdio { session_id } => Some(session_id.clone()),
                 };
-                let ctx = ToolContext {
-                    cancel: req.cancel.clone(),
-                    ..ToolContext::new(Principal { tenant_id: tenant }, session_id)
-                };
+                let ctx = ToolContext { cancel: req.cancel.clone(), ..ToolContext::new(req.principal, session_id) };
                 self.apply(&request, other, ctx).await
             }
         }
@@ -202,7 +207,7 @@ impl McpService {
         let id = &request.id;
         match parsed {
             ClientRequest::Ping => McpReply::ok(jsonrpc::result(id, json!({}))),
-            ClientRequest::ToolsList(params) => match self.tools_page(&params) {
+            ClientRequest::ToolsList(params) => match self.tools_page(&params, ctx.principal.role) {
                 Ok(result) => McpReply::ok(jsonrpc::result(id, result)),
                 Err(e) => McpReply::error(ReplyStatus::Ok, Some(id), &e),
             },
@@ -213,7 +218,13 @@ impl McpService {
         }
     }
 
-    async fn initialize(&self, request: &Request, params: InitializeParams, transport: &Transport) -> McpReply {
+    async fn initialize(
+        &self,
+        request: &Request,
+        params: InitializeParams,
+        transport: &Transport,
+        principal: &Principal,
+    ) -> McpReply {
         let negotiated = version::negotiate(&params.protocol_version);
         let result = jsonrpc::result(
             &request.id,
@@ -232,12 +243,7 @@ impl McpService {
         match transport {
             Transport::Stdio { .. } => answer,
             Transport::Http { .. } => {
-                match self
-                    .inner
-                    .sessions
-                    .create(&self.inner.default_tenant, negotiated, params.client_info.as_ref())
-                    .await
-                {
+                match self.inner.sessions.create(principal, negotiated, params.client_info.as_ref()).await {
                     Ok(session) => McpReply { session_id: Some(session.id), ..answer },
                     Err(e) => {
                         tracing::warn!(error = %e, "could not store a new session");
@@ -248,9 +254,14 @@ impl McpService {
         }
     }
 
-    /// The caller's session: over HTTP it must be sent (400) and live (404); stdio has none.
-    /// A refusal answers request `id` (none for a notification).
-    async fn session(&self, transport: &Transport, id: Option<&RequestId>) -> Result<Option<Session>, Box<McpReply>> {
+    /// The caller's session: over HTTP it must be sent (400), live and opened by this caller's
+    /// token (else 404); stdio has none. A refusal answers request `id` (none for a notification).
+    async fn session(
+        &self,
+        transport: &Transport,
+        principal: &Principal,
+        id: Option<&RequestId>,
+    ) -> Result<Option<Session>, Box<McpReply>> {
         let Transport::Http { session_id } = transport else {
             return Ok(None);
         };
@@ -261,7 +272,7 @@ impl McpService {
             );
             return Err(Box::new(McpReply::error(ReplyStatus::BadRequest, id, &err)));
         };
-        match self.inner.sessions.find(&self.inner.default_tenant, session_id).await {
+        match self.inner.sessions.find(principal, session_id).await {
             Ok(Some(session)) => Ok(Some(session)),
             Ok(None) => {
                 let err = ErrorData::new(
@@ -277,25 +288,19 @@ impl McpService {
         }
     }
 
-    fn tenant_of(&self, transport: &Transport) -> String {
-        match transport {
-            Transport::Stdio { tenant_id, .. } => tenant_id.clone(),
-            Transport::Http { .. } => self.inner.default_tenant.clone(),
-        }
-    }
-
     /// Ends an HTTP session (DELETE). `None` when the store could not be reached.
-    pub async fn end_session(&self, session_id: &str) -> Option<bool> {
+    pub async fn end_session(&self, principal: &Principal, session_id: &str) -> Option<bool> {
         self.inner
             .sessions
-            .end(&self.inner.default_tenant, session_id)
+            .end(principal, session_id)
             .await
             .inspect_err(|e| tracing::warn!(error = %e, "ending session failed"))
             .ok()
     }
 
-    fn tools_page(&self, params: &ListParams) -> Result<Value, ErrorData> {
-        let tools = self.inner.registry.published();
+    /// The tools the caller's role may call, paged.
+    fn tools_page(&self, params: &ListParams, role: Role) -> Result<Value, ErrorData> {
+        let tools = self.inner.registry.published_for(role);
         let start = match &params.cursor {
             None => 0,
             Some(c) => decode_cursor(c).filter(|&o| o <= tools.len()).ok_or_else(|| {
@@ -313,6 +318,7 @@ impl McpService {
     }
 
     async fn call_tool(&self, id: &RequestId, params: CallParams, ctx: ToolContext) -> McpReply {
+        let ctx_role = ctx.principal.role;
         let args = params.arguments.unwrap_or(Value::Null);
         match self.inner.registry.call(&params.name, args, ctx).await {
             Ok(result) => {
@@ -323,6 +329,21 @@ impl McpService {
                 let names = self.inner.registry.names().collect::<Vec<_>>().join(", ");
                 let err = ErrorData::invalid_params(format!("Unknown tool: {}. Available tools: {names}", params.name));
                 McpReply::error(ReplyStatus::Ok, Some(id), &err)
+            }
+            Err(CallFailure::Forbidden { needed }) => {
+                let err = ErrorData::new(
+                    ErrorCode::FORBIDDEN,
+                    format!(
+                        "{} needs the {needed} role; this caller's role is {}. Ask the operator for a token with \
+                         the {needed} role; retrying will not help",
+                        params.name, ctx_role
+                    ),
+                )
+                .with_data(json!({ "required_role": needed, "role": ctx_role, "retryable": false }));
+                McpReply {
+                    challenge: Some(super::error::insufficient_role_challenge(needed)),
+                    ..McpReply::error(ReplyStatus::Forbidden, Some(id), &err)
+                }
             }
             Err(CallFailure::Unavailable) => McpReply::unavailable(Some(id)),
             Err(CallFailure::Internal) => {

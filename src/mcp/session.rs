@@ -4,6 +4,7 @@ use rand::RngCore;
 use sqlx::PgPool;
 
 use crate::db;
+use crate::domain::Principal;
 
 use super::methods::ClientInfo;
 
@@ -29,20 +30,29 @@ impl SessionStore {
     }
 
     /// Starts a session; its id is 256 bits from the OS's CSPRNG, hex-encoded (visible ASCII).
-    pub async fn create(&self, tenant_id: &str, version: &str, client: Option<&ClientInfo>) -> sqlx::Result<Session> {
+    /// Starts a session for `principal`: only the same token (or, for an anonymous caller, no
+    /// token) finds it again.
+    pub async fn create(
+        &self,
+        principal: &Principal,
+        version: &str,
+        client: Option<&ClientInfo>,
+    ) -> sqlx::Result<Session> {
+        let tenant_id = principal.tenant_id.as_str();
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let mut tx = db::begin_for(&self.pool, tenant_id).await?;
         sqlx::query(
-            "insert into mcp_sessions (session_id, tenant_id, protocol_version, client_name, client_version)
-             values ($1, $2, $3, $4, $5)",
+            "insert into mcp_sessions (session_id, tenant_id, protocol_version, client_name, client_version, token_id)
+             values ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&id)
         .bind(tenant_id)
         .bind(version)
         .bind(client.map(|c| c.name.as_str()))
         .bind(client.map(|c| c.version.as_str()))
+        .bind(principal.token.as_ref().map(|t| t.id))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -52,12 +62,12 @@ impl SessionStore {
     /// Finds a live session of `tenant` (another tenant's id finds nothing: row-level security).
     /// Refreshes `last_seen_at` at most once a minute, so that the common case is a read and
     /// writes no WAL.
-    pub async fn find(&self, tenant: &str, id: &str) -> sqlx::Result<Option<Session>> {
-        let mut tx = db::begin_for(&self.pool, tenant).await?;
+    pub async fn find(&self, principal: &Principal, id: &str) -> sqlx::Result<Option<Session>> {
+        let mut tx = db::begin_for(&self.pool, &principal.tenant_id).await?;
         let row: Option<(String, String)> = sqlx::query_as(
             "with live as (
                  select session_id, tenant_id, protocol_version, last_seen_at from mcp_sessions
-                  where session_id = $1 and ended_at is null
+                  where session_id = $1 and ended_at is null and token_id is not distinct from $3
                     and last_seen_at > now() - make_interval(secs => $2)
              ), touched as (
                  update mcp_sessions s set last_seen_at = now() from live
@@ -67,6 +77,7 @@ impl SessionStore {
         )
         .bind(id)
         .bind(IDLE_TTL_SECS)
+        .bind(principal.token.as_ref().map(|t| t.id))
         .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -80,12 +91,16 @@ impl SessionStore {
     }
 
     /// Ends a session; returns whether a live one was found.
-    pub async fn end(&self, tenant: &str, id: &str) -> sqlx::Result<bool> {
-        let mut tx = db::begin_for(&self.pool, tenant).await?;
-        let done = sqlx::query("update mcp_sessions set ended_at = now() where session_id = $1 and ended_at is null")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+    pub async fn end(&self, principal: &Principal, id: &str) -> sqlx::Result<bool> {
+        let mut tx = db::begin_for(&self.pool, &principal.tenant_id).await?;
+        let done = sqlx::query(
+            "update mcp_sessions set ended_at = now()
+              where session_id = $1 and ended_at is null and token_id is not distinct from $2",
+        )
+        .bind(id)
+        .bind(principal.token.as_ref().map(|t| t.id))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }

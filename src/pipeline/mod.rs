@@ -7,12 +7,15 @@
 //! 3. session: the `Mcp-Session-Id` header (HTTP) or the process's one session (stdio);
 //! 4. record ([`record`]): on arrival, in order, when recording is on;
 //! 5. log ([`log`]): one span and one line per call;
-//! 6. limits and dispatch: the tower stack of [`middleware`](crate::middleware) around the MCP
+//! 6. principal ([`auth`]): who is calling, from the bearer token (HTTP) or `TALLY_TOKEN`
+//!    (stdio), checked on every message before any limit; a refusal is a 401 with its challenge;
+//! 7. limits and dispatch: the tower stack of [`middleware`](crate::middleware) around the MCP
 //!    service; a refusal from the limits becomes the same JSON-RPC error shape;
-//! 7. reply: the JSON serialized once into the bytes the transport writes and the recorder keeps.
+//! 8. reply: the JSON serialized once into the bytes the transport writes and the recorder keeps.
 //!
 //! The outcome travels as a typed [`ReplyStatus`]; the HTTP edge maps it to a status code.
 
+pub mod auth;
 pub mod log;
 mod record;
 
@@ -23,20 +26,23 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 use tracing::Instrument;
 
+use crate::domain::Principal;
 use crate::mcp::jsonrpc::{self, Message};
 use crate::mcp::{ErrorCode, ErrorData, McpRequest, ReplyStatus, Transport, version};
 use crate::middleware::{McpStack, edge};
 use crate::recording::Recorder;
+use auth::{Authenticator, Presented, Refusal};
 use log::CallLog;
 use record::Recording;
 
 /// What a transport knows of the caller of one message.
 #[derive(Debug, Clone)]
 pub enum Caller {
-    /// Streamable HTTP: the `Mcp-Session-Id` and `MCP-Protocol-Version` headers, when sent.
-    Http { session_id: Option<String>, protocol_version: Option<String> },
-    /// stdio: one process is one session of one tenant.
-    Stdio { tenant_id: String, session_id: String },
+    /// Streamable HTTP: the `Mcp-Session-Id`, `MCP-Protocol-Version` and `Authorization`
+    /// headers, when sent.
+    Http { session_id: Option<String>, protocol_version: Option<String>, authorization: Option<String> },
+    /// stdio: one process is one session; `token` is `TALLY_TOKEN`, when set.
+    Stdio { session_id: String, token: Option<String> },
 }
 
 /// One message as it arrived.
@@ -58,12 +64,14 @@ pub struct Outbound {
     pub retry_after: Option<Duration>,
     /// Set when `initialize` started an HTTP session.
     pub new_session: Option<String>,
+    /// The `WWW-Authenticate` challenge of a 401 or 403.
+    pub challenge: Option<String>,
 }
 
 impl Outbound {
     fn error(status: ReplyStatus, id: Option<&jsonrpc::RequestId>, error: &ErrorData) -> Self {
         let body = Bytes::from(jsonrpc::error(id, error).to_string());
-        Self { status, body: Some(body), retry_after: None, new_session: None }
+        Self { status, body: Some(body), retry_after: None, new_session: None, challenge: None }
     }
 }
 
@@ -74,11 +82,17 @@ pub struct Pipeline {
     /// The calls' deadline, quoted by a timeout's error.
     timeout: Duration,
     recording: Option<Recording>,
+    auth: Authenticator,
 }
 
 impl Pipeline {
-    pub fn new(stack: McpStack, timeout: Duration, recorder: Option<Recorder>) -> Self {
-        Self { stack, timeout, recording: recorder.map(Recording::new) }
+    pub fn new(stack: McpStack, timeout: Duration, recorder: Option<Recorder>, auth: Authenticator) -> Self {
+        Self { stack, timeout, recording: recorder.map(Recording::new), auth }
+    }
+
+    /// The principal stage on its own, for what is not a message (an HTTP DELETE).
+    pub async fn principal(&self, presented: Presented<'_>) -> Result<Principal, Refusal> {
+        self.auth.resolve(presented).await
     }
 
     /// Runs one message through every stage.
@@ -103,8 +117,7 @@ impl Pipeline {
         let (transport, session) = session(&message, inbound.caller.clone());
         let recorded = self.recording.as_ref().and_then(|r| r.received(&transport, &message, &inbound));
         let log = CallLog::start(&inbound.request_id, session.as_deref(), &message);
-        let request = McpRequest { message, transport, cancel: CancellationToken::new() };
-        Ok(Call { pipeline: self.clone(), inbound, request, recorded, log })
+        Ok(Call { pipeline: self.clone(), inbound, message, transport, recorded, log })
     }
 }
 
@@ -112,23 +125,45 @@ impl Pipeline {
 pub struct Call {
     pipeline: Pipeline,
     inbound: Inbound,
-    request: McpRequest,
+    message: Message,
+    transport: Transport,
     recorded: Option<record::Seq>,
     log: CallLog,
 }
 
 impl Call {
     pub async fn run(self) -> Outbound {
-        let Call { pipeline, inbound, request, recorded, log } = self;
+        let Call { pipeline, inbound, message, transport, recorded, log } = self;
+        let rpc_id = match &message {
+            Message::Request(r) => Some(r.id.clone()),
+            _ => None,
+        };
+        let presented = match &inbound.caller {
+            Caller::Http { authorization, .. } => Presented::from_header(authorization.as_deref()),
+            Caller::Stdio { token: Some(token), .. } => Presented::Bearer(token),
+            Caller::Stdio { token: None, .. } => Presented::Nothing,
+        };
+        let principal = match pipeline.auth.resolve(presented).await {
+            Ok(principal) => principal,
+            Err(refusal) => {
+                log.finish(refusal.status, &refusal.error.outcome(), None);
+                let mut out = Outbound::error(refusal.status, rpc_id.as_ref(), &refusal.error);
+                out.challenge = refusal.challenge;
+                if refusal.status == ReplyStatus::Unavailable {
+                    out.retry_after = Some(crate::mcp::UNAVAILABLE_RETRY);
+                }
+                if let (Some(recording), Some(seq)) = (&pipeline.recording, recorded) {
+                    out = recording.answered(seq, out);
+                }
+                return out;
+            }
+        };
+        let request = McpRequest { message, transport, principal, cancel: CancellationToken::new() };
         // Read before the request moves into the stack; only an initialize that opens a
         // recorded session needs it.
         let client_info = pipeline.recording.as_ref().and_then(|_| record::client_info(&request.message));
         // Dropping this future (the client closed the connection) cancels the call's token.
         let _cancel_on_drop = request.cancel.clone().drop_guard();
-        let rpc_id = match &request.message {
-            Message::Request(r) => Some(r.id.clone()),
-            _ => None,
-        };
         let mut out = match pipeline.stack.clone().oneshot(request).instrument(log.span()).await {
             Ok(reply) => {
                 log.finish(reply.status, &reply.outcome, reply.session_id.as_deref());
@@ -139,6 +174,7 @@ impl Call {
                     body,
                     retry_after: reply.retry_after,
                     new_session: reply.session_id,
+                    challenge: reply.challenge,
                 };
                 if let (Some(recording), Some((id, version))) = (&pipeline.recording, opened) {
                     return recording.opened(&id, version, client_info, &inbound, out);
@@ -151,7 +187,13 @@ impl Call {
                 let body = jsonrpc::error(rpc_id.as_ref(), &refusal.error);
                 log.finish(refusal.status, &refusal.error.outcome(), None);
                 let body = Some(Bytes::from(body.to_string()));
-                Outbound { status: refusal.status, body, retry_after: refusal.retry_after, new_session: None }
+                Outbound {
+                    status: refusal.status,
+                    body,
+                    retry_after: refusal.retry_after,
+                    new_session: None,
+                    challenge: None,
+                }
             }
         };
         if let (Some(recording), Some(seq)) = (&pipeline.recording, recorded) {
@@ -181,8 +223,6 @@ fn session(message: &Message, caller: Caller) -> (Transport, Option<String>) {
             let session_id = session_id.filter(|_| !matches!(message, Message::Request(r) if r.method == "initialize"));
             (Transport::Http { session_id: session_id.clone() }, session_id)
         }
-        Caller::Stdio { tenant_id, session_id } => {
-            (Transport::Stdio { tenant_id, session_id: session_id.clone() }, Some(session_id))
-        }
+        Caller::Stdio { session_id, .. } => (Transport::Stdio { session_id: session_id.clone() }, Some(session_id)),
     }
 }

@@ -27,11 +27,13 @@ pub struct HttpClient {
     url: String,
     session: Option<String>,
     version: Option<String>,
+    /// Presented as `Authorization: Bearer` on every request.
+    token: Option<String>,
 }
 
 impl HttpClient {
-    pub fn new(url: &str) -> Self {
-        Self { http: reqwest::Client::new(), url: url.to_owned(), session: None, version: None }
+    pub fn new(url: &str, token: Option<String>) -> Self {
+        Self { http: reqwest::Client::new(), url: url.to_owned(), session: None, version: None, token }
     }
 }
 
@@ -45,6 +47,9 @@ impl ReplayClient for HttpClient {
                 .header("content-type", "application/json")
                 .header("accept", "application/json, text/event-stream")
                 .json(request);
+            if let Some(token) = &self.token {
+                post = post.bearer_auth(token);
+            }
             if !initialize {
                 if let Some(session) = &self.session {
                     post = post.header("mcp-session-id", session);
@@ -80,8 +85,17 @@ pub struct StdioClient {
 }
 
 impl StdioClient {
-    pub fn spawn(tally: &Path, database_url: &str, limits: &ServerLimits) -> std::io::Result<Self> {
-        let mut child = Command::new(tally)
+    pub fn spawn(
+        tally: &Path,
+        database_url: &str,
+        token: Option<&str>,
+        limits: &ServerLimits,
+    ) -> std::io::Result<Self> {
+        let mut command = Command::new(tally);
+        if let Some(token) = token {
+            command.env("TALLY_TOKEN", token);
+        }
+        let mut child = command
             .arg("stdio")
             .args(["--concurrency-limit", &limits.concurrency_limit.to_string()])
             .args(["--queue-limit", &limits.queue_limit.to_string()])

@@ -7,10 +7,12 @@ use super::{Failure, HttpClient, Recording, StdioClient, replay};
 /// Where the replayed client sends its messages.
 #[derive(Debug, Clone)]
 pub enum Target {
-    /// A running server's MCP endpoint.
-    Url(String),
-    /// A `tally stdio` child started for each session with the recording's limits.
-    Stdio { tally: PathBuf, database_url: String },
+    /// A running server's MCP endpoint, with the replayer's own access token (recordings never
+    /// hold one).
+    Url { url: String, token: Option<String> },
+    /// A `tally stdio` child started for each session with the recording's limits (and
+    /// `TALLY_TOKEN`, when a token is given).
+    Stdio { tally: PathBuf, database_url: String, token: Option<String> },
 }
 
 /// Replays one recording; `Ok(steps)` when every answer matched.
@@ -22,10 +24,10 @@ pub async fn replay_one(recording: &Recording, target: &Target) -> Result<usize,
         mismatches: vec![super::Mismatch::transport(e)],
     };
     match target {
-        Target::Url(url) => replay(recording, &mut HttpClient::new(url)).await,
-        Target::Stdio { tally, database_url } => {
-            let mut client =
-                StdioClient::spawn(tally, database_url, &recording.header.server).map_err(|e| setup(e.to_string()))?;
+        Target::Url { url, token } => replay(recording, &mut HttpClient::new(url, token.clone())).await,
+        Target::Stdio { tally, database_url, token } => {
+            let mut client = StdioClient::spawn(tally, database_url, token.as_deref(), &recording.header.server)
+                .map_err(|e| setup(e.to_string()))?;
             let steps = replay(recording, &mut client).await?;
             let status = client.finish().await.map_err(|e| setup(e.to_string()))?;
             if !status.success() {

@@ -34,7 +34,13 @@ impl ToolContext {
 
     /// The domain's view of the caller.
     pub fn actor(&self) -> Actor {
-        Actor { tenant_id: self.principal.tenant_id.clone(), via: self.tool, session_id: self.session_id.clone() }
+        Actor {
+            tenant_id: self.principal.tenant_id.clone(),
+            via: self.tool,
+            session_id: self.session_id.clone(),
+            role: self.principal.role,
+            token: self.principal.token.clone(),
+        }
     }
 }
 

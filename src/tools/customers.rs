@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::Reply;
+use super::Role;
 use super::outputs::{CustomerAccount, CustomerPage, UpsertedCustomer};
 use super::shapes::{customer_id, idempotency_key};
 use super::{About, Annotations, Tool, ToolContext, ToolFailure};
@@ -41,6 +42,7 @@ impl Tool for UpsertCustomer {
                 the fields you pass for an existing one. Safe to repeat. payment_terms_days sets when \
                 invoices sent without a due date fall due (default 30).",
             annotations: Annotations::ADDITIVE,
+            role: Role::Admin,
         }
     }
 
@@ -78,6 +80,7 @@ impl Tool for GetCustomer {
             description: "Fetch a customer added with upsert_customer, with what they owe today per currency: \
                 outstanding and overdue amounts, open invoice count and aging buckets.",
             annotations: Annotations::READ_ONLY,
+            role: Role::Viewer,
         }
     }
 
@@ -118,6 +121,7 @@ impl Tool for ListCustomers {
                 Returns up to `limit` customers and next_cursor: pass it back as cursor, with the same query, \
                 for the next page; null on the last page.",
             annotations: Annotations::READ_ONLY,
+            role: Role::Viewer,
         }
     }
 

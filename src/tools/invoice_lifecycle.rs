@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use validator::ValidationError;
 
 use super::Reply;
+use super::Role;
 use super::invoices::{LineParams, total_within_limit};
 use super::outputs::Invoice;
 use super::shapes::{idempotency_key, invoice_id, line_items};
@@ -48,6 +49,7 @@ impl Tool for UpdateDraftInvoice {
                 (all lines at once; the total is recomputed), due_date, memo, currency. Refused with \
                 invalid_state once the invoice is sent, paid or void. Returns the updated invoice.",
             annotations: Annotations::ADDITIVE,
+            role: Role::Clerk,
         }
     }
 
@@ -87,6 +89,7 @@ impl Tool for SendInvoice {
                 customer's payment terms (30 days unless set with upsert_customer). Only drafts with a \
                 total above zero can be sent. Returns the sent invoice.",
             annotations: Annotations::ADDITIVE,
+            role: Role::Clerk,
         }
     }
 
@@ -123,6 +126,7 @@ impl Tool for VoidInvoice {
                 for sent invoices with no payments; an invoice with payments cannot be voided (the error \
                 says what to do instead). A voided invoice keeps its number. Returns the void invoice.",
             annotations: Annotations::DESTRUCTIVE,
+            role: Role::Admin,
         }
     }
 

@@ -6,6 +6,7 @@ use serde_json::json;
 use validator::ValidationError;
 
 use super::Reply;
+use super::Role;
 use super::declare::one_of;
 use super::outputs::{Invoice, InvoicePage};
 use super::shapes::{customer_id, idempotency_key, invoice_id, line_items};
@@ -79,6 +80,7 @@ impl Tool for CreateInvoice {
                 is fine. Returns the invoice with its invoice_id (inv_ + 32 hex digits). Always send an \
                 idempotency_key (a fresh UUID per new invoice), so the invoice is never created twice.",
             annotations: Annotations::ADDITIVE,
+            role: Role::Clerk,
         }
     }
 
@@ -117,6 +119,7 @@ impl Tool for GetInvoice {
                 or list_invoices), with its number, line items, status (draft, sent, paid, overdue or void), \
                 amount_paid_cents, amount_due_cents, payments and history of changes.",
             annotations: Annotations::READ_ONLY,
+            role: Role::Viewer,
         }
     }
 
@@ -157,6 +160,7 @@ impl Tool for ListInvoices {
                 items; use get_invoice for those) and next_cursor: pass it back as cursor, with the same \
                 filters, to get the next page; it is null on the last page.",
             annotations: Annotations::READ_ONLY,
+            role: Role::Viewer,
         }
     }
 

@@ -23,6 +23,7 @@ use validator::Validate;
 use crate::schema::ToolSchema;
 use declare::Declared;
 
+pub use crate::domain::access::Role;
 pub use context::{Notice, Notifier, ToolContext};
 pub use error::{Code, ToolError, ToolFailure};
 pub use registry::{CallFailure, Registry, ToolResult};
@@ -54,6 +55,10 @@ pub struct About {
     /// Steers the agent: when to use the tool and what ids look like.
     pub description: &'static str,
     pub annotations: Annotations,
+    /// The least role that may call it; `tools/list` shows a caller only what its role covers.
+    /// Viewers read; clerks also draft, send and take payments; admins also void and change
+    /// customers.
+    pub role: Role,
 }
 
 /// Everything `tools/list` publishes about a tool: its [`About`], its params' schema and its
@@ -66,6 +71,7 @@ pub struct ToolDefinition {
     pub input: ToolSchema,
     pub output: ToolSchema,
     pub annotations: Annotations,
+    pub role: Role,
 }
 
 /// One tool. Handlers receive typed, validated params and never see raw JSON.
@@ -81,9 +87,9 @@ pub trait Tool: Send + Sync + 'static {
 
     /// The published definition: [`about`](Self::about) with the params' and output's schemas.
     fn definition() -> ToolDefinition {
-        let About { name, title, description, annotations } = Self::about();
+        let About { name, title, description, annotations, role } = Self::about();
         let (input, output) = (Self::Params::schema(), Self::Output::schema());
-        ToolDefinition { name, title, description, input, output, annotations }
+        ToolDefinition { name, title, description, input, output, annotations, role }
     }
 
     fn call(

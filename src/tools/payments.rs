@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use validator::ValidationError;
 
 use super::Reply;
+use super::Role;
 use super::outputs::PaymentReceipt;
 use super::shapes::{idempotency_key, invoice_id, payment_method};
 use super::validation::rule_broken;
@@ -67,6 +68,7 @@ impl Tool for ApplyPayment {
                 amount_due_cents and status. Always send an idempotency_key, so a payment is never \
                 recorded twice.",
             annotations: Annotations::ADDITIVE,
+            role: Role::Clerk,
         }
     }
 

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 
+use super::Role;
 use super::outputs::OutstandingReport;
 use super::shapes::customer_id;
 use super::{About, Annotations, Tool, ToolContext, ToolFailure};
@@ -35,6 +36,7 @@ impl Tool for ListOutstanding {
                 1-30, 31-60, 61-90, over 90 days past due). Use it to chase overdue invoices. as_of reports \
                 as of an earlier date (payments after it do not count); default today.",
             annotations: Annotations::READ_ONLY,
+            role: Role::Viewer,
         }
     }
 

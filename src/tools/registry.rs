@@ -9,6 +9,7 @@ use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 use validator::Validate;
 
+use super::Role;
 use super::declare::Declared;
 use super::error::Code;
 use super::validation::validator_errors;
@@ -18,6 +19,10 @@ use super::{Output, Tool, ToolContext, ToolDefinition, ToolError, ToolFailure};
 #[derive(Debug, PartialEq, Eq)]
 pub enum CallFailure {
     UnknownTool,
+    /// The caller's role does not cover the tool: it needs `needed`.
+    Forbidden {
+        needed: Role,
+    },
     Unavailable,
     Internal,
 }
@@ -100,8 +105,14 @@ impl Registry {
     }
 
     /// The tool objects `tools/list` returns.
-    pub fn published(&self) -> &[Value] {
-        &self.published
+    /// What `tools/list` shows a caller with `role`: the tools it may call, in registration order.
+    pub fn published_for(&self, role: Role) -> Vec<&Value> {
+        self.tools
+            .iter()
+            .zip(&self.published)
+            .filter(|(t, _)| role.covers(t.definition().role))
+            .map(|(_, v)| v)
+            .collect()
     }
 
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
@@ -122,6 +133,11 @@ impl Registry {
     pub async fn call(&self, name: &str, args: Value, ctx: ToolContext) -> Result<ToolResult, CallFailure> {
         let tool = self.by_name.get(name).map(|&i| &self.tools[i]).ok_or(CallFailure::UnknownTool)?;
         let name = tool.definition().name;
+        let needed = tool.definition().role;
+        if !ctx.principal.role.covers(needed) {
+            metrics::counter!("tally_tool_calls_total", "tool" => name, "outcome" => "forbidden").increment(1);
+            return Err(CallFailure::Forbidden { needed });
+        }
         let started = Instant::now();
         let outcome = tool.call(ctx, args).await;
         let (label, result) = match outcome {

@@ -22,7 +22,8 @@ use crate::mcp::{ErrorCode, ErrorData};
 use crate::pipeline::{Caller, Inbound, Outbound, Pipeline};
 
 pub struct StdioOptions {
-    pub tenant_id: String,
+    /// `TALLY_TOKEN`, presented with every message.
+    pub token: Option<String>,
     pub max_line_bytes: usize,
 }
 
@@ -72,7 +73,7 @@ where
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let caller = Caller::Stdio { tenant_id: options.tenant_id.clone(), session_id: session_id.clone() };
+        let caller = Caller::Stdio { session_id: session_id.clone(), token: options.token.clone() };
         let request_id = uuid::Uuid::new_v4().simple().to_string();
         let inbound = Inbound { bytes: line, arrived: Instant::now(), request_id, caller };
         // Arrival stages here, in order (the recording keeps it); the call on its own task.

@@ -50,8 +50,13 @@ pub async fn spawn_app_with(pool: PgPool, flags: &[&str]) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         tally::telemetry::init_logs("debug", tally::config::LogFormat::Text);
     }
+    // Anonymous admins of the default tenant, as `make run` serves, unless the test says otherwise.
     let mut argv = vec!["--bind", "127.0.0.1:0", "--database-url", "postgres://unused/"];
-    argv.extend_from_slice(flags);
+    if !flags.contains(&"--anonymous-role") && !flags.contains(&"--tokens-only") {
+        argv.extend(["--anonymous-role", "admin"]);
+    }
+    let flags: Vec<&str> = flags.iter().copied().filter(|f| *f != "--tokens-only").collect();
+    argv.extend_from_slice(&flags);
     let args = ServeArgs::parse_from(argv).expect("valid serve flags");
     let app = App::build(&args, Some(pool.clone())).await.expect("app builds");
     let addr = app.local_addr();

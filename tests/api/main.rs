@@ -2,6 +2,7 @@
 //! (`#[sqlx::test]`), and the real binary over stdio. One binary keeps link time down.
 
 mod access;
+mod auth;
 mod bench_smoke;
 mod burst;
 mod concurrency;

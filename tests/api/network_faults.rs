@@ -862,7 +862,13 @@ async fn a_write_cut_off_during_begin_leaves_no_transaction_open() {
     let options: sqlx::postgres::PgConnectOptions = lab.cluster.url().parse().unwrap();
     let pool = PgPoolOptions::new().max_connections(1).connect_with(options.application_name("cut-off")).await.unwrap();
     let invoices = InvoiceService::new(pool.clone());
-    let actor = tally::domain::Actor { tenant_id: "default".into(), via: "create_invoice", session_id: None };
+    let actor = tally::domain::Actor {
+        tenant_id: "default".into(),
+        via: "create_invoice",
+        session_id: None,
+        role: tally::domain::access::Role::Clerk,
+        token: None,
+    };
     let new = NewInvoice {
         customer_id: "cut".into(),
         line_items: vec![NewLine { description: "Widget".into(), amount_cents: 1000, quantity: 1 }],

@@ -42,13 +42,29 @@ fn recorded_files(dir: &Path) -> Vec<std::path::PathBuf> {
 
 /// Replays over HTTP against a server of its own on a fresh database.
 async fn replay_fresh(recording: &Recording, prefix: Option<&str>) -> Result<usize, replay::Failure> {
+    replay_fresh_as(recording, prefix, None).await
+}
+
+/// The same, with the server requiring tokens when `role` is given: the replayer then presents
+/// one of its own, made for the fresh database.
+async fn replay_fresh_as(
+    recording: &Recording,
+    prefix: Option<&str>,
+    role: Option<Option<tally::domain::access::Role>>,
+) -> Result<usize, replay::Failure> {
     let db = FreshDatabase::create(&std::env::var("DATABASE_URL").unwrap()).await.unwrap();
     let pool = PgPoolOptions::new().max_connections(8).connect(&db.url).await.unwrap();
-    let app = spawn_app_with(pool.clone(), &[]).await;
+    let flags: &[&str] = if role.is_some() { &["--tokens-only"] } else { &[] };
+    let app = spawn_app_with(pool.clone(), flags).await;
     if let Some(prefix) = prefix {
         sqlx::query("update tenants set invoice_prefix = $1").bind(prefix).execute(&pool).await.unwrap();
     }
-    let result = replay::replay_one(recording, &Target::Url(app.url.clone())).await;
+    let access = tally::domain::access::AccessService::new(pool.clone());
+    let token = match role.flatten() {
+        Some(role) => Some(access.create_token("default", "replayer", role, None).await.unwrap().secret),
+        None => None,
+    };
+    let result = replay::replay_one(recording, &Target::Url { url: app.url.clone(), token }).await;
     app.stop().await;
     pool.close().await;
     db.drop().await.unwrap();
@@ -93,6 +109,13 @@ async fn a_recorded_session_replays_green_on_a_fresh_database(o: PgPoolOptions, 
     // get, update, send and every payment; a wrong substitution would be not_found.
     let recording = replay::load(&files[0]).unwrap();
     assert_eq!(replay_fresh(&recording, None).await.unwrap(), 12);
+
+    // Against a server that requires tokens, the replayer presents its own; without one, the
+    // first answer already differs (401).
+    use tally::domain::access::Role;
+    assert_eq!(replay_fresh_as(&recording, None, Some(Some(Role::Admin))).await.unwrap(), 12);
+    let refused = replay_fresh_as(&recording, None, Some(None)).await.unwrap_err();
+    assert_eq!(refused.step, 1, "{refused:?}");
 }
 
 #[sqlx::test]

@@ -3,12 +3,24 @@
 import time
 import uuid
 
+import json
+import urllib.error
+import urllib.request
+
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 
 pytestmark = pytest.mark.anyio
 
 TOOLS = {"create_invoice", "get_invoice", "list_invoices"}
+
+
+def _connect(url: str, token: str, **options) -> Client:
+    """The SDK over Streamable HTTP, presenting `token` as `Authorization: Bearer`."""
+    http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+    return Client(streamable_http_client(url, http_client=http), **options)
 
 
 async def _bill_and_list(client: Client) -> None:
@@ -44,27 +56,38 @@ async def _bill_and_list(client: Client) -> None:
     assert errors["line_items[0].amount_cents"]["code"] == "invalid_type"
 
 
-async def test_http_auto_mode_falls_back_at_once_and_bills(server_url):
+async def test_http_auto_mode_falls_back_at_once_and_bills(server_url, token):
     started = time.monotonic()
-    async with Client(server_url) as client:
+    async with _connect(server_url, token) as client:
         connected = time.monotonic() - started
         assert connected < 5, f"the server/discover probe stalled the connect for {connected:.1f}s"
         assert client.session.protocol_version == "2025-11-25"
         await _bill_and_list(client)
 
 
-async def test_http_legacy_mode(server_url):
-    async with Client(server_url, mode="legacy") as client:
+async def test_http_legacy_mode(server_url, token):
+    async with _connect(server_url, token, mode="legacy") as client:
         await _bill_and_list(client)
 
 
-async def test_stdio(tally_bin, server_env):
-    params = StdioServerParameters(command=tally_bin, args=["stdio"], env=server_env)
+async def test_http_without_a_token_is_401_with_a_challenge(server_url):
+    body = json.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}).encode()
+    req = urllib.request.Request(server_url, data=body, headers={
+        "content-type": "application/json", "accept": "application/json, text/event-stream"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(req, timeout=10)
+    assert refused.value.code == 401
+    assert refused.value.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+async def test_stdio(tally_bin, server_env, token):
+    params = StdioServerParameters(command=tally_bin, args=["stdio"], env={**server_env, "TALLY_TOKEN": token})
     async with Client(params) as client:
         await _bill_and_list(client)
 
 
-async def test_receivables_agent_session(server_url):
+async def test_receivables_agent_session(server_url, token):
     """The receivables run an agent does for a small business, over the official SDK."""
     run = uuid.uuid4().hex[:8]
     customer = f"acme_{run}"
@@ -75,7 +98,7 @@ async def test_receivables_agent_session(server_url):
         print(f"{tool} -> ok")
         return result.structured_content
 
-    async with Client(server_url) as tally:
+    async with _connect(server_url, token) as tally:
         onboarded = await ok(tally, "upsert_customer", {
             "customer_id": customer, "name": f"Acme {run}", "email": "ap@acme.example", "payment_terms_days": 14})
         assert onboarded["created"] is True

@@ -52,6 +52,9 @@ impl InvoiceService {
             .bind(&id_text)
             .bind(&key_text)
             .bind(&details)
+            .bind(actor.token.as_ref().map(|t| t.id))
+            .bind(actor.token.as_ref().map(|t| t.name.as_str()))
+            .bind(actor.role)
             .fetch_one(w.conn())
             .await?;
         let history = vec![Event {
@@ -131,7 +134,10 @@ const CREATE: &str = concat!(
         "$5",
         "$4",
         "$14",
-        "$15"
+        "$15",
+        "$16",
+        "$17",
+        "$18"
     ),
     " returning occurred_at
     )

@@ -3,13 +3,14 @@
 
 use std::time::Instant;
 
-use http::header::{ACCEPT, ALLOW, CONTENT_TYPE};
+use http::header::{ACCEPT, ALLOW, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 
 use super::HttpState;
 use super::reply::{self, Body};
 use crate::mcp::ErrorCode;
+use crate::pipeline::auth::Presented;
 use crate::pipeline::{Caller, Inbound};
 
 const SESSION_HEADER: &str = "mcp-session-id";
@@ -73,6 +74,7 @@ where
     let caller = Caller::Http {
         session_id: header(&parts.headers, SESSION_HEADER).map(str::to_owned),
         protocol_version: header(&parts.headers, VERSION_HEADER).map(str::to_owned),
+        authorization: header(&parts.headers, AUTHORIZATION.as_str()).map(str::to_owned),
     };
     let inbound = Inbound { bytes, arrived, request_id: request_id.clone(), caller };
     let out = state.pipeline.call(inbound).await;
@@ -87,6 +89,9 @@ where
     if let Some(id) = out.new_session.and_then(|id| HeaderValue::from_str(&id).ok()) {
         res.headers_mut().insert(SESSION_HEADER, id);
     }
+    if let Some(challenge) = out.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        res.headers_mut().insert(WWW_AUTHENTICATE, challenge);
+    }
     res
 }
 
@@ -98,7 +103,19 @@ async fn delete(state: &HttpState, headers: &HeaderMap) -> Response<Body> {
             "DELETE needs the Mcp-Session-Id header",
         );
     };
-    match state.mcp.end_session(id).await {
+    let presented = Presented::from_header(header(headers, AUTHORIZATION.as_str()));
+    let principal = match state.pipeline.principal(presented).await {
+        Ok(principal) => principal,
+        Err(refusal) => {
+            let status = StatusCode::from_u16(refusal.status.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            let mut res = reply::json(status, &crate::mcp::jsonrpc::error(None, &refusal.error));
+            if let Some(challenge) = refusal.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                res.headers_mut().insert(WWW_AUTHENTICATE, challenge);
+            }
+            return res;
+        }
+    };
+    match state.mcp.end_session(&principal, id).await {
         Some(true) => {
             if let Some(recorder) = &state.recorder {
                 recorder.close(id);

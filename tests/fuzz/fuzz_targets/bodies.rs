@@ -82,7 +82,7 @@ pub fn jsonrpc(data: &[u8]) {
         bytes: Bytes::copy_from_slice(data),
         arrived: Instant::now(),
         request_id: "fuzz".into(),
-        caller: Caller::Stdio { tenant_id: "default".into(), session_id: "fuzz".into() },
+        caller: Caller::Stdio { session_id: "fuzz".into(), token: None },
     };
     let out = with_fixture(|fx| fx.rt.block_on(fx.http[0].pipeline.call(inbound)));
     assert_ne!(out.status, ReplyStatus::Internal, "an internal error answered: {:?}", out.body);
@@ -252,7 +252,10 @@ pub fn schema(data: &[u8]) {
 }
 
 fn context() -> ToolContext {
-    ToolContext::new(tally::domain::Principal { tenant_id: "default".into() }, Some("fuzz".into()))
+    ToolContext::new(
+        tally::domain::Principal::operator("default", tally::domain::access::Role::Admin),
+        Some("fuzz".into()),
+    )
 }
 
 /// Error codes are short snake_case words (`required`, `invalid_type`, …).
@@ -724,7 +727,10 @@ impl Fixture {
 /// The HTTP state as `tally serve <flags>` builds it, over `pool`, recording nothing.
 fn server(pool: &PgPool, flags: &[&str]) -> HttpState {
     use clap::Parser;
-    let argv = ["tally", "serve", "--database-url=postgres://fuzz@localhost/fuzz"].iter().chain(flags);
+    // Anonymous callers reach past the principal stage, as on `make run`.
+    let argv = ["tally", "serve", "--database-url=postgres://fuzz@localhost/fuzz", "--anonymous-role=admin"]
+        .iter()
+        .chain(flags);
     let cli = tally::config::Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("tally serve {flags:?}: {e}"));
     let tally::config::Command::Serve(args) = cli.command else { unreachable!("parsed `serve`") };
     tally::app::http_state(&args, pool, None)

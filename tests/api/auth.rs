@@ -1,0 +1,293 @@
+//! Who is calling: bearer tokens over HTTP, `TALLY_TOKEN` over stdio, roles per tool, sessions
+//! bound to the token that opened them, and the 401/403 shapes of the MCP authorization spec.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tally::domain::access::{AccessService, Role};
+
+use crate::helpers::{PROTOCOL, TestApp, database_url, pool, spawn_app_with, widget_invoice};
+
+/// The read tools, then what each role adds (as declared beside the tools' annotations).
+const VIEWER: &[&str] = &["get_customer", "list_customers", "get_invoice", "list_invoices", "list_outstanding"];
+const CLERK: &[&str] = &["create_invoice", "update_draft_invoice", "send_invoice", "apply_payment"];
+const ADMIN: &[&str] = &["upsert_customer", "void_invoice"];
+
+fn allowed(role: Role) -> Vec<&'static str> {
+    let mut tools = VIEWER.to_vec();
+    if role.covers(Role::Clerk) {
+        tools.extend(CLERK);
+    }
+    if role.covers(Role::Admin) {
+        tools.extend(ADMIN);
+    }
+    tools
+}
+
+async fn token(pool: &PgPool, tenant: &str, role: Role, name: &str) -> String {
+    AccessService::new(pool.clone()).create_token(tenant, name, role, None).await.unwrap().secret
+}
+
+async fn post(app: &TestApp, token: Option<&str>, session: Option<&str>, body: &Value) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(&app.url)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", PROTOCOL)
+        .json(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(s) = session {
+        req = req.header("mcp-session-id", s);
+    }
+    req.send().await.unwrap()
+}
+
+fn initialize() -> Value {
+    json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+           "params": {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "auth-tests", "version": "1"}}})
+}
+
+async fn session_as(app: &TestApp, token: &str) -> String {
+    let res = post(app, Some(token), None, &initialize()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.headers()["mcp-session-id"].to_str().unwrap().to_owned()
+}
+
+async fn call(
+    app: &TestApp,
+    token: &str,
+    session: &str,
+    tool: &str,
+    args: Value,
+) -> (StatusCode, Option<String>, Value) {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": args}});
+    let res = post(app, Some(token), Some(session), &body).await;
+    let challenge = res.headers().get("www-authenticate").map(|h| h.to_str().unwrap().to_owned());
+    (res.status(), challenge, res.json().await.unwrap())
+}
+
+async fn listed(app: &TestApp, token: &str, session: &str) -> Vec<String> {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+    let res: Value = post(app, Some(token), Some(session), &body).await.json().await.unwrap();
+    res["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect()
+}
+
+#[sqlx::test]
+async fn without_a_valid_token_every_request_gets_401_with_a_challenge(o: PgPoolOptions, c: PgConnectOptions) {
+    let app = spawn_app_with(pool(o, c).await, &["--tokens-only"]).await;
+    let revoked = {
+        let access = AccessService::new(app.pool.clone());
+        let issued = access.create_token("default", "gone", Role::Admin, None).await.unwrap();
+        access.revoke_token(issued.info.token_id).await.unwrap();
+        issued.secret
+    };
+    let cases: [(Option<String>, bool); 5] = [
+        (None, false),
+        (Some("Bearer tally_notatoken".into()), true),
+        (Some(format!("Bearer {}", tally::domain::access::generate_token())), true),
+        (Some(format!("Bearer {revoked}")), true),
+        (Some("Basic dXNlcjpwYXNz".into()), true),
+    ];
+    for (header, presented) in cases {
+        let mut req =
+            app.client.post(&app.url).header("accept", "application/json, text/event-stream").json(&initialize());
+        if let Some(h) = &header {
+            req = req.header("authorization", h);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{header:?}");
+        let challenge = res.headers()["www-authenticate"].to_str().unwrap().to_owned();
+        assert!(challenge.starts_with("Bearer realm=\"tally\""), "{challenge}");
+        assert_eq!(challenge.contains("error=\"invalid_token\""), presented, "{challenge}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], -32001, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("token"), "{body}");
+    }
+    // A token in the query string is not a token.
+    let good = token(&app.pool, "default", Role::Admin, "good").await;
+    let res = app.client.post(format!("{}?access_token={good}", app.url)).json(&initialize()).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.count("mcp_sessions").await, 0, "no session was opened");
+}
+
+#[sqlx::test]
+async fn each_role_sees_and_calls_only_its_tools(o: PgPoolOptions, c: PgConnectOptions) {
+    let app = spawn_app_with(pool(o, c).await, &["--tokens-only"]).await;
+    let admin = token(&app.pool, "default", Role::Admin, "setup").await;
+    let s = session_as(&app, &admin).await;
+    let (_, _, made) = call(&app, &admin, &s, "create_invoice", widget_invoice("cust_roles")).await;
+    let invoice = made["result"]["structuredContent"]["invoice_id"].as_str().unwrap().to_owned();
+
+    for role in Role::ALL {
+        let t = token(&app.pool, "default", role, &format!("{role} agent")).await;
+        let s = session_as(&app, &t).await;
+        let mut shown = listed(&app, &t, &s).await;
+        let mut expected: Vec<String> = allowed(role).iter().map(|s| s.to_string()).collect();
+        shown.sort();
+        expected.sort();
+        assert_eq!(shown, expected, "{role} sees only its tools");
+        for tool in VIEWER.iter().chain(CLERK).chain(ADMIN) {
+            // Arguments that are invalid on purpose: a permitted call gets as far as validation
+            // and changes nothing, a forbidden one is refused before it.
+            let (status, challenge, body) = call(&app, &t, &s, tool, json!({"invoice_id": invoice, "bogus": 1})).await;
+            if role.covers(needed(tool)) {
+                assert_eq!(status, StatusCode::OK, "{role} may call {tool}: {body}");
+                assert!(body.get("error").is_none(), "{role} {tool}: {body}");
+            } else {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{role} may not call {tool}: {body}");
+                assert_eq!(body["error"]["code"], -32003, "{body}");
+                assert_eq!(body["error"]["data"]["required_role"], needed(tool).as_str(), "{body}");
+                assert_eq!(body["error"]["data"]["retryable"], false);
+                let message = body["error"]["message"].as_str().unwrap();
+                assert!(message.contains(needed(tool).as_str()) && message.contains(tool), "{message}");
+                let challenge = challenge.expect("a 403 carries a challenge");
+                assert!(challenge.contains("insufficient_scope") && challenge.contains(needed(tool).as_str()));
+            }
+        }
+    }
+    let status: String = sqlx::query_scalar("select status from invoices").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(status, "draft", "no refused or invalid call changed the invoice");
+}
+
+fn needed(tool: &str) -> Role {
+    if ADMIN.contains(&tool) {
+        Role::Admin
+    } else if CLERK.contains(&tool) {
+        Role::Clerk
+    } else {
+        Role::Viewer
+    }
+}
+
+#[sqlx::test]
+async fn a_token_acts_for_its_tenant_and_is_named_in_the_audit_trail(o: PgPoolOptions, c: PgConnectOptions) {
+    let app = spawn_app_with(pool(o, c).await, &["--tokens-only"]).await;
+    sqlx::query("insert into tenants (tenant_id, name) values ('acme', 'Acme')").execute(&app.pool).await.unwrap();
+    let clerk = token(&app.pool, "acme", Role::Clerk, "acme billing").await;
+    let s = session_as(&app, &clerk).await;
+    let (status, _, body) = call(&app, &clerk, &s, "create_invoice", widget_invoice("cust_a")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let tenant: String = sqlx::query_scalar("select tenant_id from invoices").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(tenant, "acme");
+    let (token_name, role, token_id): (Option<String>, Option<String>, Option<uuid::Uuid>) =
+        sqlx::query_as("select token_name, role, token_id from audit_events").fetch_one(&app.pool).await.unwrap();
+    assert_eq!((token_name.as_deref(), role.as_deref()), (Some("acme billing"), Some("clerk")));
+    let expected: uuid::Uuid =
+        sqlx::query_scalar("select token_id from api_tokens").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(token_id, Some(expected));
+    let dump: String =
+        sqlx::query_scalar("select string_agg(a::text, '') from audit_events a").fetch_one(&app.pool).await.unwrap();
+    assert!(!dump.contains(&clerk), "never the secret");
+}
+
+#[sqlx::test]
+async fn a_session_belongs_to_the_token_that_opened_it(o: PgPoolOptions, c: PgConnectOptions) {
+    let app = spawn_app_with(pool(o, c).await, &["--tokens-only"]).await;
+    sqlx::query("insert into tenants (tenant_id, name) values ('acme', 'Acme')").execute(&app.pool).await.unwrap();
+    let first = token(&app.pool, "default", Role::Admin, "first").await;
+    let second = token(&app.pool, "default", Role::Admin, "second").await;
+    let other_tenant = token(&app.pool, "acme", Role::Admin, "acme").await;
+    let s = session_as(&app, &first).await;
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    assert_eq!(post(&app, Some(&first), Some(&s), &ping).await.status(), StatusCode::OK);
+    for (who, t) in [("another token of the tenant", &second), ("another tenant's token", &other_tenant)] {
+        assert_eq!(post(&app, Some(t), Some(&s), &ping).await.status(), StatusCode::NOT_FOUND, "{who}");
+        let res = app.client.delete(&app.url).bearer_auth(t).header("mcp-session-id", &s).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{who} cannot end it");
+    }
+    let res = app.client.delete(&app.url).header("mcp-session-id", &s).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "no token, no DELETE");
+    // Revoked: the next call is refused, session or not.
+    let id: uuid::Uuid =
+        sqlx::query_scalar("select token_id from api_tokens where name = 'first'").fetch_one(&app.pool).await.unwrap();
+    AccessService::new(app.pool.clone()).revoke_token(id).await.unwrap();
+    assert_eq!(post(&app, Some(&first), Some(&s), &ping).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[sqlx::test]
+async fn anonymous_callers_on_loopback_still_have_presented_tokens_checked(o: PgPoolOptions, c: PgConnectOptions) {
+    let app = spawn_app_with(pool(o, c).await, &["--anonymous-role", "viewer"]).await;
+    let s = app.session().await;
+    let names: Vec<String> = app.rpc(&s, "tools/list", json!({})).await["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names.len(), VIEWER.len(), "anonymous viewers see the read tools: {names:?}");
+    let res = post(&app, Some("tally_wrong"), None, &initialize()).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "a presented token is always checked");
+    let clerk = token(&app.pool, "default", Role::Clerk, "clerk").await;
+    let s = session_as(&app, &clerk).await;
+    let (status, _, _) = call(&app, &clerk, &s, "create_invoice", widget_invoice("cust_x")).await;
+    assert_eq!(status, StatusCode::OK, "a token's role, not the anonymous one");
+}
+
+#[sqlx::test]
+async fn anonymous_callers_are_refused_off_loopback(o: PgPoolOptions, c: PgConnectOptions) {
+    let url = database_url(&c);
+    drop(pool(o, c).await);
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_tally"))
+        .args(["serve", "--bind", "0.0.0.0:0", "--anonymous-role", "admin"])
+        .env("DATABASE_URL", &url)
+        .env("TALLY_LOG", "error")
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("loopback") && err.contains("tally token create"), "{err}");
+}
+
+/// stdio: `TALLY_TOKEN` decides the tenant and role, and a bad one ends the process at once.
+#[sqlx::test]
+async fn stdio_acts_as_tally_token(o: PgPoolOptions, c: PgConnectOptions) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let url = database_url(&c);
+    let pool = pool(o, c).await;
+    let viewer = token(&pool, "default", Role::Viewer, "stdio viewer").await;
+    let spawn = |token: &str| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_tally"))
+            .arg("stdio")
+            .env("DATABASE_URL", &url)
+            .env("TALLY_TOKEN", token)
+            .env("TALLY_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    let bad = spawn("tally_not_a_token").wait_with_output().await.unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("TALLY_TOKEN"), "{}", String::from_utf8_lossy(&bad.stderr));
+
+    let mut child = spawn(&viewer);
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for message in [
+        initialize(),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+               "params": {"name": "create_invoice", "arguments": widget_invoice("cust_s")}}),
+    ] {
+        stdin.write_all(format!("{message}\n").as_bytes()).await.unwrap();
+    }
+    // Answered concurrently: by id, not in order.
+    let mut answers = vec![Value::Null; 3];
+    for _ in 0..3 {
+        let line = lines.next_line().await.unwrap().expect("an answer");
+        let answer: Value = serde_json::from_str(&line).unwrap();
+        let id = answer["id"].as_u64().unwrap() as usize;
+        answers[id] = answer;
+    }
+    assert_eq!(answers[1]["result"]["tools"].as_array().unwrap().len(), VIEWER.len(), "{}", answers[1]);
+    assert_eq!(answers[2]["error"]["code"], -32003, "{}", answers[2]);
+    drop(stdin);
+    assert!(child.wait().await.unwrap().success());
+    assert_eq!(sqlx::query_scalar::<_, i64>("select count(*) from invoices").fetch_one(&pool).await.unwrap(), 0);
+}
