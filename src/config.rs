@@ -235,6 +235,13 @@ pub struct LimitArgs {
     /// Deadline of a call from its arrival, queueing included.
     #[arg(long, env = "TALLY_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
+    /// Each tenant's calls per second, unless its own is set (`tally tenant create --rate-limit`);
+    /// none: only the global limit.
+    #[arg(long, env = "TALLY_TENANT_RATE_LIMIT")]
+    pub tenant_rate_limit: Option<NonZeroU32>,
+    /// Each tenant's calls at once, unless its own is set; none: only the global limit.
+    #[arg(long, env = "TALLY_TENANT_CONCURRENCY_LIMIT")]
+    pub tenant_concurrency_limit: Option<std::num::NonZeroUsize>,
 }
 
 impl LimitArgs {
@@ -266,6 +273,10 @@ impl LimitArgs {
             queue: self.queue_limit,
             rate_per_second: self.rate_limit,
             timeout: self.timeout,
+            tenant: crate::middleware::tenant_quota::TenantDefaults {
+                rate_per_second: self.tenant_rate_limit,
+                concurrency: self.tenant_concurrency_limit.map(std::num::NonZeroUsize::get),
+            },
         }
     }
 }

@@ -46,7 +46,10 @@ fn describe_and_zero() {
     describe_histogram!("tally_tool_call_duration_seconds", metrics::Unit::Seconds, "Tool call duration by tool.");
     describe_gauge!("tally_requests_in_flight", "MCP calls running now (at most the concurrency limit).");
     describe_gauge!("tally_queue_depth", "MCP calls waiting for a concurrency slot.");
-    describe_counter!("tally_rejections_total", "Calls turned away, by reason: rate_limited, overloaded, timeout.");
+    describe_counter!(
+        "tally_rejections_total",
+        "Calls turned away, by reason: rate_limited, overloaded, timeout, tenant_rate_limited, tenant_overloaded."
+    );
     describe_gauge!("tally_db_pool_connections", "Database pool connections by state: idle, in_use, max.");
     describe_gauge!("tally_sessions_active", "Live MCP sessions (shared by all replicas: aggregate with max).");
     describe_gauge!("tally_http_connections", "Open HTTP connections on this replica.");
@@ -59,7 +62,7 @@ fn describe_and_zero() {
     metrics::gauge!("tally_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     metrics::gauge!("tally_requests_in_flight").set(0.0);
     metrics::gauge!("tally_queue_depth").set(0.0);
-    for reason in ["rate_limited", "overloaded", "timeout"] {
+    for reason in ["rate_limited", "overloaded", "timeout", "tenant_rate_limited", "tenant_overloaded"] {
         metrics::counter!("tally_rejections_total", "reason" => reason).increment(0);
     }
 }

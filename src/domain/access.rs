@@ -102,6 +102,9 @@ pub struct TokenOwner {
     pub tenant_id: String,
     pub name: String,
     pub role: Role,
+    /// The tenant's own quotas, where the operator set them.
+    pub rate_limit_per_second: Option<i32>,
+    pub concurrency_limit: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, FromRow)]
@@ -261,10 +264,13 @@ impl AccessService {
         if !well_formed(token) {
             return Ok(None);
         }
-        sqlx::query_as("select token_id, tenant_id, name, role from authenticate_token($1)")
-            .bind(token_hash(token))
-            .fetch_optional(&self.pool)
-            .await
+        sqlx::query_as(
+            "select token_id, tenant_id, name, role, rate_limit_per_second, concurrency_limit
+               from authenticate_token($1)",
+        )
+        .bind(token_hash(token))
+        .fetch_optional(&self.pool)
+        .await
     }
 }
 

@@ -30,11 +30,20 @@ pub struct Principal {
     pub tenant_id: String,
     pub role: Role,
     pub token: Option<TokenRef>,
+    /// The tenant's own quotas (from its row in `tenants`); none: the deployment's defaults.
+    pub quota: Quota,
+}
+
+/// A tenant's own limits, where the operator set them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quota {
+    pub rate_per_second: Option<u32>,
+    pub concurrency: Option<u32>,
 }
 
 impl Principal {
-    /// The process's own operator for `tenant`: no token, and `role`.
+    /// The process's own operator for `tenant`: no token, `role`, the default quotas.
     pub fn operator(tenant: impl Into<String>, role: Role) -> Self {
-        Self { tenant_id: tenant.into(), role, token: None }
+        Self { tenant_id: tenant.into(), role, token: None, quota: Quota::default() }
     }
 }

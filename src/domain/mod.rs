@@ -16,7 +16,7 @@ pub mod receivables;
 pub mod state;
 mod write;
 
-pub use actor::{Actor, Principal, TokenRef};
+pub use actor::{Actor, Principal, Quota, TokenRef};
 pub use audit::{AuditAction, Event};
 pub use error::{DomainError, Entity};
 pub use ids::{InvoiceId, PaymentId};

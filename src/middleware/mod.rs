@@ -2,6 +2,8 @@
 //! connection, so that every limit is global to the process.
 //!
 //! Order, outermost first, and why:
+//! 0. tenant quota: the caller's tenant over its own rate or concurrency is refused before it
+//!    takes any of the global budget (see [`tenant_quota`]);
 //! 1. rate limit: the cheapest refusal, decided at arrival; over the rate is a 429 at once.
 //! 2. admission: the bounded queue; when concurrency + queue calls are outstanding, a 503 at once.
 //! 3. timeout: its clock starts here, at arrival, so time spent queued counts.
@@ -13,6 +15,7 @@ pub mod edge;
 mod rate_limit;
 mod ready_in_call;
 mod rejection;
+pub mod tenant_quota;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -37,6 +40,7 @@ pub struct Limits {
     pub queue: usize,
     pub rate_per_second: NonZeroU32,
     pub timeout: Duration,
+    pub tenant: tenant_quota::TenantDefaults,
 }
 
 /// The MCP handler inside its limits.
@@ -45,6 +49,7 @@ pub type McpStack = BoxCloneSyncService<McpRequest, McpReply, BoxError>;
 pub fn mcp_stack(limits: Limits, service: McpService) -> McpStack {
     let permits = Arc::new(Semaphore::new(limits.concurrency));
     let stack = ServiceBuilder::new()
+        .layer(tenant_quota::TenantQuotaLayer::new(limits.tenant))
         .layer(RateLimitLayer::per_second(limits.rate_per_second))
         .layer(AdmissionLayer::new(limits.concurrency, limits.queue))
         .layer(TimeoutLayer::new(limits.timeout))

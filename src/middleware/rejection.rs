@@ -13,11 +13,38 @@ pub struct Rejection {
     pub retry_after: Duration,
     /// The limit that was hit, as the agent may want to pace itself by it.
     pub limit: Value,
+    /// Whether the caller's own tenant quota was hit, rather than the deployment's limit.
+    pub tenant: bool,
 }
 
 impl Rejection {
     pub fn rate_limited(retry_after: Duration, per_second: u32) -> Self {
-        Self { reason: RetryReason::RateLimited, retry_after, limit: json!({ "requests_per_second": per_second }) }
+        Self {
+            reason: RetryReason::RateLimited,
+            retry_after,
+            limit: json!({ "requests_per_second": per_second }),
+            tenant: false,
+        }
+    }
+
+    /// Over the tenant's own rate: `data.limit.scope` is `tenant`.
+    pub fn tenant_rate_limited(retry_after: Duration, per_second: u32, tenant: &str) -> Self {
+        Self {
+            reason: RetryReason::RateLimited,
+            retry_after,
+            limit: json!({ "scope": "tenant", "tenant_id": tenant, "requests_per_second": per_second }),
+            tenant: true,
+        }
+    }
+
+    /// At the tenant's own concurrency quota.
+    pub fn tenant_overloaded(retry_after: Duration, concurrency: usize, tenant: &str) -> Self {
+        Self {
+            reason: RetryReason::Overloaded,
+            retry_after,
+            limit: json!({ "scope": "tenant", "tenant_id": tenant, "concurrency": concurrency }),
+            tenant: true,
+        }
     }
 
     pub fn overloaded(retry_after: Duration, concurrency: usize, queue: usize) -> Self {
@@ -25,10 +52,20 @@ impl Rejection {
             reason: RetryReason::Overloaded,
             retry_after,
             limit: json!({ "concurrency": concurrency, "queue": queue }),
+            tenant: false,
         }
     }
 
     pub fn message(&self) -> &'static str {
+        match (self.reason, self.tenant) {
+            (RetryReason::RateLimited, true) => {
+                return "This tenant's own rate limit is exceeded (other tenants are not affected). Wait retry_after_ms, then retry with the same idempotency_key.";
+            }
+            (RetryReason::Overloaded, true) => {
+                return "This tenant has as many calls running as its quota allows. Wait retry_after_ms, then retry with the same idempotency_key.";
+            }
+            _ => {}
+        }
         match self.reason {
             RetryReason::RateLimited => {
                 "Rate limit exceeded: too many calls per second. Wait retry_after_ms, then retry with the same idempotency_key."

@@ -5,7 +5,7 @@
 //! anonymous callers (`--anonymous-role`, loopback only) or on stdio without `TALLY_TOKEN`.
 
 use crate::domain::access::AccessService;
-use crate::domain::{Principal, TokenRef};
+use crate::domain::{Principal, Quota, TokenRef};
 use crate::mcp::{ErrorCode, ErrorData, ReplyStatus};
 
 /// What a caller presented.
@@ -87,6 +87,10 @@ impl Authenticator {
                 tenant_id: owner.tenant_id,
                 role: owner.role,
                 token: Some(TokenRef { id: owner.token_id, name: owner.name }),
+                quota: Quota {
+                    rate_per_second: owner.rate_limit_per_second.and_then(|n| u32::try_from(n).ok()),
+                    concurrency: owner.concurrency_limit.and_then(|n| u32::try_from(n).ok()),
+                },
             }),
             Ok(None) => Err(Refusal {
                 status: ReplyStatus::Unauthorized,

@@ -19,6 +19,7 @@ mod outstanding;
 mod overload;
 mod processes;
 mod properties;
+mod quotas;
 mod replay;
 mod stdio;
 mod tenancy;
