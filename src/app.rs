@@ -22,6 +22,7 @@ use crate::mcp::session::SessionStore;
 use crate::middleware::{Limits, McpStack, mcp_stack};
 use crate::pipeline::Pipeline;
 use crate::pipeline::auth::Authenticator;
+use crate::pipeline::oauth::OAuth;
 use crate::recording::{Recorder, RecorderTask};
 use crate::tools::Registry;
 use crate::tools::customers::{GetCustomer, ListCustomers, UpsertCustomer};
@@ -65,7 +66,9 @@ pub fn http_state(args: &ServeArgs, pool: &PgPool, recorder: Option<Recorder>) -
     let limits = args.limits.limits();
     let (stack, mcp) = stack(pool, limits);
     let anonymous = args.anonymous_role().map(|role| Principal::operator(&args.tenant, role));
-    let auth = Authenticator::new(AccessService::new(pool.clone()), anonymous);
+    let protected_resource = args.oauth.config();
+    let oauth = protected_resource.clone().map(|config| Arc::new(OAuth::new(config)));
+    let auth = Authenticator::new(AccessService::new(pool.clone()), anonymous).with_oauth(oauth);
     HttpState {
         pipeline: Pipeline::new(stack, limits.timeout, recorder.clone(), auth),
         mcp,
@@ -76,6 +79,7 @@ pub fn http_state(args: &ServeArgs, pool: &PgPool, recorder: Option<Recorder>) -
         body_read_timeout: args.body_read_timeout,
         draining: Arc::new(AtomicBool::new(false)),
         recorder,
+        protected_resource,
     }
 }
 
@@ -96,6 +100,9 @@ impl App {
                  loopback address only, not {}; drop it and give agents tokens (`tally token create`)",
                 args.bind
             );
+        }
+        if let Some(config) = args.oauth.config() {
+            config.check().map_err(anyhow::Error::msg)?;
         }
         let pool = match pool {
             Some(pool) => pool,

@@ -32,7 +32,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve MCP over Streamable HTTP at /mcp (plus /healthz, /readyz, /metrics).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Serve MCP over stdin/stdout for one local client.
     Stdio(StdioArgs),
     /// Apply the embedded migrations and exit.
@@ -327,6 +327,42 @@ pub struct ServeArgs {
     /// Record every MCP session to its own JSON Lines file in this directory (for `tally replay`).
     #[arg(long, env = "TALLY_RECORD_DIR")]
     pub record_dir: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub oauth: OAuthArgs,
+}
+
+/// OAuth resource-server mode: also accept JWT access tokens from one issuer.
+#[derive(Debug, Clone, Args)]
+pub struct OAuthArgs {
+    /// The authorization server whose JWT access tokens are accepted (its `iss`). Off when unset.
+    #[arg(long, env = "TALLY_OAUTH_ISSUER", requires = "resource_uri")]
+    pub oauth_issuer: Option<String>,
+    /// The issuer's key set; found from its metadata (RFC 8414, then OpenID Connect) when unset.
+    #[arg(long, env = "TALLY_OAUTH_JWKS_URL")]
+    pub oauth_jwks_url: Option<String>,
+    /// This server's canonical URI, e.g. https://tally.example.com/mcp: the audience a token must
+    /// name (RFC 8707) and the `resource` of /.well-known/oauth-protected-resource.
+    #[arg(long, env = "TALLY_RESOURCE_URI")]
+    pub resource_uri: Option<String>,
+    /// The claim that names the caller's tenant.
+    #[arg(long, env = "TALLY_OAUTH_TENANT_CLAIM", default_value = "tenant_id")]
+    pub oauth_tenant_claim: String,
+    /// The claim that names the caller's role: viewer, clerk or admin, as a space-separated
+    /// string (like `scope`) or an array; the highest one named counts.
+    #[arg(long, env = "TALLY_OAUTH_ROLE_CLAIM", default_value = "scope")]
+    pub oauth_role_claim: String,
+}
+
+impl OAuthArgs {
+    pub fn config(&self) -> Option<crate::pipeline::oauth::OAuthConfig> {
+        Some(crate::pipeline::oauth::OAuthConfig {
+            issuer: self.oauth_issuer.clone()?,
+            jwks_url: self.oauth_jwks_url.clone(),
+            resource: self.resource_uri.clone()?,
+            tenant_claim: self.oauth_tenant_claim.clone(),
+            role_claim: self.oauth_role_claim.clone(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -359,7 +395,7 @@ impl ServeArgs {
     {
         let argv = ["tally".into(), "serve".into()].into_iter().chain(args.into_iter().map(Into::into));
         match Cli::try_parse_from(argv)?.command {
-            Command::Serve(args) => Ok(args),
+            Command::Serve(args) => Ok(*args),
             _ => unreachable!("parsed as serve"),
         }
     }

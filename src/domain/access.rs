@@ -274,6 +274,24 @@ impl AccessService {
     }
 }
 
+/// A tenant's own quotas, as the principal stage needs them.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct TenantQuota {
+    pub tenant_id: String,
+    pub rate_limit_per_second: Option<i32>,
+    pub concurrency_limit: Option<i32>,
+}
+
+impl AccessService {
+    /// The tenant's quotas, if the tenant exists (for a principal named by an OAuth token's claim).
+    pub async fn tenant_quota(&self, tenant: &str) -> Result<Option<TenantQuota>, sqlx::Error> {
+        sqlx::query_as("select tenant_id, rate_limit_per_second, concurrency_limit from tenant_quota($1)")
+            .bind(tenant)
+            .fetch_optional(&self.pool)
+            .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

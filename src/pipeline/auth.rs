@@ -4,7 +4,12 @@
 //! on the next call on every replica); a missing one is accepted only where the operator allowed
 //! anonymous callers (`--anonymous-role`, loopback only) or on stdio without `TALLY_TOKEN`.
 
-use crate::domain::access::AccessService;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use super::oauth::{OAuth, Rejected};
+use crate::domain::access::{AccessService, TOKEN_PREFIX};
 use crate::domain::{Principal, Quota, TokenRef};
 use crate::mcp::{ErrorCode, ErrorData, ReplyStatus};
 
@@ -44,6 +49,8 @@ pub struct Authenticator {
     access: AccessService,
     /// Who a caller that presents nothing is, if anyone.
     anonymous: Option<Principal>,
+    /// JWT access tokens from an OAuth issuer, when configured.
+    oauth: Option<Arc<OAuth>>,
 }
 
 /// The challenge of a 401 (RFC 6750), with `invalid_token` when a token was presented.
@@ -55,9 +62,68 @@ fn challenge(presented: bool) -> String {
     }
 }
 
+fn invalid(message: String) -> Refusal {
+    Refusal {
+        status: ReplyStatus::Unauthorized,
+        error: ErrorData::new(ErrorCode::UNAUTHORIZED, message),
+        challenge: Some(challenge(true)),
+    }
+}
+
+fn unavailable() -> Refusal {
+    Refusal { status: ReplyStatus::Unavailable, error: ErrorData::unavailable(), challenge: None }
+}
+
 impl Authenticator {
     pub fn new(access: AccessService, anonymous: Option<Principal>) -> Self {
-        Self { access, anonymous }
+        Self { access, anonymous, oauth: None }
+    }
+
+    /// Also accepts JWT access tokens from `oauth`'s issuer.
+    pub fn with_oauth(mut self, oauth: Option<Arc<OAuth>>) -> Self {
+        self.oauth = oauth;
+        self
+    }
+
+    pub fn oauth(&self) -> Option<&OAuth> {
+        self.oauth.as_deref()
+    }
+
+    /// A JWT's principal: verified, then its tenant looked up (it must exist).
+    async fn resolve_jwt(&self, oauth: &OAuth, token: &str) -> Result<Principal, Refusal> {
+        let verified = match oauth.verify(token).await {
+            Ok(verified) => verified,
+            Err(Rejected::Invalid(why)) => {
+                return Err(invalid(format!("The access token was refused: {why}")));
+            }
+            Err(Rejected::KeysUnavailable) => return Err(unavailable()),
+        };
+        let tenant = match self.access.tenant_quota(&verified.tenant_id).await {
+            Ok(Some(tenant)) => tenant,
+            Ok(None) => {
+                return Err(invalid(format!(
+                    "The access token was refused: it names tenant {:?}, which this deployment does not have",
+                    verified.tenant_id
+                )));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "tenant lookup failed");
+                return Err(unavailable());
+            }
+        };
+        // One stable id per (issuer, subject): audit rows and sessions follow the holder across
+        // the short-lived tokens its client refreshes.
+        let digest = Sha256::digest(format!("{}\n{}", oauth.config().issuer, verified.subject));
+        let id = uuid::Builder::from_custom_bytes(digest[..16].try_into().expect("16 bytes")).into_uuid();
+        Ok(Principal {
+            tenant_id: tenant.tenant_id,
+            role: verified.role,
+            token: Some(TokenRef { id, name: format!("oauth:{}", verified.subject) }),
+            quota: Quota {
+                rate_per_second: tenant.rate_limit_per_second.and_then(|n| u32::try_from(n).ok()),
+                concurrency: tenant.concurrency_limit.and_then(|n| u32::try_from(n).ok()),
+            },
+        })
     }
 
     pub async fn resolve(&self, presented: Presented<'_>) -> Result<Principal, Refusal> {
@@ -82,6 +148,11 @@ impl Authenticator {
                 });
             }
         };
+        if let Some(oauth) = &self.oauth
+            && !token.starts_with(TOKEN_PREFIX)
+        {
+            return self.resolve_jwt(oauth, token).await;
+        }
         match self.access.authenticate(token).await {
             Ok(Some(owner)) => Ok(Principal {
                 tenant_id: owner.tenant_id,
@@ -102,7 +173,7 @@ impl Authenticator {
             }),
             Err(e) => {
                 tracing::warn!(error = %e, "token lookup failed");
-                Err(Refusal { status: ReplyStatus::Unavailable, error: ErrorData::unavailable(), challenge: None })
+                Err(unavailable())
             }
         }
     }

@@ -17,6 +17,7 @@
 
 pub mod auth;
 pub mod log;
+pub mod oauth;
 mod record;
 
 use std::time::{Duration, Instant};

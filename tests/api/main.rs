@@ -14,6 +14,7 @@ mod invoices;
 mod lifecycle;
 mod limits;
 mod network_faults;
+mod oauth;
 mod operations;
 mod outstanding;
 mod overload;

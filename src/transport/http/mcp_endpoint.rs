@@ -89,7 +89,7 @@ where
     if let Some(id) = out.new_session.and_then(|id| HeaderValue::from_str(&id).ok()) {
         res.headers_mut().insert(SESSION_HEADER, id);
     }
-    if let Some(challenge) = out.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+    if let Some(challenge) = out.challenge.and_then(|c| state.challenge(c)) {
         res.headers_mut().insert(WWW_AUTHENTICATE, challenge);
     }
     res
@@ -109,7 +109,7 @@ async fn delete(state: &HttpState, headers: &HeaderMap) -> Response<Body> {
         Err(refusal) => {
             let status = StatusCode::from_u16(refusal.status.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
             let mut res = reply::json(status, &crate::mcp::jsonrpc::error(None, &refusal.error));
-            if let Some(challenge) = refusal.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            if let Some(challenge) = refusal.challenge.and_then(|c| state.challenge(c)) {
                 res.headers_mut().insert(WWW_AUTHENTICATE, challenge);
             }
             return res;

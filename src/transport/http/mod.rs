@@ -17,6 +17,7 @@ use sqlx::PgPool;
 
 use crate::mcp::{ErrorCode, McpService};
 use crate::pipeline::Pipeline;
+use crate::pipeline::oauth::OAuthConfig;
 use crate::recording::Recorder;
 
 pub use guard::Guard;
@@ -39,6 +40,19 @@ pub struct HttpState {
     pub draining: Arc<AtomicBool>,
     /// Closes a recorded session on DELETE (`--record-dir`).
     pub recorder: Option<Recorder>,
+    /// In OAuth resource-server mode: served as RFC 9728 metadata, and named in every challenge.
+    pub protected_resource: Option<OAuthConfig>,
+}
+
+impl HttpState {
+    /// A `WWW-Authenticate` challenge as sent: pointing at the resource metadata when there is some.
+    pub fn challenge(&self, challenge: String) -> Option<http::HeaderValue> {
+        let challenge = match &self.protected_resource {
+            Some(config) => format!(r#"{challenge}, resource_metadata="{}""#, config.metadata_url()),
+            None => challenge,
+        };
+        http::HeaderValue::from_str(&challenge).ok()
+    }
 }
 
 /// Routes one request. Infallible: every failure is an answer.
@@ -52,6 +66,9 @@ where
         (&Method::GET, "/healthz") => ops::health(),
         (&Method::GET, "/readyz") => ops::readiness(&state).await,
         (&Method::GET, "/metrics") => ops::metrics(&state).await,
+        (&Method::GET, path) if path.starts_with("/.well-known/oauth-protected-resource") => {
+            ops::protected_resource(&state, path)
+        }
         _ => reply::rpc_error(StatusCode::NOT_FOUND, ErrorCode::INVALID_REQUEST, "Not found: the MCP endpoint is /mcp"),
     };
     Ok(res)

@@ -14,6 +14,19 @@ use crate::mcp::session::SessionStore;
 /// How long a readiness probe may wait for the database.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// RFC 9728 protected resource metadata, at the bare well-known path and at the one for the
+/// resource's own path (`/.well-known/oauth-protected-resource/mcp`); 404 without OAuth.
+pub fn protected_resource(state: &HttpState, path: &str) -> Response<Body> {
+    match &state.protected_resource {
+        Some(config) if path == "/.well-known/oauth-protected-resource" || path == config.metadata_path() => {
+            let mut res = reply::json(StatusCode::OK, &config.metadata());
+            res.headers_mut().insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("max-age=3600"));
+            res
+        }
+        _ => reply::json(StatusCode::NOT_FOUND, &json!({ "error": "no protected resource metadata here" })),
+    }
+}
+
 pub fn health() -> Response<Body> {
     reply::json(StatusCode::OK, &json!({ "status": "ok" }))
 }
