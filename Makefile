@@ -49,8 +49,15 @@ db-stop: ## Stop the private Postgres cluster
 # On a laptop's loopback, callers that present no token act as the default tenant's admin
 # (TALLY_ANONYMOUS_ROLE, unless set otherwise); a token that is presented is checked all the
 # same. `make run TALLY_ANONYMOUS_ROLE=` requires tokens.
+# On the private cluster the owner migrates and the server logs in as tally_server, which owns
+# nothing, as in production; with DATABASE_URL set, the server migrates as that login.
 run: ## Run `tally serve $(ARGS)` against DATABASE_URL (default: the private cluster)
-	$(WITH_DB) && TALLY_ANONYMOUS_ROLE="$${TALLY_ANONYMOUS_ROLE-admin}" cargo run -- serve $(ARGS)
+	@if [ -z "$${DATABASE_URL:-}" ]; then \
+		bash .ci/pg.sh start || exit 1; \
+		DATABASE_URL="$$(bash .ci/pg.sh url)" cargo run -q -- migrate || exit 1; \
+		export DATABASE_URL="$$(bash .ci/pg.sh app-url)" TALLY_SKIP_MIGRATIONS=true; \
+	fi; \
+	TALLY_ANONYMOUS_ROLE="$${TALLY_ANONYMOUS_ROLE-admin}" cargo run -- serve $(ARGS)
 
 test: ## Rust tests (nextest, else cargo test), the fuzz smoke run, then the Python SDK tests
 	$(WITH_DB) && \

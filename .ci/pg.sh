@@ -5,14 +5,15 @@
 #                      until it accepts connections, create database `tally`
 #   .ci/pg.sh stop     stop it (no error if it is not running)
 #   .ci/pg.sh status   print where it lives and whether it runs (exit 3 if not)
-#   .ci/pg.sh url      print the DATABASE_URL
+#   .ci/pg.sh url      print the DATABASE_URL (the owner's: migrations, tests, `tally token`)
+#   .ci/pg.sh app-url  print the server's own login (owns nothing; row-level security holds)
 #   .ci/pg.sh destroy  stop it and delete its data (used by `make clean-db`)
 #   .ci/pg.sh bindir   print the directory of the PostgreSQL server binaries (pgbench too)
 #
 # The cluster lives in .pg/ at the repository root (git-ignored): data in
 # .pg/data, server log in .pg/log. It listens on 127.0.0.1:$TALLY_PG_PORT
-# (default 54329) only, with `trust` auth, bootstrap superuser `tally` and
-# database `tally`. It is a throw-away dev cluster: never point it at real data.
+# (default 54329) only, with `trust` auth, bootstrap superuser `tally`, the
+# server's login role `tally_server` (a member of tally_app) and database `tally`. It is a throw-away dev cluster: never point it at real data.
 #
 # For tests that put the server behind a network of their own (tests/api/network_faults.rs runs
 # it inside a network namespace): TALLY_PG_LISTEN adds a listen address beside 127.0.0.1, and
@@ -32,6 +33,7 @@ PORT="${TALLY_PG_PORT:-54329}"
 LISTEN_EXTRA="${TALLY_PG_LISTEN:-}"
 TRUST_NET="${TALLY_PG_TRUST_NET:-}"
 DB_USER=tally
+APP_USER=tally_server
 DB_NAME=tally
 READY_TIMEOUT=30 # seconds
 
@@ -173,6 +175,7 @@ socket_dir() {
 # --- subcommands -------------------------------------------------------------
 
 url() { echo "postgres://$DB_USER@127.0.0.1:$PORT/$DB_NAME"; }
+app_url() { echo "postgres://$APP_USER@127.0.0.1:$PORT/$DB_NAME"; }
 
 # Is $1 a live (not zombie) postgres process? Without procfs (macOS) fall back
 # to kill -0.
@@ -292,7 +295,16 @@ start() {
         "$psql" -h 127.0.0.1 -p "$PORT" -U "$DB_USER" -d postgres -Xq -c "create database $DB_NAME"
         log "created database $DB_NAME"
     fi
-    log "ready: $(url)"
+    # The server's own login: it owns nothing and acts through tally_app, so row-level security
+    # holds for it (the owner, $DB_USER, migrates). The migration creates tally_app too; whichever
+    # comes first makes it.
+    "$psql" -h 127.0.0.1 -p "$PORT" -U "$DB_USER" -d postgres -Xq -v ON_ERROR_STOP=1 <<SQL
+do \$\$ begin
+    if not exists (select 1 from pg_roles where rolname = 'tally_app') then create role tally_app nologin; end if;
+    if not exists (select 1 from pg_roles where rolname = '$APP_USER') then create role $APP_USER login in role tally_app; end if;
+end \$\$;
+SQL
+    log "ready: $(url) (the server logs in as $(app_url))"
 }
 
 stop() {
@@ -335,6 +347,7 @@ start) start ;;
 stop) stop ;;
 status) status ;;
 url) url ;;
+app-url) app_url ;;
 destroy) destroy ;;
 *) echo "usage: $0 {start|stop|status|url|destroy|bindir}" >&2; exit 2 ;;
 esac

@@ -1,12 +1,16 @@
 # Tally on Nomad: the staging service.
 #
-#   nomad var put nomad/jobs/tally-staging database_url='postgres://tally:…@db.staging:5432/tally'
+#   nomad var put nomad/jobs/tally-staging/tally/migrate database_url='postgres://tally_owner:…@db.staging:5432/tally'
+#   nomad var put nomad/jobs/tally-staging/tally/tally   database_url='postgres://tally_server:…@db.staging:5432/tally'
 #   nomad job run -var image=registry.example.com/tally:1.2.3 nomad/tally.nomad.hcl
 #
 # Several replicas share one Postgres and keep no state in memory that another replica needs
 # (sessions and idempotency keys live in Postgres), so any replica serves any call. Migrations run
-# once per allocation as a prestart task; sqlx takes an advisory lock, so replicas starting
-# together apply them once. See nomad/README.md for deploying, secrets and rolling back.
+# once per allocation as a prestart task, as the schema's owner; sqlx takes an advisory lock, so
+# replicas starting together apply them once. The server then logs in as tally_server, a role that
+# owns nothing and acts through tally_app, so row-level security binds it. Each task reads only
+# its own Variable (Nomad lets a task read nomad/jobs/<job>/<group>/<task>): the server never sees
+# the owner's password. See nomad/README.md for deploying, secrets and rolling back.
 
 variable "image" {
   type        = string
@@ -19,10 +23,13 @@ variable "replicas" {
 }
 
 locals {
-  # DATABASE_URL from Nomad Variables, for both tasks: rendered into the task's secrets dir,
+  # DATABASE_URL from each task's own Nomad Variable, rendered into the task's secrets dir,
   # never into the job file or the image.
-  database_env = <<-EOT
-    {{ with nomadVar "nomad/jobs/tally-staging" }}DATABASE_URL={{ .database_url }}{{ end }}
+  owner_database_env = <<-EOT
+    {{ with nomadVar "nomad/jobs/tally-staging/tally/migrate" }}DATABASE_URL={{ .database_url }}{{ end }}
+  EOT
+  server_database_env = <<-EOT
+    {{ with nomadVar "nomad/jobs/tally-staging/tally/tally" }}DATABASE_URL={{ .database_url }}{{ end }}
   EOT
 }
 
@@ -122,7 +129,7 @@ job "tally-staging" {
       }
 
       template {
-        data        = local.database_env
+        data        = local.owner_database_env
         destination = "secrets/db.env"
         env         = true
       }
@@ -143,7 +150,7 @@ job "tally-staging" {
       }
 
       template {
-        data        = local.database_env
+        data        = local.server_database_env
         destination = "secrets/db.env"
         env         = true
       }
@@ -159,6 +166,8 @@ job "tally-staging" {
         TALLY_TIMEOUT           = "30s"
         TALLY_DB_POOL_SIZE      = "16"
         TALLY_SHUTDOWN_GRACE    = "20s"
+        # The prestart task migrated as the owner; this login may not, and need not.
+        TALLY_SKIP_MIGRATIONS   = "true"
       }
 
       # On a stop, Nomad deregisters the service, waits shutdown_delay so the load balancer

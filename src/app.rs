@@ -108,7 +108,7 @@ impl App {
             Some(pool) => pool,
             None => db::connect(&args.db.settings()).await?,
         };
-        db::migrate(&pool).await?;
+        db::prepare(&pool, args.skip_migrations).await?;
         let listener = TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
         let (recorder, recorder_task) = start_recorder(args.record_dir.as_ref(), &args.limits)?.unzip();
         let state = http_state(args, &pool, recorder);
@@ -143,7 +143,7 @@ impl App {
 pub async fn run_stdio(args: &StdioArgs) -> anyhow::Result<()> {
     args.limits.check(&args.db).map_err(anyhow::Error::msg)?;
     let pool = db::connect(&args.db.settings()).await?;
-    db::migrate(&pool).await?;
+    db::prepare(&pool, args.skip_migrations).await?;
     let limits = args.limits.limits();
     let (stack, _) = stack(&pool, limits);
     let access = AccessService::new(pool.clone());

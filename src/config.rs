@@ -324,6 +324,10 @@ pub struct ServeArgs {
     /// Empty means none.
     #[arg(long, env = "TALLY_ANONYMOUS_ROLE", value_parser = parse_role)]
     pub anonymous_role: Option<AnonymousRole>,
+    /// Do not migrate at start: the login is the server's own role, which owns nothing (migrations
+    /// run as the owner with `tally migrate`); start fails if the schema is behind.
+    #[arg(long, env = "TALLY_SKIP_MIGRATIONS")]
+    pub skip_migrations: bool,
     /// Record every MCP session to its own JSON Lines file in this directory (for `tally replay`).
     #[arg(long, env = "TALLY_RECORD_DIR")]
     pub record_dir: Option<std::path::PathBuf>,
@@ -381,6 +385,10 @@ pub struct StdioArgs {
     /// Largest message (one line) accepted.
     #[arg(long, env = "TALLY_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Do not migrate at start: the login is the server's own role, which owns nothing (migrations
+    /// run as the owner with `tally migrate`); start fails if the schema is behind.
+    #[arg(long, env = "TALLY_SKIP_MIGRATIONS")]
+    pub skip_migrations: bool,
     /// Record the session to a JSON Lines file in this directory (for `tally replay`).
     #[arg(long, env = "TALLY_RECORD_DIR")]
     pub record_dir: Option<std::path::PathBuf>,

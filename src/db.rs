@@ -69,6 +69,21 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(pool).await.context("applying migrations failed")
 }
 
+/// Readies the schema at start: migrates (the login owns the schema), or with `skip` (the login
+/// is the server's own role, which may not) only checks that the owner has migrated.
+pub async fn prepare(pool: &PgPool, skip: bool) -> anyhow::Result<()> {
+    if !skip {
+        return migrate(pool).await;
+    }
+    match migrations_current(pool).await {
+        Ok(true) => Ok(()),
+        Ok(false) => anyhow::bail!("the database schema is behind this binary: run `tally migrate` as its owner first"),
+        Err(e) => {
+            Err(anyhow::Error::new(e).context("cannot read the schema's migrations (run `tally migrate` as the owner)"))
+        }
+    }
+}
+
 /// True when the newest migration this binary embeds has been applied (readiness needs it: a
 /// replica must not serve a schema older than its code).
 pub async fn migrations_current(pool: &PgPool) -> Result<bool, sqlx::Error> {

@@ -208,3 +208,87 @@ async fn pruning_and_the_session_gauge_span_tenants(o: PgPoolOptions, c: PgConne
     assert_eq!(tally::domain::idempotency::prune(&owner).await.unwrap(), 4, "two keys in each tenant");
     assert_eq!(count_owned(&owner, "acme", "idempotency_keys").await, 0);
 }
+
+/// The server's own login, as the private cluster and the Nomad job set it up: it owns nothing
+/// and is a member of tally_app (made here too, so the test stands on any cluster).
+async fn server_login(owner: &PgPool, c: &PgConnectOptions) -> PgPool {
+    sqlx::raw_sql(
+        "do $$ begin
+             if not exists (select 1 from pg_roles where rolname = 'tally_server') then
+                 create role tally_server login in role tally_app;
+             end if;
+         exception when duplicate_object or unique_violation then null;
+         end $$",
+    )
+    .execute(owner)
+    .await
+    .unwrap();
+    PgPoolOptions::new().max_connections(8).connect_with(c.clone().username("tally_server")).await.unwrap()
+}
+
+#[sqlx::test]
+async fn the_server_on_its_own_login_serves_and_that_login_cannot_get_past_the_policies(
+    o: PgPoolOptions,
+    c: PgConnectOptions,
+) {
+    let owner = pool(o, c.clone()).await;
+    add_tenant(&owner, "acme").await;
+    add_tenant(&owner, "globex").await;
+    let (_globex, _, _) = books(&owner, "globex").await;
+    let login = server_login(&owner, &c).await;
+
+    // The whole call path works as that login: a write, reads, readiness and metrics.
+    let app = spawn_app_with(login.clone(), &["--tenant", "acme", "--skip-migrations"]).await;
+    let s = app.session().await;
+    let id = app.ok(&s, "create_invoice", widget_invoice("cust_1")).await["invoice_id"].as_str().unwrap().to_owned();
+    app.ok(&s, "send_invoice", json!({"invoice_id": id})).await;
+    let listed = app.ok(&s, "list_invoices", json!({})).await;
+    assert_eq!(listed["invoices"].as_array().unwrap().len(), 1, "acme sees its own invoice only: {listed}");
+    for path in ["/readyz", "/metrics"] {
+        let res = app.client.get(format!("http://{}{path}", app.addr)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+    }
+
+    // Raw SQL as the login: no tenant set sees nothing, and it can neither lift nor leave the policies.
+    let mut conn = login.acquire().await.unwrap();
+    for table in TABLES.iter().filter(|t| **t != "tenants") {
+        let n: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(n, 0, "{table}: the bare login sees no tenant's rows");
+    }
+    for attempt in [
+        "alter table invoices disable row level security",
+        "alter table invoices no force row level security",
+        "drop policy if exists tenant_isolation on invoices",
+        "set role tally",
+        "create table sneaky (id int)",
+        "update _sqlx_migrations set success = false",
+    ] {
+        let err = sqlx::query(attempt).execute(&mut *conn).await.expect_err(attempt);
+        assert!(
+            err.to_string().contains("permission denied") || err.to_string().contains("must be owner"),
+            "{attempt}: {err}"
+        );
+    }
+    let row: (bool, bool) = sqlx::query_as("select rolsuper, rolbypassrls from pg_roles where rolname = current_user")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(row, (false, false));
+    drop(conn);
+    assert_eq!(count_owned(&owner, "globex", "invoices").await, 1, "globex's books are whole");
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_server_that_may_not_migrate_refuses_to_start_on_a_schema_behind_it(o: PgPoolOptions, c: PgConnectOptions) {
+    let owner = pool(o, c).await;
+    let args = tally::config::ServeArgs::parse_from([
+        "--bind",
+        "127.0.0.1:0",
+        "--database-url",
+        "postgres://unused/",
+        "--skip-migrations",
+    ])
+    .unwrap();
+    let err = tally::app::App::build(&args, Some(owner)).await.err().expect("refuses to start");
+    assert!(format!("{err:#}").contains("tally migrate"), "{err:#}");
+}

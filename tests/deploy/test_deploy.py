@@ -97,12 +97,21 @@ def test_port_paths_env_and_secret_match_the_binary(doc, job, tally_bin, server_
     known = set(re.findall(r"\[env: ([A-Z_]+)[=\]]", help_text))
     assert set(env) <= known, set(env) - known
     local_values = {k: v for block in doc.get("locals", []) for k, v in block.items() if not k.startswith("__")}
-    for task_body in _tasks(group).values():
+    # Each task reads DATABASE_URL from its own Variable: the owner's for migrations, the
+    # server's own login for serving, which therefore must not migrate.
+    variable_paths = {}
+    for name, task_body in _tasks(group).items():
         template = _one(task_body["template"])
         data = template["data"]
         if m := re.fullmatch(r"\$\{local\.(\w+)\}", data):
             data = local_values[m.group(1)]
         assert "nomadVar" in data and "DATABASE_URL=" in data and template["env"] is True
+        (variable_paths[name],) = re.findall(r'nomadVar "([^"]+)"', data)
+    job_name = next(iter(doc["job"][0])).strip('"')
+    group_name = next(iter(job["group"][0])).strip('"')
+    for name, path in variable_paths.items():
+        assert path == f"nomad/jobs/{job_name}/{group_name}/{name}", (name, path)
+    assert env["TALLY_SKIP_MIGRATIONS"] == "true"
     assert "DATABASE_URL" in known
     # Draining ends before Nomad kills the task.
     assert _duration_s(_strip(task["kill_timeout"])) > _duration_s(env["TALLY_SHUTDOWN_GRACE"])
