@@ -109,6 +109,11 @@ pub struct Event {
     pub session_id: Option<String>,
     pub idempotency_key: Option<String>,
     pub details: Value,
+    /// Who: the role and the access token (id and name, never the secret) it acted with; no
+    /// token for the process's own operator, and neither on changes made before roles existed.
+    pub role: Option<super::access::Role>,
+    pub token_id: Option<uuid::Uuid>,
+    pub token_name: Option<String>,
 }
 
 pub async fn record(
@@ -148,7 +153,7 @@ pub async fn history<'e>(
 ) -> Result<Vec<Event>, DomainError> {
     Ok(sqlx::query_as(
         "select occurred_at as at, action, from_status, to_status, amount_cents, currency, tool as via, session_id,
-                idempotency_key, details
+                idempotency_key, details, role, token_id, token_name
            from audit_events where tenant_id = $1 and entity = $2 and entity_id = $3 order by event_id",
     )
     .bind(tenant)

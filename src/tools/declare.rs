@@ -135,6 +135,12 @@ impl HasShape for InvoiceStatus {
     }
 }
 
+impl HasShape for crate::domain::access::Role {
+    fn shape() -> Shape {
+        Shape::OneOf(crate::domain::access::Role::ALL.iter().map(|r| r.as_str()).collect())
+    }
+}
+
 impl HasShape for PaymentMethod {
     fn shape() -> Shape {
         Shape::OneOf(PaymentMethod::ALL.iter().map(|m| m.as_str()).collect())

@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
 use super::declare::one_of;
+use crate::domain::access::Role;
 use crate::domain::payments::PaymentMethod;
 use crate::domain::{self, AuditAction, InvoiceId, InvoiceStatus, PaymentId, customers, receivables};
 use crate::schema::{Field, Format, any_object, array, boolean, integer, string};
@@ -81,6 +82,9 @@ crate::output! {
         session_id: Option<String> = string().nullable().describe("The MCP session it came from, or null."),
         idempotency_key: Option<String> = string().nullable().describe("The idempotency key it was made with, or null."),
         details: Value = any_object().describe("What changed, in detail."),
+        role: Option<Role> = one_of::<Role>().nullable().describe("Who: the role the change was made with."),
+        token_id: Option<String> = string().nullable().describe("Who: the access token's id, or null for the server's own operator (stdio without a token, an anonymous local caller)."),
+        token_name: Option<String> = string().nullable().describe("Who: the access token's name (oauth:<subject> for an OAuth token), or null with no token."),
     }
 }
 
@@ -243,6 +247,9 @@ impl From<domain::Event> for Event {
             session_id: e.session_id,
             idempotency_key: e.idempotency_key,
             details: e.details,
+            role: e.role,
+            token_id: e.token_id.map(|id| id.to_string()),
+            token_name: e.token_name,
         }
     }
 }

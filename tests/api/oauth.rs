@@ -176,6 +176,11 @@ async fn a_valid_token_is_its_tenant_and_role_and_each_bad_one_is_refused(o: PgP
             .await
             .unwrap();
     assert_eq!((name.as_str(), role.as_str()), ("oauth:agent-7", "clerk"));
+    let invoice = body["result"]["structuredContent"]["invoice_id"].as_str().unwrap().to_owned();
+    let (_, got, _) = call(&app, &clerk, "get_invoice", json!({"invoice_id": invoice})).await;
+    let who = &got["result"]["structuredContent"]["history"][0];
+    assert_eq!((&who["token_name"], &who["role"]), (&json!("oauth:agent-7"), &json!("clerk")), "{got}");
+    assert!(who["token_id"].as_str().is_some_and(|id| id.len() == 36), "{who}");
 
     // A viewer's token reads, and is refused a write with the scope it lacks and the metadata.
     let viewer = key.sign(&issuer.claims("agent-8", "acme", "viewer"));

@@ -68,6 +68,9 @@ impl InvoiceService {
             session_id: actor.session_id.clone(),
             idempotency_key: key_text,
             details,
+            role: Some(actor.role),
+            token_id: actor.token.as_ref().map(|t| t.id),
+            token_name: actor.token.as_ref().map(|t| t.name.clone()),
         }];
         let (created_at, line_items) = (written.created_at, written.lines.0);
         let invoice = Invoice {
