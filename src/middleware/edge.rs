@@ -39,7 +39,7 @@ pub fn classify(err: &BoxError, timeout: Duration) -> Refusal {
         }
         if e.is::<tower::timeout::error::Elapsed>() {
             metrics::counter!("tally_rejections_total", "reason" => "timeout").increment(1);
-            let limit = serde_json::json!({ "timeout_ms": timeout.as_millis() as u64 });
+            let limit = serde_json::json!({ "scope": "global", "timeout_ms": timeout.as_millis() as u64 });
             let r = Rejection { reason: RetryReason::Timeout, retry_after: RETRY_AFTER_TIMEOUT, limit, tenant: false };
             return Refusal {
                 status: ReplyStatus::Unavailable,

@@ -22,7 +22,7 @@ impl Rejection {
         Self {
             reason: RetryReason::RateLimited,
             retry_after,
-            limit: json!({ "requests_per_second": per_second }),
+            limit: json!({ "scope": "global", "requests_per_second": per_second }),
             tenant: false,
         }
     }
@@ -51,7 +51,7 @@ impl Rejection {
         Self {
             reason: RetryReason::Overloaded,
             retry_after,
-            limit: json!({ "concurrency": concurrency, "queue": queue }),
+            limit: json!({ "scope": "global", "concurrency": concurrency, "queue": queue }),
             tenant: false,
         }
     }

@@ -447,7 +447,7 @@ async def retrying(what: str, send: Callable[[], Awaitable[Any]], throttled: lis
             if not data.get("retryable"):
                 raise
             assert e.error.code == -32010 and data["reason"] == "rate_limited", e.error
-            assert data["limit"] == {"requests_per_second": RATE_LIMIT}, data
+            assert data["limit"] == {"scope": "global", "requests_per_second": RATE_LIMIT}, data
             assert attempt == 1, f"{what} was throttled again after waiting retry_after_ms: {data}"
             throttled.append({"call": what, "retry_after_ms": data["retry_after_ms"]})
             # Sequential calls, so no jitter: wait exactly as long as the server says.

@@ -69,7 +69,7 @@ async fn concurrency_and_queue_are_global_across_connections(o: PgPoolOptions, c
         assert_eq!(body["error"]["code"], -32011);
         assert_eq!(body["error"]["data"]["retryable"], true);
         assert_eq!(body["error"]["data"]["reason"], "overloaded");
-        assert_eq!(body["error"]["data"]["limit"], json!({"concurrency": 2, "queue": 4}));
+        assert_eq!(body["error"]["data"]["limit"], json!({"scope": "global", "concurrency": 2, "queue": 4}));
         assert!(took < Duration::from_secs(5), "rejected at once, not after waiting ({took:?})");
     }
     assert!(results.try_recv().is_err(), "the six admitted calls are still waiting");
@@ -110,7 +110,7 @@ async fn the_rate_limit_is_global_and_rejects_at_once(o: PgPoolOptions, c: PgCon
         assert!(retry_after.is_some_and(|s| s.parse::<u64>().unwrap() >= 1));
         assert_eq!(body["error"]["code"], -32010);
         assert_eq!(body["error"]["data"]["reason"], "rate_limited");
-        assert_eq!(body["error"]["data"]["limit"]["requests_per_second"], 5);
+        assert_eq!(body["error"]["data"]["limit"], json!({"scope": "global", "requests_per_second": 5}));
         assert!(body["error"]["data"]["retry_after_ms"].as_u64().unwrap() > 0);
         assert!(took < Duration::from_secs(2), "a 429 comes at once ({took:?})");
     }

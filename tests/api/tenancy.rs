@@ -183,6 +183,21 @@ async fn two_tenants_on_one_database_cannot_reach_each_other(o: PgPoolOptions, c
     let customers = globex.ok(&globex_session, "list_customers", json!({})).await;
     assert_eq!(customers["customers"][0]["name"], "globex customer");
 
+    // Customer tools: the same customer id in two tenants is two customers, and one tenant's
+    // customer is not found by the other.
+    acme.ok(&acme_session, "upsert_customer", json!({"customer_id": "cust_acme_only", "name": "Only Acme"})).await;
+    let err = globex.refused(&globex_session, "get_customer", json!({"customer_id": "cust_acme_only"})).await;
+    assert_eq!(err["code"], "not_found", "{err}");
+    let got = globex.ok(&globex_session, "get_customer", json!({"customer_id": "cust_1"})).await;
+    assert_eq!(got["name"], "globex customer", "{got}");
+    globex.ok(&globex_session, "upsert_customer", json!({"customer_id": "cust_1", "name": "Globex renamed"})).await;
+    let acme_own = acme.ok(&acme_session, "get_customer", json!({"customer_id": "cust_1"})).await;
+    assert_eq!(acme_own["name"], "acme customer", "acme's cust_1 untouched: {acme_own}");
+    let page = globex.ok(&globex_session, "list_invoices", json!({"customer_id": "cust_acme_only"})).await;
+    assert_eq!(page["invoices"], json!([]));
+    let listed = globex.ok(&globex_session, "list_customers", json!({})).await;
+    assert_eq!(listed["customers"].as_array().unwrap().len(), 1, "{listed}");
+
     // One tenant's session id means nothing to the other's server.
     let res = globex.post(Some(&acme_session), &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})).await;
     assert_eq!(res.status(), reqwest::StatusCode::NOT_FOUND);
