@@ -50,6 +50,7 @@ fn benches(c: &mut Criterion) {
             let message = Message::decode(black_box(body.as_bytes())).unwrap();
             let reply = runtime.block_on(service.handle(McpRequest {
                 message,
+                era: tally::mcp::era::Era::Legacy,
                 transport: transport.clone(),
                 principal: principal.clone(),
                 cancel: Default::default(),

@@ -15,6 +15,13 @@ impl ErrorCode {
     pub const METHOD_NOT_FOUND: Self = Self(-32601);
     pub const INVALID_PARAMS: Self = Self(-32602);
     pub const INTERNAL_ERROR: Self = Self(-32603);
+    /// 2026-07-28: an HTTP routing header is missing or disagrees with the body (HTTP 400).
+    pub const HEADER_MISMATCH: Self = Self(-32020);
+    /// 2026-07-28: the request needs a client capability its `_meta` did not declare (HTTP 400).
+    pub const MISSING_CLIENT_CAPABILITY: Self = Self(-32021);
+    /// 2026-07-28: the request's protocol version is not one Tally speaks (HTTP 400);
+    /// `data: {supported, requested}`.
+    pub const UNSUPPORTED_PROTOCOL_VERSION: Self = Self(-32022);
     /// Over the rate limit: retry after `data.retry_after_ms`.
     pub const RATE_LIMITED: Self = Self(-32010);
     /// The queue in front of the concurrency limit is full: retry after `data.retry_after_ms`.

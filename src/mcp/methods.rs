@@ -67,23 +67,30 @@ impl ClientRequest {
 const CLIENT_INFO_MAX_CHARS: usize = 200;
 
 impl InitializeParams {
+    fn checked(mut self) -> Result<Self, ErrorData> {
+        if let Some(info) = self.client_info.take() {
+            self.client_info = Some(info.checked("params for initialize: clientInfo")?);
+        }
+        Ok(self)
+    }
+}
+
+impl ClientInfo {
     /// Client names and versions are stored with the session and shown in logs: single-line
-    /// text of bounded length, like every string a tool accepts.
-    fn checked(self) -> Result<Self, ErrorData> {
-        if let Some(info) = &self.client_info {
-            for (path, text) in [("clientInfo.name", &info.name), ("clientInfo.version", &info.version)] {
-                let problem = if let Some(v) = TextRule::Line.first_violation(text) {
-                    format!("{path} contains {} at character {}", v.describe(), v.position)
-                } else if text.chars().count() > CLIENT_INFO_MAX_CHARS {
-                    format!("{path} is longer than {CLIENT_INFO_MAX_CHARS} characters")
-                } else {
-                    continue;
-                };
-                return Err(ErrorData::invalid_params(format!(
-                    "Invalid params for initialize: {problem}; send {} of at most {CLIENT_INFO_MAX_CHARS} characters.",
-                    TextRule::Line.expected()
-                )));
-            }
+    /// text of bounded length, like every string a tool accepts. `at` names where it was sent.
+    pub fn checked(self, at: &str) -> Result<Self, ErrorData> {
+        for (field, text) in [("name", &self.name), ("version", &self.version)] {
+            let problem = if let Some(v) = TextRule::Line.first_violation(text) {
+                format!("{field} contains {} at character {}", v.describe(), v.position)
+            } else if text.chars().count() > CLIENT_INFO_MAX_CHARS {
+                format!("{field} is longer than {CLIENT_INFO_MAX_CHARS} characters")
+            } else {
+                continue;
+            };
+            return Err(ErrorData::invalid_params(format!(
+                "Invalid {at}.{problem}; send {} of at most {CLIENT_INFO_MAX_CHARS} characters.",
+                TextRule::Line.expected()
+            )));
         }
         Ok(self)
     }

@@ -1,6 +1,7 @@
 //! The Model Context Protocol: JSON-RPC decoding, typed method dispatch, sessions.
 //! It knows tools only through the registry, and nothing of invoices.
 
+pub mod era;
 pub mod error;
 pub mod instructions;
 pub mod jsonrpc;

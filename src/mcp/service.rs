@@ -14,6 +14,7 @@ use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 use tower::BoxError;
 
+use super::era::{self, Cache, CacheScope, Envelope, Era};
 use super::error::{ErrorCode, ErrorData, UNAVAILABLE_RETRY};
 use super::instructions::INSTRUCTIONS;
 use super::jsonrpc::{self, Message, Request, RequestId};
@@ -28,6 +29,10 @@ use tokio_util::sync::CancellationToken;
 /// How many tools one `tools/list` page holds.
 const TOOLS_PAGE: usize = 50;
 
+/// How long a modern client may keep `server/discover` and `tools/list` results: they change
+/// only when a new version is deployed.
+const LIST_TTL_MS: u64 = 5 * 60 * 1000;
+
 /// Which transport a message came over, with what that transport knows of the caller.
 #[derive(Debug, Clone)]
 pub enum Transport {
@@ -40,6 +45,8 @@ pub enum Transport {
 #[derive(Debug, Clone)]
 pub struct McpRequest {
     pub message: Message,
+    /// Settled by the pipeline: a modern request comes with its checked envelope.
+    pub era: Era,
     pub transport: Transport,
     /// Who is calling, resolved by the pipeline before the limits.
     pub principal: Principal,
@@ -168,6 +175,9 @@ impl McpService {
     }
 
     pub async fn handle(&self, req: McpRequest) -> McpReply {
+        if let (Era::Modern(envelope), Message::Request(request)) = (&req.era, &req.message) {
+            return self.modern(request, envelope, req.principal.clone(), req.cancel.clone()).await;
+        }
         let request = match req.message {
             Message::Response => return McpReply::accepted(),
             // Notifications (initialized, cancelled) need no answer, but an unknown session still
@@ -211,10 +221,57 @@ impl McpService {
                 Ok(result) => McpReply::ok(jsonrpc::result(id, result)),
                 Err(e) => McpReply::error(ReplyStatus::Ok, Some(id), &e),
             },
-            ClientRequest::ToolsCall(params) => self.call_tool(id, params, ctx).await,
+            ClientRequest::ToolsCall(params) => self.call_tool(id, params, ctx, false).await,
             ClientRequest::Initialize(_) | ClientRequest::Discover => {
                 unreachable!("handled before a session is needed")
             }
+        }
+    }
+
+    /// A 2026-07-28 request: no session, every result stamped with `resultType` and
+    /// `serverInfo`, errors with the HTTP status the spec gives their code.
+    async fn modern(
+        &self,
+        request: &Request,
+        _envelope: &Envelope,
+        principal: Principal,
+        cancel: CancellationToken,
+    ) -> McpReply {
+        let id = &request.id;
+        let refuse = |e: &ErrorData| McpReply::error(modern_status(e.code), Some(id), e);
+        let parsed = match request.method.as_str() {
+            // Removed from the modern era (ping; logging/setLevel: the level travels in _meta),
+            // or never served by Tally.
+            "ping" | "logging/setLevel" | "initialize" => Err(ErrorData::method_not_found(&request.method)
+                .with_data(json!({ "hint": format!("{} has no {}", era::MODERN, request.method) }))),
+            method => ClientRequest::parse(method, request.params.clone()),
+        };
+        let parsed = match parsed {
+            Ok(p) => p,
+            Err(e) => return refuse(&e),
+        };
+        let private = Some(Cache { ttl_ms: LIST_TTL_MS, scope: CacheScope::Private });
+        match parsed {
+            ClientRequest::Discover => {
+                let result = json!({
+                    "supportedVersions": era::all_supported(),
+                    "capabilities": capabilities(),
+                    "instructions": INSTRUCTIONS,
+                });
+                let cache = Cache { ttl_ms: LIST_TTL_MS, scope: CacheScope::Public };
+                McpReply::answer(jsonrpc::result_raw(id, &era::decorate(&result.to_string(), Some(cache))), "ok".into())
+            }
+            ClientRequest::ToolsList(params) => match self.tools_page(&params, principal.role) {
+                Ok(result) => {
+                    McpReply::answer(jsonrpc::result_raw(id, &era::decorate(&result.to_string(), private)), "ok".into())
+                }
+                Err(e) => refuse(&e),
+            },
+            ClientRequest::ToolsCall(params) => {
+                let ctx = ToolContext { cancel, ..ToolContext::new(principal, None) };
+                self.call_tool(id, params, ctx, true).await
+            }
+            ClientRequest::Ping | ClientRequest::Initialize(_) => unreachable!("refused above"),
         }
     }
 
@@ -230,7 +287,7 @@ impl McpService {
             &request.id,
             json!({
                 "protocolVersion": negotiated,
-                "capabilities": { "tools": { "listChanged": false } },
+                "capabilities": capabilities(),
                 "serverInfo": {
                     "name": "tally",
                     "title": "Tally invoicing",
@@ -317,18 +374,23 @@ impl McpService {
         Ok(result)
     }
 
-    async fn call_tool(&self, id: &RequestId, params: CallParams, ctx: ToolContext) -> McpReply {
+    /// Calls a tool; `modern` stamps the result and gives errors their modern HTTP status.
+    async fn call_tool(&self, id: &RequestId, params: CallParams, ctx: ToolContext, modern: bool) -> McpReply {
         let ctx_role = ctx.principal.role;
         let args = params.arguments.unwrap_or(Value::Null);
         match self.inner.registry.call(&params.name, args, ctx).await {
             Ok(result) => {
                 let outcome = result.error.map_or(Cow::Borrowed("ok"), |code| Cow::Borrowed(code.as_str()));
+                if modern {
+                    return McpReply::answer(jsonrpc::result_raw(id, &era::decorate(result.json(), None)), outcome);
+                }
                 McpReply::answer(jsonrpc::result_raw(id, result.json()), outcome)
             }
             Err(CallFailure::UnknownTool) => {
                 let names = self.inner.registry.names().collect::<Vec<_>>().join(", ");
                 let err = ErrorData::invalid_params(format!("Unknown tool: {}. Available tools: {names}", params.name));
-                McpReply::error(ReplyStatus::Ok, Some(id), &err)
+                let status = if modern { modern_status(err.code) } else { ReplyStatus::Ok };
+                McpReply::error(status, Some(id), &err)
             }
             Err(CallFailure::Forbidden { needed }) => {
                 let err = ErrorData::new(
@@ -354,11 +416,32 @@ impl McpService {
     }
 }
 
+/// What Tally offers, in both eras.
+fn capabilities() -> Value {
+    json!({ "tools": { "listChanged": false } })
+}
+
+/// A stdio process that began with initialize keeps the handshake era: `server/discover` is
+/// not a method there.
 fn discover_refusal() -> ErrorData {
     ErrorData::method_not_found("server/discover").with_data(json!({
         "supported": version::SUPPORTED,
-        "hint": "Tally speaks the initialize handshake (MCP 2025-11-25); send initialize",
+        "hint": "This process began with initialize, so it speaks MCP 2025-11-25; start a new one for 2026-07-28",
     }))
+}
+
+/// The HTTP status a modern-era error carries (the spec's table); others keep their own.
+fn modern_status(code: ErrorCode) -> ReplyStatus {
+    match code {
+        ErrorCode::METHOD_NOT_FOUND => ReplyStatus::NotFound,
+        ErrorCode::PARSE_ERROR
+        | ErrorCode::INVALID_REQUEST
+        | ErrorCode::INVALID_PARAMS
+        | ErrorCode::HEADER_MISMATCH
+        | ErrorCode::MISSING_CLIENT_CAPABILITY
+        | ErrorCode::UNSUPPORTED_PROTOCOL_VERSION => ReplyStatus::BadRequest,
+        _ => ReplyStatus::Ok,
+    }
 }
 
 fn decode_cursor(cursor: &str) -> Option<usize> {

@@ -3,8 +3,11 @@
 //! bytes to send, serialized once:
 //!
 //! 1. decode ([`jsonrpc::Message::decode`]): parse error / invalid request answered at once;
-//! 2. protocol era ([`version`]): over HTTP, the `MCP-Protocol-Version` header after initialize;
-//! 3. session: the `Mcp-Session-Id` header (HTTP) or the process's one session (stdio);
+//! 2. protocol era ([`era`]): a request with the modern `_meta` envelope is served on its own
+//!    (its envelope and, over HTTP, its routing headers checked); any other is legacy, and over
+//!    HTTP names a handshake-era revision in `MCP-Protocol-Version` (absent: 2025-03-26). Over
+//!    stdio the first `initialize` or modern request settles the process's era;
+//! 3. session: the `Mcp-Session-Id` header (HTTP, legacy) or the process's one session (stdio);
 //! 4. record ([`record`]): on arrival, in order, when recording is on;
 //! 5. log ([`log`]): one span and one line per call;
 //! 6. principal ([`auth`]): who is calling, from the bearer token (HTTP) or `TALLY_TOKEN`
@@ -20,6 +23,7 @@ pub mod log;
 pub mod oauth;
 mod record;
 
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -28,6 +32,7 @@ use tower::ServiceExt;
 use tracing::Instrument;
 
 use crate::domain::Principal;
+use crate::mcp::era::{self, Era, RoutingHeaders};
 use crate::mcp::jsonrpc::{self, Message};
 use crate::mcp::{ErrorCode, ErrorData, McpRequest, ReplyStatus, Transport, version};
 use crate::middleware::{McpStack, edge};
@@ -39,11 +44,26 @@ use record::Recording;
 /// What a transport knows of the caller of one message.
 #[derive(Debug, Clone)]
 pub enum Caller {
-    /// Streamable HTTP: the `Mcp-Session-Id`, `MCP-Protocol-Version` and `Authorization`
-    /// headers, when sent.
-    Http { session_id: Option<String>, protocol_version: Option<String>, authorization: Option<String> },
+    /// Streamable HTTP: the `Mcp-Session-Id`, `Authorization` and routing headers
+    /// (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`), when sent.
+    Http { session_id: Option<String>, routing: RoutingHeaders, authorization: Option<String> },
     /// stdio: one process is one session; `token` is `TALLY_TOKEN`, when set.
-    Stdio { session_id: String, token: Option<String> },
+    Stdio { session_id: String, token: Option<String>, era: Arc<ProcessEra> },
+}
+
+/// The era a stdio process settled on with its first `initialize` (legacy) or first modern
+/// request; until then either may come. Once settled the other era's opening is refused.
+#[derive(Debug, Default)]
+pub struct ProcessEra(OnceLock<bool>);
+
+impl ProcessEra {
+    fn modern(&self) -> Option<bool> {
+        self.0.get().copied()
+    }
+
+    fn settle(&self, modern: bool) -> bool {
+        *self.0.get_or_init(|| modern) == modern
+    }
 }
 
 /// One message as it arrived.
@@ -112,13 +132,11 @@ impl Pipeline {
             Ok(m) => m,
             Err(e) => return Err(Outbound::error(ReplyStatus::BadRequest, e.id.as_ref(), &e.error)),
         };
-        if let Some(refusal) = version_refusal(&message, &inbound.caller) {
-            return Err(refusal);
-        }
-        let (transport, session) = session(&message, inbound.caller.clone());
+        let era = classify(&message, &inbound.caller)?;
+        let (transport, session) = session(&message, &era, inbound.caller.clone());
         let recorded = self.recording.as_ref().and_then(|r| r.received(&transport, &message, &inbound));
         let log = CallLog::start(&inbound.request_id, session.as_deref(), &message);
-        Ok(Call { pipeline: self.clone(), inbound, message, transport, recorded, log })
+        Ok(Call { pipeline: self.clone(), inbound, message, era, transport, recorded, log })
     }
 }
 
@@ -127,6 +145,7 @@ pub struct Call {
     pipeline: Pipeline,
     inbound: Inbound,
     message: Message,
+    era: Era,
     transport: Transport,
     recorded: Option<record::Seq>,
     log: CallLog,
@@ -134,7 +153,7 @@ pub struct Call {
 
 impl Call {
     pub async fn run(self) -> Outbound {
-        let Call { pipeline, inbound, message, transport, recorded, log } = self;
+        let Call { pipeline, inbound, message, era, transport, recorded, log } = self;
         let rpc_id = match &message {
             Message::Request(r) => Some(r.id.clone()),
             _ => None,
@@ -159,7 +178,7 @@ impl Call {
                 return out;
             }
         };
-        let request = McpRequest { message, transport, principal, cancel: CancellationToken::new() };
+        let request = McpRequest { message, era, transport, principal, cancel: CancellationToken::new() };
         // Read before the request moves into the stack; only an initialize that opens a
         // recorded session needs it.
         let client_info = pipeline.recording.as_ref().and_then(|_| record::client_info(&request.message));
@@ -204,22 +223,96 @@ impl Call {
     }
 }
 
-/// Over HTTP every request after initialize names a revision Tally speaks (absent: 2025-03-26).
+/// The era of `message`, or the answer that refuses it (a modern request whose envelope or
+/// headers fail the ladder; a legacy request naming a revision Tally does not speak).
+fn classify(message: &Message, caller: &Caller) -> Result<Era, Outbound> {
+    let refuse = |status, error: &ErrorData| {
+        let id = match message {
+            Message::Request(r) => Some(&r.id),
+            _ => None,
+        };
+        Outbound::error(status, id, error)
+    };
+    let (header_version, headers, settled) = match caller {
+        Caller::Http { routing, .. } => (routing.protocol_version.as_deref(), Some(routing), None),
+        Caller::Stdio { era, .. } => (None, None, Some(era)),
+    };
+    let initialize = matches!(message, Message::Request(r) if r.method == "initialize");
+    // A stdio process that began with initialize keeps legacy semantics to its end.
+    if settled.is_some_and(|e| e.modern() == Some(false)) {
+        return Ok(Era::Legacy);
+    }
+    let modern_process = settled.is_some_and(|e| e.modern() == Some(true));
+    if initialize && modern_process {
+        let requested = match message {
+            Message::Request(r) => r.params.as_ref().and_then(|p| p["protocolVersion"].as_str()).unwrap_or(""),
+            _ => "",
+        };
+        let err = era::unsupported_version(requested).with_data(serde_json::json!({
+            "supported": era::MODERN_VERSIONS,
+            "requested": requested,
+        }));
+        return Err(refuse(ReplyStatus::BadRequest, &err));
+    }
+    if modern_process || era::is_modern(message, header_version) {
+        let Message::Request(request) = message else {
+            // The modern era defines no client notifications over HTTP (closing the stream is
+            // the cancellation); they are taken and dropped, as the SDKs do.
+            return Err(Outbound {
+                status: ReplyStatus::Accepted,
+                body: None,
+                retry_after: None,
+                new_session: None,
+                challenge: None,
+            });
+        };
+        if let Caller::Http { session_id: Some(_), .. } = caller {
+            let err = ErrorData::new(
+                ErrorCode::INVALID_REQUEST,
+                format!(
+                    "A {} request is served on its own and carries no Mcp-Session-Id; drop the header (or drop params._meta to stay in the session)",
+                    era::MODERN
+                ),
+            );
+            return Err(refuse(ReplyStatus::BadRequest, &err));
+        }
+        let envelope = era::envelope(&request.method, request.params.as_ref(), headers)
+            .map_err(|e| refuse(ReplyStatus::BadRequest, &e))?;
+        if let Some(process) = settled {
+            process.settle(true);
+        }
+        return Ok(Era::Modern(Box::new(envelope)));
+    }
+    if initialize && let Some(process) = settled {
+        process.settle(false);
+    }
+    if let Some(refusal) = version_refusal(message, caller) {
+        return Err(refusal);
+    }
+    Ok(Era::Legacy)
+}
+
+/// Over HTTP every legacy request after initialize names a revision Tally speaks (absent: 2025-03-26).
 fn version_refusal(message: &Message, caller: &Caller) -> Option<Outbound> {
-    let Caller::Http { protocol_version, .. } = caller else { return None };
-    let handshake = matches!(message, Message::Request(r) if r.method == "initialize" || r.method == "server/discover");
-    let version = protocol_version.as_deref().unwrap_or(version::ASSUMED_WITHOUT_HEADER);
+    let Caller::Http { routing, .. } = caller else { return None };
+    let handshake = matches!(message, Message::Request(r) if r.method == "initialize");
+    let version = routing.protocol_version.as_deref().unwrap_or(version::ASSUMED_WITHOUT_HEADER);
     if handshake || version::is_supported(version) {
         return None;
     }
-    let msg = format!("Unsupported MCP-Protocol-Version {version:?}; supported: {}", version::SUPPORTED.join(", "));
+    let msg = format!(
+        "Unsupported MCP-Protocol-Version {version:?}; supported: {} (and {} with params._meta)",
+        version::SUPPORTED.join(", "),
+        era::MODERN
+    );
     Some(Outbound::error(ReplyStatus::BadRequest, None, &ErrorData::new(ErrorCode::INVALID_REQUEST, msg)))
 }
 
 /// The MCP service's view of the transport, and the session id that names the call in logs.
 /// An initialize starts a new session whatever id it carries.
-fn session(message: &Message, caller: Caller) -> (Transport, Option<String>) {
+fn session(message: &Message, era: &Era, caller: Caller) -> (Transport, Option<String>) {
     match caller {
+        Caller::Http { .. } if era.is_modern() => (Transport::Http { session_id: None }, None),
         Caller::Http { session_id, .. } => {
             let session_id = session_id.filter(|_| !matches!(message, Message::Request(r) if r.method == "initialize"));
             (Transport::Http { session_id: session_id.clone() }, session_id)

@@ -19,7 +19,7 @@ use tokio_util::codec::{AnyDelimiterCodec, AnyDelimiterCodecError, Decoder, Fram
 
 use crate::mcp::jsonrpc;
 use crate::mcp::{ErrorCode, ErrorData};
-use crate::pipeline::{Caller, Inbound, Outbound, Pipeline};
+use crate::pipeline::{Caller, Inbound, Outbound, Pipeline, ProcessEra};
 
 pub struct StdioOptions {
     /// `TALLY_TOKEN`, presented with every message.
@@ -47,6 +47,7 @@ where
     let mut writer_result = None;
     // Names this process's changes in the audit trail, in the same form as an HTTP session id.
     let session_id = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let era = std::sync::Arc::new(ProcessEra::default());
     loop {
         let line = tokio::select! {
             line = lines.next() => match line {
@@ -73,7 +74,7 @@ where
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let caller = Caller::Stdio { session_id: session_id.clone(), token: options.token.clone() };
+        let caller = Caller::Stdio { session_id: session_id.clone(), token: options.token.clone(), era: era.clone() };
         let request_id = uuid::Uuid::new_v4().simple().to_string();
         let inbound = Inbound { bytes: line, arrived: Instant::now(), request_id, caller };
         // Arrival stages here, in order (the recording keeps it); the call on its own task.

@@ -257,3 +257,53 @@ pub async fn initialize(client: &reqwest::Client, url: &str) -> String {
     let res = client.post(url).header("content-type", "application/json").json(&init).send().await.unwrap();
     res.headers()["mcp-session-id"].to_str().unwrap().to_owned()
 }
+
+/// The 2026-07-28 revision and its envelope keys.
+pub const MODERN: &str = "2026-07-28";
+
+/// `params` with the modern `_meta` envelope a conforming client sends.
+pub fn with_envelope(mut params: Value) -> Value {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "tests", "version": "1"},
+    });
+    params
+}
+
+impl TestApp {
+    /// POSTs `body` as it is with exactly `headers` besides content negotiation and `token`.
+    pub async fn post_raw(&self, token: Option<&str>, headers: &[(&str, &str)], body: &Value) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .json(body);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// A stateless 2026-07-28 request as a conforming client sends it: the envelope in `_meta`
+    /// and the routing headers. Returns the status and the body.
+    pub async fn modern(&self, token: Option<&str>, method: &str, params: Value) -> (StatusCode, Value) {
+        let name = match method {
+            "tools/call" => params["name"].as_str().map(str::to_owned),
+            "resources/read" => params["uri"].as_str().map(str::to_owned),
+            _ => None,
+        };
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": with_envelope(params)});
+        let mut headers = vec![("mcp-protocol-version", MODERN), ("mcp-method", method)];
+        if let Some(name) = &name {
+            headers.push(("mcp-name", name));
+        }
+        let res = self.post_raw(token, &headers, &body).await;
+        assert!(res.headers().get("mcp-session-id").is_none(), "the modern era has no sessions");
+        (res.status(), res.json().await.expect("a JSON answer"))
+    }
+}

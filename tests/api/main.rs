@@ -13,6 +13,7 @@ mod http_protocol;
 mod invoices;
 mod lifecycle;
 mod limits;
+mod modern;
 mod network_faults;
 mod oauth;
 mod operations;

@@ -115,7 +115,7 @@ async fn throttling_over_stdio_arrives_as_jsonrpc_errors(o: PgPoolOptions, c: Pg
 }
 
 /// The binary over stdio with extra `stdio` flags, stdin/stdout/stderr piped.
-fn spawn_stdio(url: &str, flags: &[&str]) -> tokio::process::Child {
+pub(crate) fn spawn_stdio(url: &str, flags: &[&str]) -> tokio::process::Child {
     Command::new(env!("CARGO_BIN_EXE_tally"))
         .arg("stdio")
         .args(flags)

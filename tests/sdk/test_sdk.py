@@ -56,17 +56,20 @@ async def _bill_and_list(client: Client) -> None:
     assert errors["line_items[0].amount_cents"]["code"] == "invalid_type"
 
 
-async def test_http_auto_mode_falls_back_at_once_and_bills(server_url, token):
+async def test_http_default_mode_negotiates_2026_07_28_and_bills(server_url, token):
+    """The SDK's default probes server/discover; Tally answers it, so the stateless era is used."""
     started = time.monotonic()
     async with _connect(server_url, token) as client:
         connected = time.monotonic() - started
-        assert connected < 5, f"the server/discover probe stalled the connect for {connected:.1f}s"
-        assert client.session.protocol_version == "2025-11-25"
+        assert connected < 5, f"the server/discover probe took {connected:.1f}s"
+        assert client.session.protocol_version == "2026-07-28"
+        assert client.session.server_info.name == "tally"
         await _bill_and_list(client)
 
 
 async def test_http_legacy_mode(server_url, token):
     async with _connect(server_url, token, mode="legacy") as client:
+        assert client.session.protocol_version == "2025-11-25"
         await _bill_and_list(client)
 
 
@@ -81,9 +84,12 @@ async def test_http_without_a_token_is_401_with_a_challenge(server_url):
     assert refused.value.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-async def test_stdio(tally_bin, server_env, token):
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_stdio(tally_bin, server_env, token, mode):
     params = StdioServerParameters(command=tally_bin, args=["stdio"], env={**server_env, "TALLY_TOKEN": token})
-    async with Client(params) as client:
+    async with Client(params, mode=mode) as client:
+        expected = "2026-07-28" if mode == "auto" else "2025-11-25"
+        assert client.session.protocol_version == expected
         await _bill_and_list(client)
 
 

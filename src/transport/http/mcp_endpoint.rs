@@ -10,11 +10,14 @@ use http_body_util::BodyExt;
 use super::HttpState;
 use super::reply::{self, Body};
 use crate::mcp::ErrorCode;
+use crate::mcp::era::RoutingHeaders;
 use crate::pipeline::auth::Presented;
 use crate::pipeline::{Caller, Inbound};
 
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
+const METHOD_HEADER: &str = "mcp-method";
+const NAME_HEADER: &str = "mcp-name";
 const REQUEST_ID_HEADER: &str = "x-request-id";
 
 pub async fn handle<B>(state: &HttpState, req: Request<B>) -> Response<Body>
@@ -73,7 +76,7 @@ where
     let request_id = request_id(&parts.headers);
     let caller = Caller::Http {
         session_id: header(&parts.headers, SESSION_HEADER).map(str::to_owned),
-        protocol_version: header(&parts.headers, VERSION_HEADER).map(str::to_owned),
+        routing: routing_headers(&parts.headers),
         authorization: header(&parts.headers, AUTHORIZATION.as_str()).map(str::to_owned),
     };
     let inbound = Inbound { bytes, arrived, request_id: request_id.clone(), caller };
@@ -154,6 +157,19 @@ fn check_content_negotiation(headers: &HeaderMap) -> Result<(), Box<Response<Bod
         }
     }
     Ok(())
+}
+
+/// The headers the modern era routes by, as sent.
+fn routing_headers(headers: &HeaderMap) -> RoutingHeaders {
+    let owned = |name| header(headers, name).map(str::to_owned);
+    RoutingHeaders {
+        protocol_version: owned(VERSION_HEADER),
+        method: owned(METHOD_HEADER),
+        name: owned(NAME_HEADER),
+        duplicated: [VERSION_HEADER, METHOD_HEADER, NAME_HEADER]
+            .into_iter()
+            .find(|name| headers.get_all(*name).iter().count() > 1),
+    }
 }
 
 /// The caller's `X-Request-Id` when it is a sane token, else a new one; echoed on the answer.

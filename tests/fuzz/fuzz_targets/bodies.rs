@@ -28,7 +28,7 @@ use tally::domain::DomainError;
 use tally::domain::cursor::{self, Position};
 use tally::mcp::jsonrpc::{Message, RequestId};
 use tally::mcp::methods::ClientRequest;
-use tally::mcp::{ErrorCode, ReplyStatus, version};
+use tally::mcp::{ErrorCode, ReplyStatus, era, version};
 use tally::pipeline::{Caller, Inbound};
 use tally::recording::{Direction, Line};
 use tally::tools::{CallFailure, Registry, ToolContext};
@@ -82,7 +82,7 @@ pub fn jsonrpc(data: &[u8]) {
         bytes: Bytes::copy_from_slice(data),
         arrived: Instant::now(),
         request_id: "fuzz".into(),
-        caller: Caller::Stdio { session_id: "fuzz".into(), token: None },
+        caller: Caller::Stdio { session_id: "fuzz".into(), token: None, era: Default::default() },
     };
     let out = with_fixture(|fx| fx.rt.block_on(fx.http[0].pipeline.call(inbound)));
     assert_ne!(out.status, ReplyStatus::Internal, "an internal error answered: {:?}", out.body);
@@ -104,6 +104,7 @@ pub fn jsonrpc(data: &[u8]) {
         }
     };
     let body = body.expect("every request is answered");
+    let modern = era::is_modern(&Message::Request(request.clone()), None);
     let code = check_rpc_body(&body, Some(&request.id), IdRule::Exact);
     let expected_status = match code {
         None => ReplyStatus::Ok,
@@ -115,7 +116,23 @@ pub fn jsonrpc(data: &[u8]) {
         {
             ReplyStatus::Unavailable
         }
-        Some(_) if request.method == "server/discover" => ReplyStatus::NotFound,
+        // A 2026-07-28 request's errors carry the spec's status; a legacy one answers 200.
+        Some(c) if modern && c == i64::from(ErrorCode::METHOD_NOT_FOUND.0) => ReplyStatus::NotFound,
+        Some(c)
+            if modern
+                && [
+                    ErrorCode::PARSE_ERROR,
+                    ErrorCode::INVALID_REQUEST,
+                    ErrorCode::INVALID_PARAMS,
+                    ErrorCode::HEADER_MISMATCH,
+                    ErrorCode::MISSING_CLIENT_CAPABILITY,
+                    ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
+                ]
+                .map(|e| i64::from(e.0))
+                .contains(&c) =>
+        {
+            ReplyStatus::BadRequest
+        }
         Some(_) => ReplyStatus::Ok,
     };
     assert_eq!(out.status, expected_status, "status of {body}");
