@@ -15,6 +15,8 @@ impl ErrorCode {
     pub const METHOD_NOT_FOUND: Self = Self(-32601);
     pub const INVALID_PARAMS: Self = Self(-32602);
     pub const INTERNAL_ERROR: Self = Self(-32603);
+    /// 2025-11-25: no such resource (the modern era uses -32602).
+    pub const RESOURCE_NOT_FOUND: Self = Self(-32002);
     /// 2026-07-28: an HTTP routing header is missing or disagrees with the body (HTTP 400).
     pub const HEADER_MISMATCH: Self = Self(-32020);
     /// 2026-07-28: the request needs a client capability its `_meta` did not declare (HTTP 400).

@@ -31,6 +31,11 @@ pub struct CallParams {
     pub arguments: Option<Value>,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReadParams {
+    pub uri: String,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListParams {
     #[serde(default)]
@@ -44,8 +49,10 @@ pub enum ClientRequest {
     Ping,
     ToolsList(ListParams),
     ToolsCall(CallParams),
-    /// The modern era's probe. Tally is handshake-era for now and refuses it at once, so that
-    /// clients fall back to `initialize` without waiting.
+    ResourcesList(ListParams),
+    ResourcesRead(ReadParams),
+    ResourceTemplatesList(ListParams),
+    /// The modern era's `server/discover`.
     Discover,
 }
 
@@ -57,6 +64,9 @@ impl ClientRequest {
             "ping" => Self::Ping,
             "tools/list" => Self::ToolsList(typed(method, params)?),
             "tools/call" => Self::ToolsCall(typed(method, params)?),
+            "resources/list" => Self::ResourcesList(typed(method, params)?),
+            "resources/read" => Self::ResourcesRead(typed(method, params)?),
+            "resources/templates/list" => Self::ResourceTemplatesList(typed(method, params)?),
             "server/discover" => Self::Discover,
             other => return Err(ErrorData::method_not_found(other)),
         })
@@ -108,7 +118,7 @@ mod tests {
 
     #[test]
     fn unknown_methods_and_bad_params_have_their_codes() {
-        assert_eq!(ClientRequest::parse("resources/list", None).unwrap_err().code, ErrorCode::METHOD_NOT_FOUND);
+        assert_eq!(ClientRequest::parse("prompts/list", None).unwrap_err().code, ErrorCode::METHOD_NOT_FOUND);
         let err = ClientRequest::parse("tools/call", Some(json!({"arguments": {}}))).unwrap_err();
         assert_eq!(err.code, ErrorCode::INVALID_PARAMS);
         assert!(err.message.contains("name"), "{}", err.message);

@@ -23,6 +23,7 @@ use super::session::{Session, SessionStore};
 use super::version;
 use crate::domain::Principal;
 use crate::domain::access::Role;
+use crate::tools::resources::{self, ResourceFailure};
 use crate::tools::{CallFailure, Registry, ToolContext};
 use tokio_util::sync::CancellationToken;
 
@@ -208,22 +209,75 @@ impl McpService {
                     Transport::Stdio { session_id } => Some(session_id.clone()),
                 };
                 let ctx = ToolContext { cancel: req.cancel.clone(), ..ToolContext::new(req.principal, session_id) };
-                self.apply(&request, other, ctx).await
+                self.apply(&request, other, ctx, false).await
             }
         }
     }
 
-    async fn apply(&self, request: &Request, parsed: ClientRequest, ctx: ToolContext) -> McpReply {
-        let id = &request.id;
+    /// Applies a request in either era; `modern` stamps results and gives errors the modern
+    /// era's HTTP statuses.
+    async fn apply(&self, request: &Request, parsed: ClientRequest, ctx: ToolContext, modern: bool) -> McpReply {
+        let out = Answer { id: &request.id, modern };
+        let role = ctx.principal.role;
         match parsed {
-            ClientRequest::Ping => McpReply::ok(jsonrpc::result(id, json!({}))),
-            ClientRequest::ToolsList(params) => match self.tools_page(&params, ctx.principal.role) {
-                Ok(result) => McpReply::ok(jsonrpc::result(id, result)),
-                Err(e) => McpReply::error(ReplyStatus::Ok, Some(id), &e),
+            ClientRequest::Ping => out.result(json!({}).to_string(), None),
+            ClientRequest::Discover => {
+                let result = json!({
+                    "supportedVersions": era::all_supported(),
+                    "capabilities": capabilities(),
+                    "instructions": INSTRUCTIONS,
+                });
+                out.result(result.to_string(), Some(Cache { ttl_ms: LIST_TTL_MS, scope: CacheScope::Public }))
+            }
+            ClientRequest::ToolsList(params) => match self.tools_page(&params, role) {
+                Ok(result) => out.result(result.to_string(), Some(private(LIST_TTL_MS))),
+                Err(e) => out.refuse(ReplyStatus::Ok, &e),
             },
-            ClientRequest::ToolsCall(params) => self.call_tool(id, params, ctx, false).await,
-            ClientRequest::Initialize(_) | ClientRequest::Discover => {
-                unreachable!("handled before a session is needed")
+            ClientRequest::ToolsCall(params) => self.call_tool(&request.id, params, ctx, modern).await,
+            ClientRequest::ResourceTemplatesList(_) => {
+                let templates = self.inner.registry.resource_templates(role);
+                out.result(json!({ "resourceTemplates": templates }).to_string(), Some(private(LIST_TTL_MS)))
+            }
+            ClientRequest::ResourcesList(params) => {
+                match self.inner.registry.list_resources(params.cursor.as_deref(), ctx).await {
+                    Ok(page) => {
+                        let mut result = json!({ "resources": page.resources });
+                        if let Some(next) = page.next_cursor {
+                            result["nextCursor"] = Value::String(next);
+                        }
+                        // The books change with every write: fresh each time.
+                        out.result(result.to_string(), Some(private(0)))
+                    }
+                    Err(failure) => self.resource_failure(&out, failure, None, role),
+                }
+            }
+            ClientRequest::ResourcesRead(params) => match self.inner.registry.read_resource(&params.uri, ctx).await {
+                Ok(text) => {
+                    let contents = json!([{ "uri": params.uri, "mimeType": resources::JSON, "text": text }]);
+                    out.result(json!({ "contents": contents }).to_string(), Some(private(0)))
+                }
+                Err(failure) => self.resource_failure(&out, failure, Some(&params.uri), role),
+            },
+            ClientRequest::Initialize(_) => unreachable!("handled before a session is needed"),
+        }
+    }
+
+    /// A resource that cannot be given: not found is -32002 in the legacy era and -32602 (400)
+    /// in the modern one; a role that does not cover it is 403, as for tools.
+    fn resource_failure(&self, out: &Answer<'_>, failure: ResourceFailure, uri: Option<&str>, role: Role) -> McpReply {
+        match failure {
+            ResourceFailure::NotFound(msg) => {
+                let code = if out.modern { ErrorCode::INVALID_PARAMS } else { ErrorCode::RESOURCE_NOT_FOUND };
+                out.refuse(ReplyStatus::Ok, &ErrorData::new(code, msg).with_data(json!({ "uri": uri })))
+            }
+            ResourceFailure::InvalidCursor(msg) => out.refuse(ReplyStatus::Ok, &ErrorData::invalid_params(msg)),
+            ResourceFailure::Call(CallFailure::Forbidden { needed }) => {
+                forbidden(out.id, uri.unwrap_or("resources/list"), needed, role)
+            }
+            ResourceFailure::Call(CallFailure::Unavailable) => McpReply::unavailable(Some(out.id)),
+            ResourceFailure::Call(_) => {
+                let err = ErrorData::internal("Internal error while reading the resource; it has been logged");
+                out.refuse(ReplyStatus::Ok, &err)
             }
         }
     }
@@ -237,41 +291,18 @@ impl McpService {
         principal: Principal,
         cancel: CancellationToken,
     ) -> McpReply {
-        let id = &request.id;
-        let refuse = |e: &ErrorData| McpReply::error(modern_status(e.code), Some(id), e);
         let parsed = match request.method.as_str() {
-            // Removed from the modern era (ping; logging/setLevel: the level travels in _meta),
-            // or never served by Tally.
+            // Removed from the modern era (ping; logging/setLevel: the level travels in _meta).
             "ping" | "logging/setLevel" | "initialize" => Err(ErrorData::method_not_found(&request.method)
                 .with_data(json!({ "hint": format!("{} has no {}", era::MODERN, request.method) }))),
             method => ClientRequest::parse(method, request.params.clone()),
         };
-        let parsed = match parsed {
-            Ok(p) => p,
-            Err(e) => return refuse(&e),
-        };
-        let private = Some(Cache { ttl_ms: LIST_TTL_MS, scope: CacheScope::Private });
         match parsed {
-            ClientRequest::Discover => {
-                let result = json!({
-                    "supportedVersions": era::all_supported(),
-                    "capabilities": capabilities(),
-                    "instructions": INSTRUCTIONS,
-                });
-                let cache = Cache { ttl_ms: LIST_TTL_MS, scope: CacheScope::Public };
-                McpReply::answer(jsonrpc::result_raw(id, &era::decorate(&result.to_string(), Some(cache))), "ok".into())
-            }
-            ClientRequest::ToolsList(params) => match self.tools_page(&params, principal.role) {
-                Ok(result) => {
-                    McpReply::answer(jsonrpc::result_raw(id, &era::decorate(&result.to_string(), private)), "ok".into())
-                }
-                Err(e) => refuse(&e),
-            },
-            ClientRequest::ToolsCall(params) => {
+            Ok(parsed) => {
                 let ctx = ToolContext { cancel, ..ToolContext::new(principal, None) };
-                self.call_tool(id, params, ctx, true).await
+                self.apply(request, parsed, ctx, true).await
             }
-            ClientRequest::Ping | ClientRequest::Initialize(_) => unreachable!("refused above"),
+            Err(e) => McpReply::error(modern_status(e.code), Some(&request.id), &e),
         }
     }
 
@@ -392,21 +423,7 @@ impl McpService {
                 let status = if modern { modern_status(err.code) } else { ReplyStatus::Ok };
                 McpReply::error(status, Some(id), &err)
             }
-            Err(CallFailure::Forbidden { needed }) => {
-                let err = ErrorData::new(
-                    ErrorCode::FORBIDDEN,
-                    format!(
-                        "{} needs the {needed} role; this caller's role is {}. Ask the operator for a token with \
-                         the {needed} role; retrying will not help",
-                        params.name, ctx_role
-                    ),
-                )
-                .with_data(json!({ "required_role": needed, "role": ctx_role, "retryable": false }));
-                McpReply {
-                    challenge: Some(super::error::insufficient_role_challenge(needed)),
-                    ..McpReply::error(ReplyStatus::Forbidden, Some(id), &err)
-                }
-            }
+            Err(CallFailure::Forbidden { needed }) => forbidden(id, &params.name, needed, ctx_role),
             Err(CallFailure::Unavailable) => McpReply::unavailable(Some(id)),
             Err(CallFailure::Internal) => {
                 let err = ErrorData::internal("Internal error while running the tool; it has been logged");
@@ -418,7 +435,47 @@ impl McpService {
 
 /// What Tally offers, in both eras.
 fn capabilities() -> Value {
-    json!({ "tools": { "listChanged": false } })
+    json!({ "tools": { "listChanged": false }, "resources": { "listChanged": false, "subscribe": false } })
+}
+
+fn private(ttl_ms: u64) -> Cache {
+    Cache { ttl_ms, scope: CacheScope::Private }
+}
+
+/// How one request is answered in its era.
+struct Answer<'a> {
+    id: &'a RequestId,
+    modern: bool,
+}
+
+impl Answer<'_> {
+    /// A result (a serialized JSON object); modern ones are stamped, with `cache` where it applies.
+    fn result(&self, result: String, cache: Option<Cache>) -> McpReply {
+        let result = if self.modern { era::decorate(&result, cache) } else { result };
+        McpReply::answer(jsonrpc::result_raw(self.id, &result), "ok".into())
+    }
+
+    /// An error: the modern era's status for its code, else `legacy`.
+    fn refuse(&self, legacy: ReplyStatus, error: &ErrorData) -> McpReply {
+        let status = if self.modern { modern_status(error.code) } else { legacy };
+        McpReply::error(status, Some(self.id), error)
+    }
+}
+
+/// 403: the caller's role does not cover `what` (a tool or a resource); not retryable.
+fn forbidden(id: &RequestId, what: &str, needed: Role, role: Role) -> McpReply {
+    let err = ErrorData::new(
+        ErrorCode::FORBIDDEN,
+        format!(
+            "{what} needs the {needed} role; this caller's role is {role}. Ask the operator for a token with \
+             the {needed} role; retrying will not help"
+        ),
+    )
+    .with_data(json!({ "required_role": needed, "role": role, "retryable": false }));
+    McpReply {
+        challenge: Some(super::error::insufficient_role_challenge(needed)),
+        ..McpReply::error(ReplyStatus::Forbidden, Some(id), &err)
+    }
 }
 
 /// A stdio process that began with initialize keeps the handshake era: `server/discover` is

@@ -12,6 +12,7 @@ pub mod payments;
 pub mod receivables;
 mod registry;
 mod reply;
+pub mod resources;
 mod shapes;
 mod validation;
 

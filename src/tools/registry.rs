@@ -162,6 +162,8 @@ impl Registry {
 #[derive(Debug, Clone)]
 pub struct ToolResult {
     json: String,
+    /// Where the structured output sits in `json`.
+    structured: std::ops::Range<usize>,
     /// The error code of an `isError` result.
     pub error: Option<Code>,
 }
@@ -170,10 +172,15 @@ impl ToolResult {
     fn new(structured: String, error: Option<Code>) -> Self {
         let text = serde_json::to_string(&structured).expect("a string serializes");
         let is_error = error.is_some();
-        let json = format!(
-            r#"{{"content":[{{"type":"text","text":{text}}}],"structuredContent":{structured},"isError":{is_error}}}"#
-        );
-        Self { json, error }
+        let head = format!(r#"{{"content":[{{"type":"text","text":{text}}}],"structuredContent":"#);
+        let range = head.len()..head.len() + structured.len();
+        let json = format!(r#"{head}{structured},"isError":{is_error}}}"#);
+        Self { json, structured: range, error }
+    }
+
+    /// The structured output alone, as JSON text.
+    pub fn structured(&self) -> &str {
+        &self.json[self.structured.clone()]
     }
 
     /// The result as JSON text, ready to embed in a JSON-RPC response.

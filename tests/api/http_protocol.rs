@@ -24,7 +24,8 @@ async fn initialize_issues_a_session_stored_in_postgres(o: PgPoolOptions, c: PgC
     assert_eq!(result["protocolVersion"], PROTOCOL);
     assert_eq!(result["serverInfo"]["name"], "tally");
     assert!(result["capabilities"]["tools"].is_object());
-    assert!(result["capabilities"].get("resources").is_none(), "declare only what is implemented");
+    assert!(result["capabilities"]["resources"].is_object());
+    assert!(result["capabilities"].get("prompts").is_none(), "declare only what is implemented");
     let instructions = result["instructions"].as_str().unwrap();
     assert!(instructions.contains("idempotency_key") && instructions.contains("minor units"));
     assert_eq!(app.count("mcp_sessions").await, 1, "sessions live in Postgres, visible to every replica");
@@ -178,7 +179,7 @@ async fn oversized_bodies_are_refused(o: PgPoolOptions, c: PgConnectOptions) {
 async fn unknown_methods_and_tools_are_protocol_errors(o: PgPoolOptions, c: PgConnectOptions) {
     let app = spawn_app(pool(o, c).await).await;
     let session = app.session().await;
-    let res = app.rpc(&session, "resources/list", json!({})).await;
+    let res = app.rpc(&session, "prompts/list", json!({})).await;
     assert_eq!(res["error"]["code"], -32601);
     let res = app.rpc(&session, "tools/call", json!({"name": "delete_everything", "arguments": {}})).await;
     assert_eq!(res["error"]["code"], -32602);

@@ -23,6 +23,7 @@ mod processes;
 mod properties;
 mod quotas;
 mod replay;
+mod resources;
 mod stdio;
 mod tenancy;
 mod tool_schemas;

@@ -41,7 +41,16 @@ use uuid::Uuid;
 // jsonrpc: decoding any bytes, parsing the method, and dispatching it as the stdio transport does.
 
 /// The methods `ClientRequest::parse` knows; any other is -32601.
-const METHODS: [&str; 5] = ["initialize", "ping", "tools/list", "tools/call", "server/discover"];
+const METHODS: [&str; 8] = [
+    "initialize",
+    "ping",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "server/discover",
+];
 
 pub fn jsonrpc(data: &[u8]) {
     let is_json = serde_json::from_slice::<Value>(data).is_ok();
@@ -66,6 +75,9 @@ pub fn jsonrpc(data: &[u8]) {
                         | ("ping", ClientRequest::Ping)
                         | ("tools/list", ClientRequest::ToolsList(_))
                         | ("tools/call", ClientRequest::ToolsCall(_))
+                        | ("resources/list", ClientRequest::ResourcesList(_))
+                        | ("resources/read", ClientRequest::ResourcesRead(_))
+                        | ("resources/templates/list", ClientRequest::ResourceTemplatesList(_))
                         | ("server/discover", ClientRequest::Discover)
                 ),
                 "{:?} parsed as {parsed:?}",
