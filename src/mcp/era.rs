@@ -182,6 +182,7 @@ fn check_headers(
     if let Some((_, key)) = NAME_BEARING.iter().find(|(m, _)| *m == method)
         && let Some(body) = params.get(*key).and_then(Value::as_str)
     {
+        debug_assert_eq!(decode_header_value(&encode_header_value(body)).as_deref(), Some(body));
         match headers.name.as_deref().map(decode_header_value) {
             None => return mismatch(format!("Missing Mcp-Name header; send the {key} {body:?}")),
             Some(None) => return mismatch("Mcp-Name header is not valid =?base64?…?= of UTF-8 text".into()),
@@ -202,6 +203,19 @@ pub fn decode_header_value(value: &str) -> Option<String> {
         return Some(value.to_owned());
     };
     String::from_utf8(STANDARD.decode(payload).ok()?).ok()
+}
+
+/// A value as a client sends it in `Mcp-Name`: verbatim when it is printable ASCII without
+/// surrounding whitespace, else `=?base64?…?=`.
+pub fn encode_header_value(value: &str) -> String {
+    let plain = value.bytes().all(|b| (0x20..=0x7e).contains(&b)) && value.trim() == value && !value.starts_with("=?");
+    if plain { value.to_owned() } else { format!("=?base64?{}?=", STANDARD.encode(value)) }
+}
+
+/// The name a request mirrors in `Mcp-Name`, when its method has one.
+pub fn routed_name<'a>(method: &str, params: Option<&'a Value>) -> Option<&'a str> {
+    let (_, key) = NAME_BEARING.iter().find(|(m, _)| *m == method)?;
+    params?.get(*key)?.as_str()
 }
 
 fn client_info(info: &Value) -> Result<ClientInfo, ErrorData> {

@@ -46,7 +46,13 @@ use record::Recording;
 pub enum Caller {
     /// Streamable HTTP: the `Mcp-Session-Id`, `Authorization` and routing headers
     /// (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`), when sent.
-    Http { session_id: Option<String>, routing: RoutingHeaders, authorization: Option<String> },
+    /// `recording_key` is `Tally-Session`: which recorded session a stateless call joins.
+    Http {
+        session_id: Option<String>,
+        routing: RoutingHeaders,
+        authorization: Option<String>,
+        recording_key: Option<String>,
+    },
     /// stdio: one process is one session; `token` is `TALLY_TOKEN`, when set.
     Stdio { session_id: String, token: Option<String>, era: Arc<ProcessEra> },
 }
@@ -134,7 +140,7 @@ impl Pipeline {
         };
         let era = classify(&message, &inbound.caller)?;
         let (transport, session) = session(&message, &era, inbound.caller.clone());
-        let recorded = self.recording.as_ref().and_then(|r| r.received(&transport, &message, &inbound));
+        let recorded = self.recording.as_ref().and_then(|r| r.received(&transport, &era, &message, &inbound));
         let log = CallLog::start(&inbound.request_id, session.as_deref(), &message);
         Ok(Call { pipeline: self.clone(), inbound, message, era, transport, recorded, log })
     }

@@ -1,6 +1,9 @@
 //! The recording stage: which recorded session a message belongs to, and when that session's
 //! file opens. An HTTP session is keyed by its `Mcp-Session-Id` and opens with the initialize
-//! that created it; a stdio process is one session that opens with its first message.
+//! that created it; a stdio process is one session that opens with its first message. Stateless
+//! (2026-07-28) HTTP calls are grouped by the client's `Tally-Session` header, else by a key
+//! derived from the caller's credential and client name and version; such a group opens with
+//! its first call and ends after ten idle minutes.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,8 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde_json::Value;
 
 use super::{Inbound, Outbound};
+use crate::mcp::era::{self, Era};
 use crate::mcp::jsonrpc::Message;
 use crate::mcp::{Transport, version};
+use crate::pipeline::Caller;
 use crate::recording::{Opening, Recorder};
 
 /// The recording key of a stdio process's one session.
@@ -34,8 +39,29 @@ impl Recording {
     }
 
     /// Records a message on arrival, in order. An HTTP initialize waits for its session.
-    pub(super) fn received(&self, transport: &Transport, message: &Message, inbound: &Inbound) -> Option<Seq> {
+    pub(super) fn received(
+        &self,
+        transport: &Transport,
+        era: &Era,
+        message: &Message,
+        inbound: &Inbound,
+    ) -> Option<Seq> {
         let session = match transport {
+            Transport::Http { .. } if era.is_modern() => {
+                let Era::Modern(envelope) = era else { unreachable!() };
+                let client_info =
+                    envelope.client_info.as_ref().map(|c| serde_json::json!({"name": c.name, "version": c.version}));
+                let key = stateless_key(&inbound.caller, client_info.as_ref());
+                let opening = Opening {
+                    transport: "http",
+                    client_info,
+                    protocol_version: Some(envelope.protocol_version.to_owned()),
+                    stateless: true,
+                };
+                // The writer opens a group once; this only says where a new one would begin.
+                self.recorder.open(&key, inbound.arrived, opening);
+                key
+            }
             Transport::Http { session_id } => session_id.clone()?,
             Transport::Stdio { .. } => {
                 if !self.stdio_opened.swap(true, Ordering::AcqRel) {
@@ -58,7 +84,8 @@ impl Recording {
         inbound: &Inbound,
         out: Outbound,
     ) -> Outbound {
-        let opening = Opening { transport: "http", client_info, protocol_version: version.map(str::to_owned) };
+        let opening =
+            Opening { transport: "http", client_info, protocol_version: version.map(str::to_owned), stateless: false };
         self.recorder.open(id, inbound.arrived, opening);
         let seq = self.recorder.received(id, inbound.arrived, inbound.bytes.clone());
         self.answered(Seq { session: id.to_owned(), seq }, out)
@@ -88,7 +115,15 @@ fn initialize_params(message: &Message) -> Option<&Value> {
 
 /// The `clientInfo` an initialize request carries, for a recording's header.
 pub(super) fn client_info(message: &Message) -> Option<Value> {
-    initialize_params(message).map(|p| p["clientInfo"].clone()).filter(|c| !c.is_null())
+    if let Some(params) = initialize_params(message) {
+        return Some(params["clientInfo"].clone()).filter(|c| !c.is_null());
+    }
+    match message {
+        Message::Request(r) => {
+            r.params.as_ref().map(|p| p["_meta"][era::CLIENT_INFO_KEY].clone()).filter(|c| c.is_object())
+        }
+        _ => None,
+    }
 }
 
 /// What a stdio recording's header says, from the session's first message (an initialize).
@@ -97,6 +132,36 @@ fn stdio_opening(first: &Message) -> Opening {
     Opening {
         transport: "stdio",
         client_info: client_info(first),
-        protocol_version: params.and_then(|p| p["protocolVersion"].as_str()).map(|v| version::negotiate(v).to_owned()),
+        protocol_version: match first {
+            Message::Request(r) if era::is_modern(first, None) => {
+                r.params.as_ref().and_then(|p| p["_meta"][era::PROTOCOL_VERSION_KEY].as_str()).map(str::to_owned)
+            }
+            _ => params.and_then(|p| p["protocolVersion"].as_str()).map(|v| version::negotiate(v).to_owned()),
+        },
+        stateless: false,
     }
+}
+
+/// The longest `Tally-Session` key kept; longer or odd ones fall back to the derived key.
+const KEY_MAX: usize = 64;
+
+/// Where a stateless HTTP call is recorded: `Tally-Session` when it is a sane token, else a
+/// hash of the credential presented and the client's name and version (never the credential).
+fn stateless_key(caller: &Caller, client_info: Option<&Value>) -> String {
+    use sha2::{Digest, Sha256};
+    let Caller::Http { recording_key, authorization, .. } = caller else {
+        return STDIO_SESSION.to_owned();
+    };
+    if let Some(key) = recording_key
+        .as_deref()
+        .filter(|k| k.len() <= KEY_MAX && k.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)))
+    {
+        return format!("stateless:{key}");
+    }
+    let mut hash = Sha256::new();
+    hash.update(authorization.as_deref().unwrap_or("").as_bytes());
+    hash.update(b"\n");
+    hash.update(client_info.map(Value::to_string).unwrap_or_default().as_bytes());
+    let digest: String = hash.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("stateless:derived:{digest}")
 }

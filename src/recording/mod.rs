@@ -41,7 +41,13 @@ pub struct Opening {
     pub transport: &'static str,
     pub client_info: Option<Value>,
     pub protocol_version: Option<String>,
+    /// A stateless (2026-07-28) group of calls: nothing ends it, so it ends after
+    /// [`STATELESS_IDLE`] without a call, and a later call with its key opens a new file.
+    pub stateless: bool,
 }
+
+/// How long a stateless recorded session stays open without a call.
+pub const STATELESS_IDLE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 #[derive(Debug)]
 pub(crate) enum Event {

@@ -17,6 +17,8 @@ use super::{Event, Opening, redact};
 struct Session {
     file: BufWriter<File>,
     started: Instant,
+    /// Stateless sessions end when idle; this is their last event.
+    idle_since: Option<Instant>,
 }
 
 impl Session {
@@ -39,6 +41,8 @@ pub(super) fn run(dir: PathBuf, mut rx: mpsc::Receiver<Event>) {
             for s in sessions.values_mut() {
                 let _ = s.file.flush();
             }
+            // Stateless groups have no end of their own: close the idle ones.
+            sessions.retain(|_, s| s.idle_since.is_none_or(|t| t.elapsed() < super::STATELESS_IDLE));
         }
     }
     for (_, mut s) in sessions.drain() {
@@ -57,6 +61,9 @@ fn handle(dir: &Path, sessions: &mut HashMap<String, Session>, event: Event) -> 
         Event::Received { session, seq, at, message } => {
             // A session this process did not see begin (another replica's, say) is not recorded.
             if let Some(s) = sessions.get_mut(&session) {
+                if s.idle_since.is_some() {
+                    s.idle_since = Some(Instant::now());
+                }
                 let line = Line::Message {
                     dir: Direction::In,
                     t_ms: s.offset(at),
@@ -110,7 +117,7 @@ fn open(dir: &Path, session: &str, at: Instant, opening: &Opening, limits: Serve
         server: limits,
     };
     write_line(&mut file, &Line::Header(header))?;
-    Ok(Session { file, started: at })
+    Ok(Session { file, started: at, idle_since: opening.stateless.then(Instant::now) })
 }
 
 fn parse(bytes: &Bytes) -> Value {

@@ -8,6 +8,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
+use crate::mcp::era;
 use crate::recording::ServerLimits;
 
 /// What the server answered: over HTTP a status, and the JSON-RPC message if there was one.
@@ -50,7 +51,15 @@ impl ReplayClient for HttpClient {
             if let Some(token) = &self.token {
                 post = post.bearer_auth(token);
             }
-            if !initialize {
+            // A stateless (2026-07-28) request carries its routing headers, made from its body as
+            // a conforming client makes them (recordings keep no headers), and no session.
+            let method = request["method"].as_str().unwrap_or_default();
+            if let Some(version) = request["params"]["_meta"][era::PROTOCOL_VERSION_KEY].as_str() {
+                post = post.header("mcp-protocol-version", version).header("mcp-method", method);
+                if let Some(name) = era::routed_name(method, request.get("params")) {
+                    post = post.header("mcp-name", era::encode_header_value(name));
+                }
+            } else if !initialize {
                 if let Some(session) = &self.session {
                     post = post.header("mcp-session-id", session);
                 }

@@ -20,6 +20,7 @@ import asyncio
 import calendar
 import datetime as dt
 import re
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -36,15 +37,16 @@ class Scenario:
     agent: Agent
     transport: str = "http"  # or "stdio"
     flags: list[str] = field(default_factory=list)  # extra `tally serve` / `tally stdio` flags
-    # "auto" probes server/discover first. Over HTTP the probe is sent before any session exists,
-    # so it is not recorded; "legacy" skips it where it would matter (see the scenarios).
-    mode: str = "auto"
+    # "legacy" sends initialize (the sessions recorded before Tally spoke 2026-07-28 are of that
+    # era, and stay so when re-recorded); "auto" probes server/discover and, with Tally, uses the
+    # stateless 2026-07-28 era: its calls are recorded as one group keyed by the client.
+    mode: str = "legacy"
 
 
 SCENARIOS: dict[str, Scenario] = {}
 
 
-def scenario(*, transport: str = "http", flags: list[str] | None = None, mode: str = "auto"):
+def scenario(*, transport: str = "http", flags: list[str] | None = None, mode: str = "legacy"):
     def register(agent: Agent) -> Agent:
         name = agent.__name__
         SCENARIOS[name] = Scenario(name, agent, transport, list(flags or []), mode)
@@ -922,3 +924,36 @@ async def idempotent_retries_and_drafts(c: Client) -> None:
         "idem-send-1",
         "idem-pay-1",
     ]
+
+
+@scenario(mode="auto")
+async def stateless_billing(c: Client) -> None:
+    """A 2026-07-28 client: no session, every call on its own; bills, collects and reads back."""
+    assert c.session.protocol_version == "2026-07-28", c.session.protocol_version
+    await discover(c)
+    await call(c, "upsert_customer", {"customer_id": "cust_wayne", "name": "Wayne Enterprises", "payment_terms_days": 30})
+    invoice = await call(c, "create_invoice", {
+        "customer_id": "cust_wayne",
+        "line_items": [line("Grapple hooks", 12_500, 4), line("Cape dry-cleaning", 4_000)],
+        "idempotency_key": "stateless-create-1",
+    })
+    again = await call(c, "create_invoice", {
+        "customer_id": "cust_wayne",
+        "line_items": [line("Grapple hooks", 12_500, 4), line("Cape dry-cleaning", 4_000)],
+        "idempotency_key": "stateless-create-1",
+    })
+    assert again == invoice, "a retry without a session is still the same create"
+    sent = await call(c, "send_invoice", {"invoice_id": invoice["invoice_id"], "idempotency_key": "stateless-send-1"})
+    assert sent["status"] == "sent"
+    paid = await call(c, "apply_payment", {
+        "invoice_id": invoice["invoice_id"], "amount_cents": 20_000, "idempotency_key": "stateless-pay-1"})
+    assert paid["amount_due_cents"] == 12_500 * 4 + 4_000 - 20_000
+    templates = await c.list_resource_templates()
+    assert {t.uri_template for t in templates.resource_templates} == {"invoice://{invoice_id}", "customer://{customer_id}"}
+    read = await c.read_resource(f"invoice://{invoice['invoice_id']}")
+    body = json.loads(read.contents[0].text)
+    assert body["amount_paid_cents"] == 20_000 and [e["action"] for e in body["history"]] == [
+        "created", "sent", "payment_applied"]
+    listed = await c.list_resources()
+    assert [r.uri for r in listed.resources] == [f"invoice://{invoice['invoice_id']}"]
+    await refused(c, "void_invoice", {"invoice_id": invoice["invoice_id"], "reason": "paid in part"}, "invalid_state")

@@ -166,3 +166,45 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Stateless 2026-07-28 calls have no session: they are grouped by the client's `Tally-Session`
+/// key, else by a key derived from the credential and client, and a group replays green.
+#[sqlx::test]
+async fn stateless_calls_are_grouped_by_key_and_replay(o: PgPoolOptions, c: PgConnectOptions) {
+    use crate::helpers::{MODERN, with_envelope};
+    use serde_json::Value;
+    let dir = tempdir();
+    let app = spawn_app_with(pool(o, c).await, &["--record-dir", dir.to_str().unwrap()]).await;
+    let call = |id: u64, tool: &str, args: Value| json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params": with_envelope(json!({"name": tool, "arguments": args}))});
+    let send = async |key: Option<&str>, body: Value| {
+        let name = body["params"]["name"].as_str().unwrap().to_owned();
+        let mut headers =
+            vec![("mcp-protocol-version", MODERN), ("mcp-method", "tools/call"), ("mcp-name", name.as_str())];
+        if let Some(key) = key {
+            headers.push(("tally-session", key));
+        }
+        let res = app.post_raw(None, &headers, &body).await;
+        assert_eq!(res.status(), reqwest::StatusCode::OK);
+        res.json::<Value>().await.unwrap()
+    };
+    let created = send(Some("run-1"), call(1, "create_invoice", crate::helpers::widget_invoice("cust_s"))).await;
+    let id = created["result"]["structuredContent"]["invoice_id"].as_str().unwrap().to_owned();
+    send(Some("run-1"), call(2, "send_invoice", json!({"invoice_id": id}))).await;
+    send(Some("run-2"), call(1, "list_invoices", json!({}))).await;
+    send(None, call(1, "list_customers", json!({}))).await;
+    send(None, call(2, "list_outstanding", json!({}))).await;
+    app.stop().await;
+
+    let files = recorded_files(&dir);
+    assert_eq!(files.len(), 3, "run-1, run-2 and the derived group: {files:?}");
+    let recordings: Vec<Recording> = files.iter().map(|f| replay::load(f).unwrap()).collect();
+    let sizes: Vec<usize> = {
+        let mut s: Vec<usize> = recordings.iter().map(|r| r.exchanges.len()).collect();
+        s.sort();
+        s
+    };
+    assert_eq!(sizes, [1, 2, 2]);
+    assert!(recordings.iter().all(|r| r.header.protocol_version.as_deref() == Some(MODERN)));
+    let run1 = recordings.iter().find(|r| r.exchanges[0].request["params"]["name"] == "create_invoice").unwrap();
+    assert_eq!(replay_fresh(run1, None).await.unwrap(), 2, "both steps replayed");
+}

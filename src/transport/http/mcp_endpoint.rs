@@ -19,6 +19,8 @@ const VERSION_HEADER: &str = "mcp-protocol-version";
 const METHOD_HEADER: &str = "mcp-method";
 const NAME_HEADER: &str = "mcp-name";
 const REQUEST_ID_HEADER: &str = "x-request-id";
+/// Groups stateless calls into one recorded session.
+const RECORDING_KEY_HEADER: &str = "tally-session";
 
 pub async fn handle<B>(state: &HttpState, req: Request<B>) -> Response<Body>
 where
@@ -78,6 +80,7 @@ where
         session_id: header(&parts.headers, SESSION_HEADER).map(str::to_owned),
         routing: routing_headers(&parts.headers),
         authorization: header(&parts.headers, AUTHORIZATION.as_str()).map(str::to_owned),
+        recording_key: header(&parts.headers, RECORDING_KEY_HEADER).map(str::to_owned),
     };
     let inbound = Inbound { bytes, arrived, request_id: request_id.clone(), caller };
     let out = state.pipeline.call(inbound).await;
