@@ -54,6 +54,7 @@ fn benches(c: &mut Criterion) {
                 transport: transport.clone(),
                 principal: principal.clone(),
                 cancel: Default::default(),
+                notices: None,
             }));
             black_box(reply)
         })

@@ -27,7 +27,7 @@ use crate::recording::{Recorder, RecorderTask};
 use crate::tools::Registry;
 use crate::tools::customers::{GetCustomer, ListCustomers, UpsertCustomer};
 use crate::tools::invoice_lifecycle::{SendInvoice, UpdateDraftInvoice, VoidInvoice};
-use crate::tools::invoices::{CreateInvoice, GetInvoice, ListInvoices};
+use crate::tools::invoices::{CreateInvoice, CreateInvoicesBatch, GetInvoice, ListInvoices};
 use crate::tools::payments::ApplyPayment;
 use crate::tools::receivables::ListOutstanding;
 use crate::transport::http::{Guard, HttpServer, HttpState, ServerOptions};
@@ -46,6 +46,7 @@ pub fn registry(pool: &PgPool) -> Registry {
         .register(GetCustomer(customers.clone()))
         .register(ListCustomers(customers))
         .register(CreateInvoice(invoices.clone()))
+        .register(CreateInvoicesBatch(invoices.clone()))
         .register(UpdateDraftInvoice(invoices.clone()))
         .register(SendInvoice(invoices.clone()))
         .register(GetInvoice(invoices.clone()))

@@ -50,7 +50,17 @@ pub type Keep<T> = fn(T) -> String;
 #[derive(Debug)]
 pub enum Written<T> {
     Value(T),
+    /// Written now under a key: the kept form, exactly what a repeat will get.
     Kept(String),
+    /// The key was used before: nothing was written; the first result, as kept.
+    Replayed(String),
+}
+
+impl<T> Written<T> {
+    /// Whether an earlier call with the same key made this result.
+    pub fn replayed(&self) -> bool {
+        matches!(self, Self::Replayed(_))
+    }
 }
 
 /// The outcome of claiming a key.

@@ -43,7 +43,7 @@ impl<'a, T> Write<'a, T> {
             && let Claim::Replay(first) = idempotency::claim(&mut tx, &actor.tenant_id, key).await?
         {
             tx.rollback().await?;
-            return Ok(Begun::Replay(Written::Kept(first)));
+            return Ok(Begun::Replay(Written::Replayed(first)));
         }
         Ok(Begun::Fresh(Self { tx, actor, key }))
     }

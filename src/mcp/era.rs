@@ -84,12 +84,14 @@ pub fn is_modern(message: &Message, header_version: Option<&str>) -> bool {
         Message::Notification(n) => (n.method.as_str(), n.params.as_ref()),
         Message::Response => return header_version.is_some_and(|v| MODERN_VERSIONS.contains(&v)),
     };
+    let enveloped = params.and_then(|p| p.get("_meta")).and_then(|m| m.get(PROTOCOL_VERSION_KEY)).is_some();
+    let modern_header = header_version.is_some_and(|v| MODERN_VERSIONS.contains(&v));
+    // initialize opens the legacy era unless the request says outright that it is modern (and
+    // then it is a method that era does not have).
     if method == "initialize" {
-        return false;
+        return modern_header;
     }
-    method == "server/discover"
-        || params.and_then(|p| p.get("_meta")).and_then(|m| m.get(PROTOCOL_VERSION_KEY)).is_some()
-        || header_version.is_some_and(|v| MODERN_VERSIONS.contains(&v))
+    method == "server/discover" || enveloped || modern_header
 }
 
 /// Runs the ladder over a modern request. `headers` is `None` off HTTP.

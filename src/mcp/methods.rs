@@ -29,6 +29,14 @@ pub struct CallParams {
     pub name: String,
     #[serde(default)]
     pub arguments: Option<Value>,
+    /// `progressToken` asks for progress notifications.
+    #[serde(default, rename = "_meta")]
+    pub meta: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SetLevelParams {
+    pub level: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -52,6 +60,7 @@ pub enum ClientRequest {
     ResourcesList(ListParams),
     ResourcesRead(ReadParams),
     ResourceTemplatesList(ListParams),
+    SetLevel(SetLevelParams),
     /// The modern era's `server/discover`.
     Discover,
 }
@@ -67,6 +76,17 @@ impl ClientRequest {
             "resources/list" => Self::ResourcesList(typed(method, params)?),
             "resources/read" => Self::ResourcesRead(typed(method, params)?),
             "resources/templates/list" => Self::ResourceTemplatesList(typed(method, params)?),
+            "logging/setLevel" => {
+                let p: SetLevelParams = typed(method, params)?;
+                if !super::era::LOG_LEVELS.contains(&p.level.as_str()) {
+                    return Err(ErrorData::invalid_params(format!(
+                        "Invalid params for logging/setLevel: level {:?} is not one of {}",
+                        p.level,
+                        super::era::LOG_LEVELS.join(", ")
+                    )));
+                }
+                Self::SetLevel(p)
+            }
             "server/discover" => Self::Discover,
             other => return Err(ErrorData::method_not_found(other)),
         })

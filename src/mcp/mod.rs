@@ -11,4 +11,4 @@ pub mod session;
 pub mod version;
 
 pub use error::{ErrorCode, ErrorData, RetryReason, UNAVAILABLE_RETRY};
-pub use service::{McpReply, McpRequest, McpService, ReplyStatus, Transport};
+pub use service::{McpReply, McpRequest, McpService, NoticeSink, ReplyStatus, Transport};

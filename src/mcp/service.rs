@@ -1,7 +1,8 @@
 //! The MCP request handler: one `apply` per typed request. It is a tower `Service`, so the same
 //! limits wrap it whether a message came over HTTP or stdio.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 use tower::BoxError;
 
-use super::era::{self, Cache, CacheScope, Envelope, Era};
+use super::era::{self, Cache, CacheScope, Era};
 use super::error::{ErrorCode, ErrorData, UNAVAILABLE_RETRY};
 use super::instructions::INSTRUCTIONS;
 use super::jsonrpc::{self, Message, Request, RequestId};
@@ -24,7 +25,7 @@ use super::version;
 use crate::domain::Principal;
 use crate::domain::access::Role;
 use crate::tools::resources::{self, ResourceFailure};
-use crate::tools::{CallFailure, Registry, ToolContext};
+use crate::tools::{CallFailure, Notice, Notifier, Registry, ToolContext};
 use tokio_util::sync::CancellationToken;
 
 /// How many tools one `tools/list` page holds.
@@ -53,6 +54,62 @@ pub struct McpRequest {
     pub principal: Principal,
     /// Fires when the caller has gone; handed to the tool.
     pub cancel: CancellationToken,
+    /// Where notifications for this call go while it runs, when the transport can carry them
+    /// (stdio always; HTTP when the answer may become an SSE stream).
+    pub notices: Option<NoticeSink>,
+}
+
+/// Serialized JSON-RPC notifications on their way to the caller, in order, before the result.
+pub type NoticeSink = tokio::sync::mpsc::UnboundedSender<Bytes>;
+
+/// How a call may talk to its caller before answering.
+#[derive(Default)]
+struct Listening {
+    sink: Option<NoticeSink>,
+    /// The request's `_meta.progressToken`.
+    progress: Option<Value>,
+    /// The least severe log level the caller asked for (none: no log messages).
+    log_level: Option<String>,
+}
+
+impl Listening {
+    /// The tool's notifier: progress when a token was sent, logs at or above the level asked.
+    fn notifier(self) -> Notifier {
+        let Some(sink) = self.sink else { return Notifier::silent() };
+        if self.progress.is_none() && self.log_level.is_none() {
+            return Notifier::silent();
+        }
+        let threshold = self.log_level.as_deref().and_then(level_rank);
+        let token = self.progress;
+        Notifier::to(move |notice| {
+            let message = match notice {
+                Notice::Progress { progress, total, message } => {
+                    let Some(token) = &token else { return };
+                    let mut params = json!({ "progressToken": token, "progress": progress });
+                    if let Some(total) = total {
+                        params["total"] = json!(total);
+                    }
+                    if let Some(message) = message {
+                        params["message"] = json!(message);
+                    }
+                    json!({ "jsonrpc": "2.0", "method": "notifications/progress", "params": params })
+                }
+                Notice::Log { level, data } => {
+                    match (threshold, level_rank(level)) {
+                        (Some(min), Some(rank)) if rank >= min => {}
+                        _ => return,
+                    }
+                    json!({ "jsonrpc": "2.0", "method": "notifications/message",
+                            "params": { "level": level, "logger": "tally", "data": data } })
+                }
+            };
+            let _ = sink.send(Bytes::from(message.to_string()));
+        })
+    }
+}
+
+fn level_rank(level: &str) -> Option<usize> {
+    era::LOG_LEVELS.iter().position(|l| *l == level)
 }
 
 /// How the reply should travel; the HTTP edge turns this into a status code.
@@ -168,24 +225,82 @@ pub struct McpService {
 struct Inner {
     registry: Registry,
     sessions: SessionStore,
+    /// Calls running on this replica that a legacy `notifications/cancelled` may stop, by the
+    /// session (HTTP session id or stdio process) and request id.
+    running: Mutex<HashMap<(String, RequestId), CancellationToken>>,
+    /// A stdio process's `logging/setLevel` (an HTTP session keeps its level in Postgres).
+    stdio_levels: Mutex<HashMap<String, String>>,
+}
+
+/// Unregisters a running call when it ends.
+struct Running<'a> {
+    inner: &'a Inner,
+    key: (String, RequestId),
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.inner.running.lock().expect("running calls lock").remove(&self.key);
+    }
 }
 
 impl McpService {
     pub fn new(registry: Registry, sessions: SessionStore) -> Self {
-        Self { inner: Arc::new(Inner { registry, sessions }) }
+        Self {
+            inner: Arc::new(Inner {
+                registry,
+                sessions,
+                running: Mutex::new(HashMap::new()),
+                stdio_levels: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Registers a running call so that `notifications/cancelled` naming it can stop it; it is
+    /// unregistered when the guard drops. A stateless HTTP call has no session to name it by.
+    fn track(&self, transport: &Transport, id: &RequestId, cancel: &CancellationToken) -> Option<Running<'_>> {
+        let key = (session_key(transport)?, id.clone());
+        self.inner.running.lock().expect("running calls lock").insert(key.clone(), cancel.clone());
+        Some(Running { inner: &self.inner, key })
+    }
+
+    /// `notifications/cancelled {requestId}` for a call of this session: stop it.
+    fn cancel_running(&self, session: &str, params: Option<&Value>) {
+        let Some(id) = params.and_then(|p| p.get("requestId")).and_then(|v| serde_json::from_value(v.clone()).ok())
+        else {
+            return;
+        };
+        if let Some(token) = self.inner.running.lock().expect("running calls lock").get(&(session.to_owned(), id)) {
+            tracing::info!("the client cancelled a running call");
+            token.cancel();
+        }
     }
 
     pub async fn handle(&self, req: McpRequest) -> McpReply {
         if let (Era::Modern(envelope), Message::Request(request)) = (&req.era, &req.message) {
-            return self.modern(request, envelope, req.principal.clone(), req.cancel.clone()).await;
+            let listening = Listening {
+                sink: req.notices.clone(),
+                progress: progress_token(request),
+                log_level: envelope.log_level.clone(),
+            };
+            // Over stdio a modern client cancels with notifications/cancelled too.
+            let _running = self.track(&req.transport, &request.id, &req.cancel);
+            return self.modern(request, listening, req.principal.clone(), req.cancel.clone()).await;
         }
         let request = match req.message {
             Message::Response => return McpReply::accepted(),
             // Notifications (initialized, cancelled) need no answer, but an unknown session still
             // gets its 404 so that the client learns to re-initialize.
-            Message::Notification(_) => {
+            Message::Notification(n) => {
                 return match self.session(&req.transport, &req.principal, None).await {
-                    Ok(_) => McpReply::accepted(),
+                    Ok(_) => {
+                        if n.method == "notifications/cancelled"
+                            && let Some(key) = session_key(&req.transport)
+                        {
+                            self.cancel_running(&key, n.params.as_ref());
+                        }
+                        McpReply::accepted()
+                    }
                     Err(reply) => *reply,
                 };
             }
@@ -201,14 +316,27 @@ impl McpService {
                 self.initialize(&request, params, &req.transport, &req.principal).await
             }
             other => {
-                if let Err(reply) = self.session(&req.transport, &req.principal, Some(&request.id)).await {
-                    return *reply;
-                }
-                let session_id = match &req.transport {
-                    Transport::Http { session_id } => session_id.clone(),
-                    Transport::Stdio { session_id } => Some(session_id.clone()),
+                let session = match self.session(&req.transport, &req.principal, Some(&request.id)).await {
+                    Ok(session) => session,
+                    Err(reply) => return *reply,
                 };
-                let ctx = ToolContext { cancel: req.cancel.clone(), ..ToolContext::new(req.principal, session_id) };
+                let session_id = session_key(&req.transport);
+                if let ClientRequest::SetLevel(p) = &other {
+                    return self.set_level(&request.id, &req.transport, &req.principal, &p.level).await;
+                }
+                let log_level = match (&session, &session_id) {
+                    (Some(s), _) => s.log_level.clone(),
+                    (None, Some(id)) => self.inner.stdio_levels.lock().expect("levels lock").get(id).cloned(),
+                    (None, None) => None,
+                };
+                let listening = Listening { sink: req.notices.clone(), progress: progress_token(&request), log_level };
+                // A legacy client cancels with notifications/cancelled naming this request.
+                let _running = self.track(&req.transport, &request.id, &req.cancel);
+                let ctx = ToolContext {
+                    cancel: req.cancel.clone(),
+                    notify: listening.notifier(),
+                    ..ToolContext::new(req.principal, session_id)
+                };
                 self.apply(&request, other, ctx, false).await
             }
         }
@@ -258,7 +386,9 @@ impl McpService {
                 }
                 Err(failure) => self.resource_failure(&out, failure, Some(&params.uri), role),
             },
-            ClientRequest::Initialize(_) => unreachable!("handled before a session is needed"),
+            ClientRequest::Initialize(_) | ClientRequest::SetLevel(_) => {
+                unreachable!("handled before a session is needed, or refused in the modern era")
+            }
         }
     }
 
@@ -287,19 +417,21 @@ impl McpService {
     async fn modern(
         &self,
         request: &Request,
-        _envelope: &Envelope,
+        listening: Listening,
         principal: Principal,
         cancel: CancellationToken,
     ) -> McpReply {
         let parsed = match request.method.as_str() {
             // Removed from the modern era (ping; logging/setLevel: the level travels in _meta).
-            "ping" | "logging/setLevel" | "initialize" => Err(ErrorData::method_not_found(&request.method)
-                .with_data(json!({ "hint": format!("{} has no {}", era::MODERN, request.method) }))),
+            "ping" | "logging/setLevel" | "initialize" | "resources/subscribe" | "resources/unsubscribe" => {
+                Err(ErrorData::method_not_found(&request.method)
+                    .with_data(json!({ "hint": format!("{} has no {}", era::MODERN, request.method) })))
+            }
             method => ClientRequest::parse(method, request.params.clone()),
         };
         match parsed {
             Ok(parsed) => {
-                let ctx = ToolContext { cancel, ..ToolContext::new(principal, None) };
+                let ctx = ToolContext { cancel, notify: listening.notifier(), ..ToolContext::new(principal, None) };
                 self.apply(request, parsed, ctx, true).await
             }
             Err(e) => McpReply::error(modern_status(e.code), Some(&request.id), &e),
@@ -340,6 +472,23 @@ impl McpService {
                 }
             }
         }
+    }
+
+    /// `logging/setLevel`: kept with the HTTP session (any replica honours it) or the stdio process.
+    async fn set_level(&self, id: &RequestId, transport: &Transport, principal: &Principal, level: &str) -> McpReply {
+        match transport {
+            Transport::Stdio { session_id } => {
+                self.inner.stdio_levels.lock().expect("levels lock").insert(session_id.clone(), level.to_owned());
+            }
+            Transport::Http { session_id: Some(session_id) } => {
+                if let Err(e) = self.inner.sessions.set_log_level(principal, session_id, level).await {
+                    tracing::warn!(error = %e, "could not store the session's log level");
+                    return McpReply::unavailable(Some(id));
+                }
+            }
+            Transport::Http { session_id: None } => unreachable!("a legacy HTTP request has a session"),
+        }
+        McpReply::ok(jsonrpc::result(id, json!({})))
     }
 
     /// The caller's session: over HTTP it must be sent (400), live and opened by this caller's
@@ -435,7 +584,11 @@ impl McpService {
 
 /// What Tally offers, in both eras.
 fn capabilities() -> Value {
-    json!({ "tools": { "listChanged": false }, "resources": { "listChanged": false, "subscribe": false } })
+    json!({
+        "tools": { "listChanged": false },
+        "resources": { "listChanged": false, "subscribe": false },
+        "logging": {},
+    })
 }
 
 fn private(ttl_ms: u64) -> Cache {
@@ -480,6 +633,20 @@ fn forbidden(id: &RequestId, what: &str, needed: Role, role: Role) -> McpReply {
 
 /// A stdio process that began with initialize keeps the handshake era: `server/discover` is
 /// not a method there.
+/// The session a legacy call belongs to: the HTTP session id or the stdio process's.
+fn session_key(transport: &Transport) -> Option<String> {
+    match transport {
+        Transport::Http { session_id } => session_id.clone(),
+        Transport::Stdio { session_id } => Some(session_id.clone()),
+    }
+}
+
+/// `params._meta.progressToken`: a string or an integer.
+fn progress_token(request: &Request) -> Option<Value> {
+    let token = request.params.as_ref()?.get("_meta")?.get("progressToken")?;
+    (token.is_string() || token.is_i64() || token.is_u64()).then(|| token.clone())
+}
+
 fn discover_refusal() -> ErrorData {
     ErrorData::method_not_found("server/discover").with_data(json!({
         "supported": version::SUPPORTED,

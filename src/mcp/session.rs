@@ -22,6 +22,8 @@ pub struct Session {
     pub id: String,
     pub tenant_id: String,
     pub protocol_version: String,
+    /// Set by `logging/setLevel`: which log messages this session's calls receive.
+    pub log_level: Option<String>,
 }
 
 impl SessionStore {
@@ -56,7 +58,7 @@ impl SessionStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(Session { id, tenant_id: tenant_id.to_owned(), protocol_version: version.to_owned() })
+        Ok(Session { id, tenant_id: tenant_id.to_owned(), protocol_version: version.to_owned(), log_level: None })
     }
 
     /// Finds a live session of `tenant` (another tenant's id finds nothing: row-level security).
@@ -64,16 +66,16 @@ impl SessionStore {
     /// writes no WAL.
     pub async fn find(&self, principal: &Principal, id: &str) -> sqlx::Result<Option<Session>> {
         let mut tx = db::begin_for(&self.pool, &principal.tenant_id).await?;
-        let row: Option<(String, String)> = sqlx::query_as(
+        let row: Option<(String, String, Option<String>)> = sqlx::query_as(
             "with live as (
-                 select session_id, tenant_id, protocol_version, last_seen_at from mcp_sessions
+                 select session_id, tenant_id, protocol_version, log_level, last_seen_at from mcp_sessions
                   where session_id = $1 and ended_at is null and token_id is not distinct from $3
                     and last_seen_at > now() - make_interval(secs => $2)
              ), touched as (
                  update mcp_sessions s set last_seen_at = now() from live
                   where s.session_id = live.session_id and live.last_seen_at < now() - interval '1 minute'
              )
-             select tenant_id, protocol_version from live",
+             select tenant_id, protocol_version, log_level from live",
         )
         .bind(id)
         .bind(IDLE_TTL_SECS)
@@ -81,13 +83,29 @@ impl SessionStore {
         .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(row.map(|(tenant_id, protocol_version)| Session { id: id.to_owned(), tenant_id, protocol_version }))
+        Ok(row.map(|(tenant_id, protocol_version, log_level)| Session {
+            id: id.to_owned(),
+            tenant_id,
+            protocol_version,
+            log_level,
+        }))
     }
 
     /// How many sessions are live (not ended, not idle past the TTL), in every replica.
     pub async fn count_live(&self) -> sqlx::Result<i64> {
         // Across tenants, through the one function the migration grants for it.
         sqlx::query_scalar("select count_live_sessions($1)").bind(IDLE_TTL_SECS).fetch_one(&self.pool).await
+    }
+
+    /// `logging/setLevel` for a session of `principal`.
+    pub async fn set_log_level(&self, principal: &Principal, id: &str, level: &str) -> sqlx::Result<()> {
+        let mut tx = db::begin_for(&self.pool, &principal.tenant_id).await?;
+        sqlx::query("update mcp_sessions set log_level = $2 where session_id = $1 and ended_at is null")
+            .bind(id)
+            .bind(level)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
     }
 
     /// Ends a session; returns whether a live one was found.

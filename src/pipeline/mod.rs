@@ -34,7 +34,7 @@ use tracing::Instrument;
 use crate::domain::Principal;
 use crate::mcp::era::{self, Era, RoutingHeaders};
 use crate::mcp::jsonrpc::{self, Message};
-use crate::mcp::{ErrorCode, ErrorData, McpRequest, ReplyStatus, Transport, version};
+use crate::mcp::{ErrorCode, ErrorData, McpRequest, NoticeSink, ReplyStatus, Transport, version};
 use crate::middleware::{McpStack, edge};
 use crate::recording::Recorder;
 use auth::{Authenticator, Presented, Refusal};
@@ -142,7 +142,8 @@ impl Pipeline {
         let (transport, session) = session(&message, &era, inbound.caller.clone());
         let recorded = self.recording.as_ref().and_then(|r| r.received(&transport, &era, &message, &inbound));
         let log = CallLog::start(&inbound.request_id, session.as_deref(), &message);
-        Ok(Call { pipeline: self.clone(), inbound, message, era, transport, recorded, log })
+        let cancel = CancellationToken::new();
+        Ok(Call { pipeline: self.clone(), inbound, message, era, transport, recorded, log, notices: None, cancel })
     }
 }
 
@@ -155,11 +156,32 @@ pub struct Call {
     transport: Transport,
     recorded: Option<record::Seq>,
     log: CallLog,
+    notices: Option<NoticeSink>,
+    cancel: CancellationToken,
 }
 
 impl Call {
+    /// Lets the call send notifications (progress, log messages) before its answer.
+    pub fn set_notices(&mut self, sink: NoticeSink) {
+        self.notices = Some(sink);
+    }
+
+    /// Whether the call asked for notifications: a progress token, or (modern) a log level; a
+    /// legacy session's level lives in Postgres, so a legacy `tools/call` may want them too.
+    pub fn may_notify(&self) -> bool {
+        let Message::Request(r) = &self.message else { return false };
+        let meta = r.params.as_ref().and_then(|p| p.get("_meta"));
+        let asked = meta.is_some_and(|m| m.get("progressToken").is_some() || m.get(era::LOG_LEVEL_KEY).is_some());
+        asked || (!self.era.is_modern() && r.method == "tools/call")
+    }
+
+    /// Fires when the call should stop: the caller went away or cancelled it.
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
     pub async fn run(self) -> Outbound {
-        let Call { pipeline, inbound, message, era, transport, recorded, log } = self;
+        let Call { pipeline, inbound, message, era, transport, recorded, log, notices, cancel } = self;
         let rpc_id = match &message {
             Message::Request(r) => Some(r.id.clone()),
             _ => None,
@@ -184,7 +206,7 @@ impl Call {
                 return out;
             }
         };
-        let request = McpRequest { message, era, transport, principal, cancel: CancellationToken::new() };
+        let request = McpRequest { message, era, transport, principal, cancel, notices };
         // Read before the request moves into the stack; only an initialize that opens a
         // recorded session needs it.
         let client_info = pipeline.recording.as_ref().and_then(|_| record::client_info(&request.message));
@@ -262,6 +284,10 @@ fn classify(message: &Message, caller: &Caller) -> Result<Era, Outbound> {
     }
     if modern_process || era::is_modern(message, header_version) {
         let Message::Request(request) = message else {
+            // Over stdio a notification (notifications/cancelled) is the process's own business.
+            if settled.is_some() {
+                return Ok(Era::Legacy);
+            }
             // The modern era defines no client notifications over HTTP (closing the stream is
             // the cancellation); they are taken and dropped, as the SDKs do.
             return Err(Outbound {

@@ -2,7 +2,8 @@
 //! progress, and whether the caller is still there.
 
 use serde_json::Value;
-use tokio::sync::mpsc;
+use std::sync::Arc;
+
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::{Actor, Principal};
@@ -53,9 +54,16 @@ pub enum Notice {
     Log { level: &'static str, data: Value },
 }
 
-/// The sink for [`Notice`]s; the protocol layer turns them into notifications.
-#[derive(Debug, Clone)]
-pub struct Notifier(Option<mpsc::UnboundedSender<Notice>>);
+/// The sink for [`Notice`]s; the protocol layer turns them into notifications as they are sent,
+/// so they reach the caller in order and before the result.
+#[derive(Clone)]
+pub struct Notifier(Option<Arc<dyn Fn(Notice) + Send + Sync>>);
+
+impl std::fmt::Debug for Notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Notifier(listening)" } else { "Notifier(silent)" })
+    }
+}
 
 impl Notifier {
     /// Nobody listens: every notice is dropped.
@@ -63,19 +71,19 @@ impl Notifier {
         Self(None)
     }
 
-    /// Notices go to `tx`.
-    pub fn to(tx: mpsc::UnboundedSender<Notice>) -> Self {
-        Self(Some(tx))
+    /// Notices go to `sink`.
+    pub fn to(sink: impl Fn(Notice) + Send + Sync + 'static) -> Self {
+        Self(Some(Arc::new(sink)))
     }
 
     /// Whether anyone listens (a handler may skip work only a listener needs).
     pub fn is_listening(&self) -> bool {
-        self.0.as_ref().is_some_and(|tx| !tx.is_closed())
+        self.0.is_some()
     }
 
     pub fn send(&self, notice: Notice) {
-        if let Some(tx) = &self.0 {
-            let _ = tx.send(notice);
+        if let Some(sink) = &self.0 {
+            sink(notice);
         }
     }
 }

@@ -44,7 +44,7 @@ impl<T, O: From<T>> From<Written<T>> for Reply<O> {
     fn from(written: Written<T>) -> Self {
         match written {
             Written::Value(v) => Self::Value(v.into()),
-            Written::Kept(text) => Self::Kept(text),
+            Written::Kept(text) | Written::Replayed(text) => Self::Kept(text),
         }
     }
 }

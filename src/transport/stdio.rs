@@ -80,7 +80,9 @@ where
         // Arrival stages here, in order (the recording keeps it); the call on its own task.
         match pipeline.arrive(inbound) {
             Err(answered) => send(&tx, answered),
-            Ok(call) => {
+            Ok(mut call) => {
+                // Progress and log messages are lines like any other, written before the answer.
+                call.set_notices(tx.clone());
                 let tx = tx.clone();
                 in_flight.spawn(async move { send(&tx, call.run().await) });
             }

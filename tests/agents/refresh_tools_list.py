@@ -46,7 +46,8 @@ def refresh(path, result):
     changed = 0
     for i, r in enumerate(records):
         if r.get("dir") == "out" and "result" in (r.get("message") or {}) and answers(r):
-            r["message"]["result"] = result
+            # Only the catalogue: a 2026-07-28 answer keeps its resultType, serverInfo and cache hints.
+            r["message"]["result"]["tools"] = result["tools"]
             lines[i] = json.dumps(r, ensure_ascii=False, separators=(",", ":"))
             changed += 1
     open(path, "w", encoding="utf-8").write("\n".join(lines) + "\n")

@@ -11,7 +11,8 @@ use crate::helpers::{PROTOCOL, TestApp, database_url, pool, spawn_app_with, widg
 
 /// The read tools, then what each role adds (as declared beside the tools' annotations).
 const VIEWER: &[&str] = &["get_customer", "list_customers", "get_invoice", "list_invoices", "list_outstanding"];
-const CLERK: &[&str] = &["create_invoice", "update_draft_invoice", "send_invoice", "apply_payment"];
+const CLERK: &[&str] =
+    &["create_invoice", "create_invoices_batch", "update_draft_invoice", "send_invoice", "apply_payment"];
 const ADMIN: &[&str] = &["upsert_customer", "void_invoice"];
 
 fn allowed(role: Role) -> Vec<&'static str> {

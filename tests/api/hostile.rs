@@ -237,6 +237,23 @@ async fn hostile_arguments_never_break_the_server_or_the_books(o: PgPoolOptions,
                 assert_eq!(kept, sent, "{name} stored the descriptions as sent");
             }
             expected.record(name, &args, out);
+            // A batch made whole invoices: take each as stored, and its text exactly as sent.
+            if name == "create_invoices_batch" {
+                for item in out["created"].as_array().unwrap() {
+                    let id = item["invoice_id"].as_str().unwrap();
+                    let inv = app.ok(&s, "get_invoice", json!({"invoice_id": id})).await;
+                    let sent = &args["invoices"][item["index"].as_u64().unwrap() as usize];
+                    if sent["memo"].is_string() {
+                        assert_eq!(inv["memo"], sent["memo"], "the batch stored the memo as sent");
+                    }
+                    let kept: Vec<&Value> =
+                        inv["line_items"].as_array().unwrap().iter().map(|l| &l["description"]).collect();
+                    let given: Vec<&Value> =
+                        sent["line_items"].as_array().unwrap().iter().map(|l| &l["description"]).collect();
+                    assert_eq!(kept, given, "the batch stored the descriptions as sent");
+                    expected.invoices.insert(id.to_owned(), inv);
+                }
+            }
             // A payment changes the invoice it was applied to: take the stored state again.
             if name == "apply_payment" {
                 let id = out["invoice_id"].as_str().unwrap();

@@ -20,6 +20,7 @@ mod operations;
 mod outstanding;
 mod overload;
 mod processes;
+mod progress;
 mod properties;
 mod quotas;
 mod replay;

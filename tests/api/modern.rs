@@ -172,7 +172,7 @@ async fn each_envelope_and_header_error_has_its_code_and_status(o: PgPoolOptions
 #[sqlx::test]
 async fn removed_and_unknown_methods_are_404(o: PgPoolOptions, c: PgConnectOptions) {
     let app = spawn_app(pool(o, c).await).await;
-    for method in ["ping", "logging/setLevel", "resources/subscribe", "no/such/method"] {
+    for method in ["initialize", "ping", "logging/setLevel", "resources/subscribe", "no/such/method"] {
         let (status, body) = app.modern(None, method, json!({})).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{method}: {body}");
         assert_eq!(body["error"]["code"], -32601, "{method}");

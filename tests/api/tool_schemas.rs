@@ -19,6 +19,7 @@ async fn every_tool_is_published_with_schemas_and_hints(o: PgPoolOptions, c: PgC
             "get_customer",
             "list_customers",
             "create_invoice",
+            "create_invoices_batch",
             "update_draft_invoice",
             "send_invoice",
             "get_invoice",
@@ -54,9 +55,15 @@ async fn every_tool_is_published_with_schemas_and_hints(o: PgPoolOptions, c: PgC
     assert_eq!(create["annotations"]["readOnlyHint"], false);
     assert_eq!(create["annotations"]["destructiveHint"], false);
     assert!(create["inputSchema"]["properties"]["idempotency_key"].is_object());
-    for write in
-        ["upsert_customer", "create_invoice", "update_draft_invoice", "send_invoice", "apply_payment", "void_invoice"]
-    {
+    for write in [
+        "upsert_customer",
+        "create_invoice",
+        "create_invoices_batch",
+        "update_draft_invoice",
+        "send_invoice",
+        "apply_payment",
+        "void_invoice",
+    ] {
         let tool = by_name(write);
         assert!(tool["inputSchema"]["properties"]["idempotency_key"].is_object(), "{write} takes an idempotency key");
         assert_eq!(tool["annotations"]["readOnlyHint"], false, "{write}");

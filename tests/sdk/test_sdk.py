@@ -149,3 +149,24 @@ async def test_receivables_agent_session(server_url, token):
         assert account["outstanding"][0]["outstanding_cents"] == 30_000
         history = (await ok(tally, "get_invoice", {"invoice_id": ids[0]}))["history"]
         assert [e["action"] for e in history] == ["created", "sent", "payment_applied", "payment_applied"]
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_http_batch_reports_progress_to_the_sdk(server_url, token, mode):
+    """The SDK's progress callback sees each invoice of a batch, over SSE, in both eras."""
+    seen = []
+
+    async def on_progress(progress, total, message):
+        seen.append((progress, total))
+
+    customer = f"batch_{uuid.uuid4().hex[:8]}"
+    invoices = [{"customer_id": customer, "line_items": [{"description": "Widget", "amount_cents": 100 * (i + 1)}]}
+                for i in range(6)]
+    async with _connect(server_url, token, mode=mode) as client:
+        result = await client.call_tool(
+            "create_invoices_batch", {"invoices": invoices, "idempotency_key": str(uuid.uuid4())},
+            progress_callback=on_progress)
+        assert not result.is_error, result
+        assert result.structured_content["completed"] is True
+        assert len(result.structured_content["created"]) == 6
+    assert seen == [(float(i), 6.0) for i in range(1, 7)], seen

@@ -1,7 +1,12 @@
 //! `/mcp`, the Streamable HTTP endpoint: POST carries one JSON-RPC message, DELETE ends a
 //! session, GET is 405 (Tally sends no server-initiated messages yet).
 
+use std::collections::VecDeque;
 use std::time::Instant;
+
+use bytes::Bytes;
+use futures_util::stream;
+use tokio::sync::mpsc;
 
 use http::header::{ACCEPT, ALLOW, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
@@ -12,7 +17,7 @@ use super::reply::{self, Body};
 use crate::mcp::ErrorCode;
 use crate::mcp::era::RoutingHeaders;
 use crate::pipeline::auth::Presented;
-use crate::pipeline::{Caller, Inbound};
+use crate::pipeline::{Caller, Inbound, Outbound};
 
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
@@ -83,13 +88,83 @@ where
         recording_key: header(&parts.headers, RECORDING_KEY_HEADER).map(str::to_owned),
     };
     let inbound = Inbound { bytes, arrived, request_id: request_id.clone(), caller };
-    let out = state.pipeline.call(inbound).await;
+    let mut call = match state.pipeline.arrive(inbound) {
+        Ok(call) => call,
+        Err(answered) => return respond(state, answered, &request_id),
+    };
+    if !(accepts_event_stream(&parts.headers) && call.may_notify()) {
+        return respond(state, call.run().await, &request_id);
+    }
+    // The call may send notifications: they go out on an SSE stream that ends with the answer.
+    // Until the first one arrives nothing is committed, so a call that sends none (a refusal,
+    // a quick tool) is answered as plain JSON with its own status.
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    call.set_notices(tx);
+    let mut run = Box::pin(call.run());
+    let first = tokio::select! {
+        biased;
+        out = &mut run => Err(out),
+        Some(notice) = rx.recv() => Ok(notice),
+    };
+    let mut res = match first {
+        Err(out) => {
+            let mut pending = drain(&mut rx);
+            if pending.is_empty() {
+                return respond(state, out, &request_id);
+            }
+            pending.extend(out.body.as_deref().map(reply::sse_event));
+            reply::sse(stream::iter(pending))
+        }
+        Ok(first) => {
+            // The body owns the running call: a client that closes the stream drops it, and
+            // dropping it cancels the call.
+            let state = (Some(run), rx, VecDeque::from([reply::sse_event(&first)]));
+            reply::sse(stream::unfold(state, |(mut run, mut rx, mut queued)| async move {
+                loop {
+                    if let Some(event) = queued.pop_front() {
+                        return Some((event, (run, rx, queued)));
+                    }
+                    let running = run.as_mut()?;
+                    tokio::select! {
+                        biased;
+                        Some(notice) = rx.recv() => queued.push_back(reply::sse_event(&notice)),
+                        out = running => {
+                            run = None;
+                            queued.extend(drain(&mut rx));
+                            queued.extend(out.body.as_deref().map(reply::sse_event));
+                        }
+                    }
+                }
+            }))
+        }
+    };
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(REQUEST_ID_HEADER, id);
+    }
+    res
+}
+
+/// Notifications already sent, framed as events.
+fn drain(rx: &mut mpsc::UnboundedReceiver<Bytes>) -> VecDeque<Bytes> {
+    std::iter::from_fn(|| rx.try_recv().ok()).map(|n| reply::sse_event(&n)).collect()
+}
+
+/// The client takes an SSE answer (`Accept: text/event-stream`, or anything).
+fn accepts_event_stream(headers: &HeaderMap) -> bool {
+    header(headers, ACCEPT.as_str()).is_some_and(|a| {
+        let a = a.to_ascii_lowercase();
+        a.contains("text/event-stream") || a.contains("*/*")
+    })
+}
+
+/// The plain answer to a message: JSON with its status, or an empty 202.
+fn respond(state: &HttpState, out: Outbound, request_id: &str) -> Response<Body> {
     let status = StatusCode::from_u16(out.status.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut res = match out.body {
         Some(body) => reply::with_retry_after(reply::json_bytes(status, body), out.retry_after),
         None => reply::empty(status),
     };
-    if let Ok(id) = HeaderValue::from_str(&request_id) {
+    if let Ok(id) = HeaderValue::from_str(request_id) {
         res.headers_mut().insert(REQUEST_ID_HEADER, id);
     }
     if let Some(id) = out.new_session.and_then(|id| HeaderValue::from_str(&id).ok()) {
