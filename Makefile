@@ -15,11 +15,6 @@ VENV      := .venv
 CARGO_TARGET_DIR ?= target
 TALLY_BIN := $(abspath $(CARGO_TARGET_DIR))/debug/tally
 ARGS      ?=
-URL       ?= http://127.0.0.1:8080/mcp
-
-# MCP conformance suite (pinned) and the server scenarios Tally must pass.
-CONFORMANCE := npx -y -p node@22 -p @modelcontextprotocol/conformance@0.1.16
-CONFORMANCE_SCENARIOS := server-initialize ping tools-list dns-rebinding-protection server-sse-multiple-streams
 
 # Prefix for recipe lines that need a database: unless DATABASE_URL is set,
 # start the private cluster and export its URL. It is one shell line, so
@@ -94,21 +89,16 @@ sdk-test: venv ## Python MCP SDK tests in tests/sdk against target/debug/tally
 lint: $(VENV)/.lint-stamp ## rustfmt check, clippy -D warnings, hadolint on the Dockerfile
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy --lib --features conformance -- -D warnings
 	$(VENV)/bin/hadolint Dockerfile
 
 fmt: ## Format the Rust code
 	cargo fmt --all
 
-# Needs a server already running at $(URL) (e.g. `make run` elsewhere).
-# Runs every scenario, then fails if any failed.
-conformance: ## Run the MCP conformance scenarios against URL (default http://127.0.0.1:8080/mcp)
-	@failed=""; \
-	for s in $(CONFORMANCE_SCENARIOS); do \
-		echo "== conformance: $$s"; \
-		$(CONFORMANCE) -c "conformance server --url $(URL) --scenario $$s" || failed="$$failed $$s"; \
-	done; \
-	if [ -n "$$failed" ]; then echo "conformance failed:$$failed"; exit 1; fi; \
-	echo "conformance: all scenarios passed"
+# Builds Tally with and without the suites' fixtures, serves each on a private port and runs
+# both conformance suites (0.1.16 for 2025-11-25, 0.2.0-alpha.12 for 2026-07-28); see the script.
+conformance: ## MCP conformance suites (both revisions) against fresh builds; needs npm (fetches Node 22)
+	$(WITH_DB) && bash .ci/conformance.sh
 
 # Each scenario gets a fresh database and its own server; see tests/agents/record.py.
 # `make sessions ARGS="voiding stdio_session"` re-records only those scenarios.

@@ -61,6 +61,9 @@ pub enum ClientRequest {
     ResourcesRead(ReadParams),
     ResourceTemplatesList(ListParams),
     SetLevel(SetLevelParams),
+    /// A method only the conformance fixtures answer (`--features conformance`).
+    #[cfg(feature = "conformance")]
+    Fixture(String, Value),
     /// The modern era's `server/discover`.
     Discover,
 }
@@ -88,6 +91,12 @@ impl ClientRequest {
                 Self::SetLevel(p)
             }
             "server/discover" => Self::Discover,
+            #[cfg(feature = "conformance")]
+            m @ ("prompts/list"
+            | "prompts/get"
+            | "completion/complete"
+            | "resources/subscribe"
+            | "resources/unsubscribe") => Self::Fixture(m.to_owned(), params),
             other => return Err(ErrorData::method_not_found(other)),
         })
     }

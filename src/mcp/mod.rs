@@ -3,6 +3,8 @@
 
 pub mod era;
 pub mod error;
+#[cfg(feature = "conformance")]
+pub mod fixtures;
 pub mod instructions;
 pub mod jsonrpc;
 pub mod methods;

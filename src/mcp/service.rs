@@ -15,7 +15,7 @@ use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 use tower::BoxError;
 
-use super::era::{self, Cache, CacheScope, Era};
+use super::era::{self, Cache, CacheScope, Envelope, Era};
 use super::error::{ErrorCode, ErrorData, UNAVAILABLE_RETRY};
 use super::instructions::INSTRUCTIONS;
 use super::jsonrpc::{self, Message, Request, RequestId};
@@ -285,7 +285,7 @@ impl McpService {
             };
             // Over stdio a modern client cancels with notifications/cancelled too.
             let _running = self.track(&req.transport, &request.id, &req.cancel);
-            return self.modern(request, listening, req.principal.clone(), req.cancel.clone()).await;
+            return self.modern(request, envelope, listening, req.principal.clone(), req.cancel.clone()).await;
         }
         let request = match req.message {
             Message::Response => return McpReply::accepted(),
@@ -337,15 +337,22 @@ impl McpService {
                     notify: listening.notifier(),
                     ..ToolContext::new(req.principal, session_id)
                 };
-                self.apply(&request, other, ctx, false).await
+                self.apply(&request, other, ctx, None).await
             }
         }
     }
 
     /// Applies a request in either era; `modern` stamps results and gives errors the modern
     /// era's HTTP statuses.
-    async fn apply(&self, request: &Request, parsed: ClientRequest, ctx: ToolContext, modern: bool) -> McpReply {
-        let out = Answer { id: &request.id, modern };
+    /// `modern` holds a modern request's client capabilities.
+    async fn apply(
+        &self,
+        request: &Request,
+        parsed: ClientRequest,
+        ctx: ToolContext,
+        modern: Option<&Value>,
+    ) -> McpReply {
+        let out = Answer { id: &request.id, modern: modern.is_some() };
         let role = ctx.principal.role;
         match parsed {
             ClientRequest::Ping => out.result(json!({}).to_string(), None),
@@ -363,12 +370,20 @@ impl McpService {
             },
             ClientRequest::ToolsCall(params) => self.call_tool(&request.id, params, ctx, modern).await,
             ClientRequest::ResourceTemplatesList(_) => {
-                let templates = self.inner.registry.resource_templates(role);
+                #[allow(unused_mut)]
+                let mut templates = self.inner.registry.resource_templates(role);
+                #[cfg(feature = "conformance")]
+                templates.extend(super::fixtures::templates());
                 out.result(json!({ "resourceTemplates": templates }).to_string(), Some(private(LIST_TTL_MS)))
             }
             ClientRequest::ResourcesList(params) => {
                 match self.inner.registry.list_resources(params.cursor.as_deref(), ctx).await {
-                    Ok(page) => {
+                    #[allow(unused_mut)]
+                    Ok(mut page) => {
+                        #[cfg(feature = "conformance")]
+                        if params.cursor.is_none() {
+                            page.resources.splice(0..0, super::fixtures::resources());
+                        }
                         let mut result = json!({ "resources": page.resources });
                         if let Some(next) = page.next_cursor {
                             result["nextCursor"] = Value::String(next);
@@ -379,12 +394,32 @@ impl McpService {
                     Err(failure) => self.resource_failure(&out, failure, None, role),
                 }
             }
+            #[cfg(feature = "conformance")]
+            ClientRequest::ResourcesRead(params) if params.uri.starts_with("test://") => {
+                match super::fixtures::read(&params.uri) {
+                    Some(result) => out.result(result.to_string(), Some(private(0))),
+                    None => self.resource_failure(
+                        &out,
+                        ResourceFailure::NotFound(format!("No resource {}", params.uri)),
+                        Some(&params.uri),
+                        role,
+                    ),
+                }
+            }
             ClientRequest::ResourcesRead(params) => match self.inner.registry.read_resource(&params.uri, ctx).await {
                 Ok(text) => {
                     let contents = json!([{ "uri": params.uri, "mimeType": resources::JSON, "text": text }]);
                     out.result(json!({ "contents": contents }).to_string(), Some(private(0)))
                 }
                 Err(failure) => self.resource_failure(&out, failure, Some(&params.uri), role),
+            },
+            #[cfg(feature = "conformance")]
+            ClientRequest::Fixture(method, params) => match super::fixtures::method(&method, &params) {
+                Ok(result) => {
+                    let cache = method.ends_with("/list").then(|| private(0));
+                    out.result(result.to_string(), cache)
+                }
+                Err(e) => out.refuse(ReplyStatus::Ok, &e),
             },
             ClientRequest::Initialize(_) | ClientRequest::SetLevel(_) => {
                 unreachable!("handled before a session is needed, or refused in the modern era")
@@ -417,6 +452,7 @@ impl McpService {
     async fn modern(
         &self,
         request: &Request,
+        envelope: &Envelope,
         listening: Listening,
         principal: Principal,
         cancel: CancellationToken,
@@ -432,7 +468,7 @@ impl McpService {
         match parsed {
             Ok(parsed) => {
                 let ctx = ToolContext { cancel, notify: listening.notifier(), ..ToolContext::new(principal, None) };
-                self.apply(request, parsed, ctx, true).await
+                self.apply(request, parsed, ctx, Some(&envelope.client_capabilities)).await
             }
             Err(e) => McpReply::error(modern_status(e.code), Some(&request.id), &e),
         }
@@ -537,7 +573,10 @@ impl McpService {
 
     /// The tools the caller's role may call, paged.
     fn tools_page(&self, params: &ListParams, role: Role) -> Result<Value, ErrorData> {
-        let tools = self.inner.registry.published_for(role);
+        #[allow(unused_mut)]
+        let mut tools = self.inner.registry.published_for(role);
+        #[cfg(feature = "conformance")]
+        tools.extend(super::fixtures::TOOLS.iter());
         let start = match &params.cursor {
             None => 0,
             Some(c) => decode_cursor(c).filter(|&o| o <= tools.len()).ok_or_else(|| {
@@ -554,8 +593,24 @@ impl McpService {
         Ok(result)
     }
 
-    /// Calls a tool; `modern` stamps the result and gives errors their modern HTTP status.
-    async fn call_tool(&self, id: &RequestId, params: CallParams, ctx: ToolContext, modern: bool) -> McpReply {
+    /// Calls a tool; `modern` (a modern request's client capabilities) stamps the result and
+    /// gives errors their modern HTTP status.
+    async fn call_tool(
+        &self,
+        id: &RequestId,
+        params: CallParams,
+        ctx: ToolContext,
+        modern: Option<&Value>,
+    ) -> McpReply {
+        #[cfg(feature = "conformance")]
+        if let Some(called) = super::fixtures::call(&params.name, &ctx, modern).await {
+            let out = Answer { id, modern: modern.is_some() };
+            return match called {
+                super::fixtures::Called::Result(result) => out.result(result.to_string(), None),
+                super::fixtures::Called::Error(e) => out.refuse(ReplyStatus::BadRequest, &e),
+            };
+        }
+        let modern = modern.is_some();
         let ctx_role = ctx.principal.role;
         let args = params.arguments.unwrap_or(Value::Null);
         match self.inner.registry.call(&params.name, args, ctx).await {
@@ -584,11 +639,15 @@ impl McpService {
 
 /// What Tally offers, in both eras.
 fn capabilities() -> Value {
-    json!({
+    #[allow(unused_mut)]
+    let mut caps = json!({
         "tools": { "listChanged": false },
         "resources": { "listChanged": false, "subscribe": false },
         "logging": {},
-    })
+    });
+    #[cfg(feature = "conformance")]
+    super::fixtures::capabilities(&mut caps);
+    caps
 }
 
 fn private(ttl_ms: u64) -> Cache {
