@@ -88,6 +88,7 @@ pub fn http_state(args: &ServeArgs, pool: &PgPool, recorder: Option<Recorder>) -
 pub struct App {
     server: HttpServer,
     pool: PgPool,
+    mcp: McpService,
     recorder_task: Option<RecorderTask>,
 }
 
@@ -113,13 +114,14 @@ impl App {
         let listener = TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
         let (recorder, recorder_task) = start_recorder(args.record_dir.as_ref(), &args.limits)?.unzip();
         let state = http_state(args, &pool, recorder);
+        let mcp = state.mcp.clone();
         let options = ServerOptions {
             grace: args.shutdown_grace,
             header_read_timeout: args.header_read_timeout,
             write_timeout: args.write_timeout,
             max_connections: args.max_connections,
         };
-        Ok(Self { server: HttpServer::new(listener, state, options), pool, recorder_task })
+        Ok(Self { server: HttpServer::new(listener, state, options), pool, mcp, recorder_task })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -129,12 +131,14 @@ impl App {
     /// Serves until `shutdown` resolves, drains, and closes the pool.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
         let pruner = tokio::spawn(prune_idempotency_keys(self.pool.clone()));
+        let cancels = tokio::spawn(self.mcp.clone().listen_for_cancels(self.pool.clone()));
         tracing::info!(addr = %self.local_addr(), "serving MCP at /mcp");
         self.server.run(shutdown).await;
         if let Some(recorder) = self.recorder_task {
             recorder.finish().await;
         }
         pruner.abort();
+        cancels.abort();
         self.pool.close().await;
         tracing::info!("stopped");
     }

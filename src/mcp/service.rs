@@ -259,20 +259,66 @@ impl McpService {
     /// Registers a running call so that `notifications/cancelled` naming it can stop it; it is
     /// unregistered when the guard drops. A stateless HTTP call has no session to name it by.
     fn track(&self, transport: &Transport, id: &RequestId, cancel: &CancellationToken) -> Option<Running<'_>> {
-        let key = (session_key(transport)?, id.clone());
+        let key = (run_key(&session_key(transport)?), id.clone());
         self.inner.running.lock().expect("running calls lock").insert(key.clone(), cancel.clone());
         Some(Running { inner: &self.inner, key })
     }
 
-    /// `notifications/cancelled {requestId}` for a call of this session: stop it.
-    fn cancel_running(&self, session: &str, params: Option<&Value>) {
+    /// `notifications/cancelled {requestId}` for a call of this session: stop it here, or, over
+    /// HTTP, tell every replica (the call may run on another): Postgres NOTIFY on
+    /// [`CANCEL_CHANNEL`], which [`listen_for_cancels`](Self::listen_for_cancels) hears.
+    async fn cancel_running(&self, transport: &Transport, params: Option<&Value>) {
+        let Some(session) = session_key(transport) else { return };
         let Some(id) = params.and_then(|p| p.get("requestId")).and_then(|v| serde_json::from_value(v.clone()).ok())
         else {
             return;
         };
-        if let Some(token) = self.inner.running.lock().expect("running calls lock").get(&(session.to_owned(), id)) {
-            tracing::info!("the client cancelled a running call");
-            token.cancel();
+        let key = run_key(&session);
+        if self.cancel_local(&key, &id) || matches!(transport, Transport::Stdio { .. }) {
+            return;
+        }
+        let payload = json!({ "run": key, "request_id": id }).to_string();
+        if let Err(e) = self.inner.sessions.notify(CANCEL_CHANNEL, &payload).await {
+            tracing::warn!(error = %e, "could not pass a cancellation on to the other replicas");
+        }
+    }
+
+    /// Cancels the call `(run, id)` if it runs on this replica.
+    fn cancel_local(&self, run: &str, id: &RequestId) -> bool {
+        match self.inner.running.lock().expect("running calls lock").get(&(run.to_owned(), id.clone())) {
+            Some(token) => {
+                tracing::info!("the client cancelled a running call");
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Hears the cancellations other replicas pass on, until the task is dropped. A lost
+    /// connection is retried every second; meanwhile a cancel sent to another replica is missed
+    /// (the call runs to its end, and a retry with its key still finds what it wrote).
+    pub async fn listen_for_cancels(self, pool: sqlx::PgPool) {
+        loop {
+            let listened = async {
+                let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+                listener.listen(CANCEL_CHANNEL).await?;
+                loop {
+                    let n = listener.recv().await?;
+                    let Ok(msg) = serde_json::from_str::<Value>(n.payload()) else { continue };
+                    if let (Some(run), Ok(id)) =
+                        (msg["run"].as_str(), serde_json::from_value::<RequestId>(msg["request_id"].clone()))
+                    {
+                        self.cancel_local(run, &id);
+                    }
+                }
+                #[allow(unreachable_code)]
+                Ok::<(), sqlx::Error>(())
+            };
+            if let Err(e) = listened.await {
+                tracing::warn!(error = %e, "listening for cancellations failed; retrying in 1 s");
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
 
@@ -294,10 +340,8 @@ impl McpService {
             Message::Notification(n) => {
                 return match self.session(&req.transport, &req.principal, None).await {
                     Ok(_) => {
-                        if n.method == "notifications/cancelled"
-                            && let Some(key) = session_key(&req.transport)
-                        {
-                            self.cancel_running(&key, n.params.as_ref());
+                        if n.method == "notifications/cancelled" {
+                            self.cancel_running(&req.transport, n.params.as_ref()).await;
                         }
                         McpReply::accepted()
                     }
@@ -698,6 +742,16 @@ fn session_key(transport: &Transport) -> Option<String> {
         Transport::Http { session_id } => session_id.clone(),
         Transport::Stdio { session_id } => Some(session_id.clone()),
     }
+}
+
+/// The Postgres NOTIFY channel on which replicas pass cancellations on.
+pub const CANCEL_CHANNEL: &str = "tally_cancel";
+
+/// How a running call's session is named in the running-call map and in a NOTIFY payload: a
+/// hash, so that a session id (a bearer secret) never travels.
+fn run_key(session: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(session.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `params._meta.progressToken`: a string or an integer.

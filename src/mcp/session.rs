@@ -108,6 +108,11 @@ impl SessionStore {
         tx.commit().await
     }
 
+    /// `NOTIFY channel, payload`, for the other replicas.
+    pub async fn notify(&self, channel: &str, payload: &str) -> sqlx::Result<()> {
+        sqlx::query("select pg_notify($1, $2)").bind(channel).bind(payload).execute(&self.pool).await.map(|_| ())
+    }
+
     /// Ends a session; returns whether a live one was found.
     pub async fn end(&self, principal: &Principal, id: &str) -> sqlx::Result<bool> {
         let mut tx = db::begin_for(&self.pool, &principal.tenant_id).await?;

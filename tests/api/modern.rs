@@ -279,3 +279,32 @@ async fn a_stdio_process_speaks_the_era_it_began_with(o: PgPoolOptions, c: PgCon
     assert_eq!(legacy[1]["error"]["code"], -32601, "discover after initialize: {}", legacy[1]);
     assert!(legacy[2]["result"].get("resultType").is_none(), "served as legacy: {}", legacy[2]);
 }
+
+/// Over stdio, progress notifications are lines before the answer, in either era.
+#[sqlx::test]
+async fn stdio_progress_lines_come_before_the_answer(o: PgPoolOptions, c: PgConnectOptions) {
+    let url = database_url(&c);
+    let _pool = pool(o, c).await;
+    let mut child = spawn_stdio(&url, &[]);
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let invoices: Vec<Value> = (0..4).map(|i| widget_invoice(&format!("c{i}"))).collect();
+    let mut params = with_envelope(json!({"name": "create_invoices_batch", "arguments": {"invoices": invoices}}));
+    params["_meta"]["progressToken"] = json!("s1");
+    let call = json!({"jsonrpc":"2.0","id":9,"method":"tools/call","params":params});
+    stdin.write_all(format!("{call}\n").as_bytes()).await.unwrap();
+    let mut progress = Vec::new();
+    loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await.unwrap().unwrap().unwrap();
+        let message: Value = serde_json::from_str(&line).unwrap();
+        if message["method"] == "notifications/progress" {
+            assert_eq!(message["params"]["progressToken"], "s1");
+            progress.push(message["params"]["progress"].as_u64().unwrap());
+            continue;
+        }
+        assert_eq!(message["id"], 9);
+        assert_eq!(message["result"]["structuredContent"]["completed"], true);
+        break;
+    }
+    assert_eq!(progress, [1, 2, 3, 4]);
+}

@@ -214,3 +214,20 @@ async fn closing_the_stream_stops_a_modern_batch(o: PgPoolOptions, c: PgConnectO
     let session = app.session().await;
     assert_consistent_then_finish(&app, &session, "run-9", 500).await;
 }
+
+#[sqlx::test]
+async fn a_cancel_sent_to_another_replica_reaches_the_call(o: PgPoolOptions, c: PgConnectOptions) {
+    let pool = pool(o, c).await;
+    let running = spawn_app(pool.clone()).await;
+    let other = spawn_app(pool).await;
+    let session = running.session().await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await; // both replicas listen
+    let res = legacy_call(&running, &session, 77, batch(500, Some("cross")), json!({"progressToken": "x"})).await;
+    let mut events = Events::new(res);
+    while progress_values(&[events.next().await.unwrap()]).first().is_none_or(|p| *p < 5) {}
+    let cancel = json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":77}});
+    assert_eq!(other.post(Some(&session), &cancel).await.status(), StatusCode::ACCEPTED);
+    let (_, answer) = events.rest().await;
+    assert_eq!(answer["result"]["structuredContent"]["completed"], false, "the replica running it stopped");
+    assert_consistent_then_finish(&running, &session, "cross", 500).await;
+}
