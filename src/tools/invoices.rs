@@ -45,6 +45,20 @@ crate::params! {
     }
 }
 
+impl CreateInvoiceParams {
+    /// The domain's new invoice, and the idempotency key it was sent with.
+    fn into_new(self) -> (NewInvoice, Option<String>) {
+        let new = NewInvoice {
+            customer_id: self.customer_id,
+            line_items: self.line_items.into_iter().map(LineParams::into_line).collect(),
+            due_date: self.due_date,
+            currency: self.currency,
+            memo: self.memo,
+        };
+        (new, self.idempotency_key)
+    }
+}
+
 impl LineParams {
     pub fn into_line(self) -> NewLine {
         NewLine { description: self.description, amount_cents: self.amount_cents, quantity: self.quantity }
@@ -86,15 +100,8 @@ impl Tool for CreateInvoice {
     }
 
     async fn call(&self, ctx: ToolContext, p: CreateInvoiceParams) -> Result<Reply<Invoice>, ToolFailure> {
-        let new = NewInvoice {
-            customer_id: p.customer_id,
-            line_items: p.line_items.into_iter().map(LineParams::into_line).collect(),
-            due_date: p.due_date,
-            currency: p.currency,
-            memo: p.memo,
-        };
-        let key = Reply::<Invoice>::key(p.idempotency_key);
-        Ok(self.0.create(&ctx.actor(), new, key).await?.into())
+        let (new, key) = p.into_new();
+        Ok(self.0.create(&ctx.actor(), new, Reply::<Invoice>::key(key)).await?.into())
     }
 }
 
@@ -258,15 +265,8 @@ impl Tool for CreateInvoicesBatch {
                 });
                 return Ok(BatchResult { requested: total as u32, created, completed: false });
             }
-            let key =
-                item.idempotency_key.clone().or_else(|| p.idempotency_key.as_ref().map(|k| format!("{k}#{index}")));
-            let new = NewInvoice {
-                customer_id: item.customer_id,
-                line_items: item.line_items.into_iter().map(LineParams::into_line).collect(),
-                due_date: item.due_date,
-                currency: item.currency,
-                memo: item.memo,
-            };
+            let (new, own_key) = item.into_new();
+            let key = own_key.or_else(|| p.idempotency_key.as_ref().map(|k| format!("{k}#{index}")));
             let written = self.0.create(&actor, new, Reply::<Invoice>::key(key)).await?;
             let replayed = written.replayed();
             let text = match Reply::<Invoice>::from(written) {
