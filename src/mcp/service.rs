@@ -256,10 +256,14 @@ impl McpService {
         }
     }
 
-    /// Registers a running call so that `notifications/cancelled` naming it can stop it; it is
-    /// unregistered when the guard drops. A stateless HTTP call has no session to name it by.
-    fn track(&self, transport: &Transport, id: &RequestId, cancel: &CancellationToken) -> Option<Running<'_>> {
-        let key = (run_key(&session_key(transport)?), id.clone());
+    /// Registers a running tool call so that `notifications/cancelled` naming it can stop it;
+    /// it is unregistered when the guard drops. Other methods answer at once and are not
+    /// tracked; a stateless HTTP call has no session to name it by.
+    fn track(&self, transport: &Transport, request: &Request, cancel: &CancellationToken) -> Option<Running<'_>> {
+        if request.method != "tools/call" {
+            return None;
+        }
+        let key = (run_key(&session_key(transport)?), request.id.clone());
         self.inner.running.lock().expect("running calls lock").insert(key.clone(), cancel.clone());
         Some(Running { inner: &self.inner, key })
     }
@@ -336,7 +340,7 @@ impl McpService {
                 log_level: envelope.log_level.clone(),
             };
             // Over stdio a modern client cancels with notifications/cancelled too.
-            let _running = self.track(&req.transport, &request.id, &req.cancel);
+            let _running = self.track(&req.transport, request, &req.cancel);
             return self.modern(request, envelope, listening, req.principal.clone(), req.cancel.clone()).await;
         }
         let request = match req.message {
@@ -381,7 +385,7 @@ impl McpService {
                 };
                 let listening = Listening { sink: req.notices.clone(), progress: progress_token(&request), log_level };
                 // A legacy client cancels with notifications/cancelled naming this request.
-                let _running = self.track(&req.transport, &request.id, &req.cancel);
+                let _running = self.track(&req.transport, &request, &req.cancel);
                 let ctx = ToolContext {
                     cancel: req.cancel.clone(),
                     notify: listening.notifier(),
@@ -392,9 +396,8 @@ impl McpService {
         }
     }
 
-    /// Applies a request in either era; `modern` stamps results and gives errors the modern
-    /// era's HTTP statuses.
-    /// `modern` holds a modern request's client capabilities.
+    /// Applies a request in either era. `modern` (a modern request's client capabilities) stamps
+    /// results and gives errors the modern era's HTTP statuses.
     async fn apply(
         &self,
         request: &Request,
@@ -660,28 +663,24 @@ impl McpService {
                 super::fixtures::Called::Error(e) => out.refuse(ReplyStatus::BadRequest, &e),
             };
         }
-        let modern = modern.is_some();
+        let out = Answer { id, modern: modern.is_some() };
         let ctx_role = ctx.principal.role;
         let args = params.arguments.unwrap_or(Value::Null);
         match self.inner.registry.call(&params.name, args, ctx).await {
             Ok(result) => {
                 let outcome = result.error.map_or(Cow::Borrowed("ok"), |code| Cow::Borrowed(code.as_str()));
-                if modern {
-                    return McpReply::answer(jsonrpc::result_raw(id, &era::decorate(result.json(), None)), outcome);
-                }
-                McpReply::answer(jsonrpc::result_raw(id, result.json()), outcome)
+                out.answer(result.json(), None, outcome)
             }
             Err(CallFailure::UnknownTool) => {
                 let names = self.inner.registry.names().collect::<Vec<_>>().join(", ");
                 let err = ErrorData::invalid_params(format!("Unknown tool: {}. Available tools: {names}", params.name));
-                let status = if modern { modern_status(err.code) } else { ReplyStatus::Ok };
-                McpReply::error(status, Some(id), &err)
+                out.refuse(ReplyStatus::Ok, &err)
             }
             Err(CallFailure::Forbidden { needed }) => forbidden(id, &params.name, needed, ctx_role),
             Err(CallFailure::Unavailable) => McpReply::unavailable(Some(id)),
             Err(CallFailure::Internal) => {
                 let err = ErrorData::internal("Internal error while running the tool; it has been logged");
-                McpReply::error(ReplyStatus::Ok, Some(id), &err)
+                out.refuse(ReplyStatus::Ok, &err)
             }
         }
     }
@@ -713,8 +712,17 @@ struct Answer<'a> {
 impl Answer<'_> {
     /// A result (a serialized JSON object); modern ones are stamped, with `cache` where it applies.
     fn result(&self, result: String, cache: Option<Cache>) -> McpReply {
-        let result = if self.modern { era::decorate(&result, cache) } else { result };
-        McpReply::answer(jsonrpc::result_raw(self.id, &result), "ok".into())
+        self.answer(&result, cache, "ok".into())
+    }
+
+    /// The same, with the outcome the logs record (a tool result's error code, say).
+    fn answer(&self, result: &str, cache: Option<Cache>, outcome: Cow<'static, str>) -> McpReply {
+        let body = if self.modern {
+            jsonrpc::result_raw(self.id, &era::decorate(result, cache))
+        } else {
+            jsonrpc::result_raw(self.id, result)
+        };
+        McpReply::answer(body, outcome)
     }
 
     /// An error: the modern era's status for its code, else `legacy`.
@@ -740,8 +748,6 @@ fn forbidden(id: &RequestId, what: &str, needed: Role, role: Role) -> McpReply {
     }
 }
 
-/// A stdio process that began with initialize keeps the handshake era: `server/discover` is
-/// not a method there.
 /// The session a legacy call belongs to: the HTTP session id or the stdio process's.
 fn session_key(transport: &Transport) -> Option<String> {
     match transport {
@@ -766,6 +772,8 @@ fn progress_token(request: &Request) -> Option<Value> {
     (token.is_string() || token.is_i64() || token.is_u64()).then(|| token.clone())
 }
 
+/// A stdio process that began with initialize keeps the handshake era: `server/discover` is
+/// not a method there.
 fn discover_refusal() -> ErrorData {
     ErrorData::method_not_found("server/discover").with_data(json!({
         "supported": version::SUPPORTED,

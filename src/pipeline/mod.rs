@@ -67,8 +67,8 @@ impl ProcessEra {
         self.0.get().copied()
     }
 
-    fn settle(&self, modern: bool) -> bool {
-        *self.0.get_or_init(|| modern) == modern
+    fn settle(&self, modern: bool) {
+        self.0.get_or_init(|| modern);
     }
 }
 
@@ -175,11 +175,6 @@ impl Call {
         asked || (!self.era.is_modern() && r.method == "tools/call")
     }
 
-    /// Fires when the call should stop: the caller went away or cancelled it.
-    pub fn cancel_token(&self) -> CancellationToken {
-        self.cancel.clone()
-    }
-
     pub async fn run(self) -> Outbound {
         let Call { pipeline, inbound, message, era, transport, recorded, log, notices, cancel } = self;
         let rpc_id = match &message {
@@ -276,11 +271,7 @@ fn classify(message: &Message, caller: &Caller) -> Result<Era, Outbound> {
             Message::Request(r) => r.params.as_ref().and_then(|p| p["protocolVersion"].as_str()).unwrap_or(""),
             _ => "",
         };
-        let err = era::unsupported_version(requested).with_data(serde_json::json!({
-            "supported": era::MODERN_VERSIONS,
-            "requested": requested,
-        }));
-        return Err(refuse(ReplyStatus::BadRequest, &err));
+        return Err(refuse(ReplyStatus::BadRequest, &era::unsupported_version(requested, &era::MODERN_VERSIONS)));
     }
     if modern_process || era::is_modern(message, header_version) {
         let Message::Request(request) = message else {

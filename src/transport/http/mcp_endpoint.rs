@@ -106,7 +106,7 @@ where
         out = &mut run => Err(out),
         Some(notice) = rx.recv() => Ok(notice),
     };
-    let mut res = match first {
+    let res = match first {
         Err(out) => {
             let mut pending = drain(&mut rx);
             if pending.is_empty() {
@@ -138,7 +138,12 @@ where
             }))
         }
     };
-    if let Ok(id) = HeaderValue::from_str(&request_id) {
+    with_request_id(res, &request_id)
+}
+
+/// Echoes the call's request id, so that a log line and an answer lead to each other.
+fn with_request_id(mut res: Response<Body>, request_id: &str) -> Response<Body> {
+    if let Ok(id) = HeaderValue::from_str(request_id) {
         res.headers_mut().insert(REQUEST_ID_HEADER, id);
     }
     res
@@ -164,9 +169,7 @@ fn respond(state: &HttpState, out: Outbound, request_id: &str) -> Response<Body>
         Some(body) => reply::with_retry_after(reply::json_bytes(status, body), out.retry_after),
         None => reply::empty(status),
     };
-    if let Ok(id) = HeaderValue::from_str(request_id) {
-        res.headers_mut().insert(REQUEST_ID_HEADER, id);
-    }
+    res = with_request_id(res, request_id);
     if let Some(id) = out.new_session.and_then(|id| HeaderValue::from_str(&id).ok()) {
         res.headers_mut().insert(SESSION_HEADER, id);
     }
