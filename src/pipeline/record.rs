@@ -46,12 +46,16 @@ impl Recording {
         message: &Message,
         inbound: &Inbound,
     ) -> Option<Seq> {
-        let session = match transport {
-            Transport::Http { .. } if era.is_modern() => {
-                let Era::Modern(envelope) = era else { unreachable!() };
+        let session = match (transport, era) {
+            (Transport::Http { .. }, Era::Modern(envelope)) => {
                 let client_info =
                     envelope.client_info.as_ref().map(|c| serde_json::json!({"name": c.name, "version": c.version}));
-                let key = stateless_key(&inbound.caller, client_info.as_ref());
+                let key = match &inbound.caller {
+                    Caller::Http { recording_key, authorization, .. } => {
+                        stateless_key(recording_key.as_deref(), authorization.as_deref(), client_info.as_ref())
+                    }
+                    Caller::Stdio { .. } => unreachable!("an HTTP transport has an HTTP caller"),
+                };
                 let opening = Opening {
                     transport: "http",
                     client_info,
@@ -62,8 +66,8 @@ impl Recording {
                 self.recorder.open(&key, inbound.arrived, opening);
                 key
             }
-            Transport::Http { session_id } => session_id.clone()?,
-            Transport::Stdio { .. } => {
+            (Transport::Http { session_id }, Era::Legacy) => session_id.clone()?,
+            (Transport::Stdio { .. }, _) => {
                 if !self.stdio_opened.swap(true, Ordering::AcqRel) {
                     self.recorder.open(STDIO_SESSION, inbound.arrived, stdio_opening(message));
                 }
@@ -147,19 +151,15 @@ const KEY_MAX: usize = 64;
 
 /// Where a stateless HTTP call is recorded: `Tally-Session` when it is a sane token, else a
 /// hash of the credential presented and the client's name and version (never the credential).
-fn stateless_key(caller: &Caller, client_info: Option<&Value>) -> String {
+fn stateless_key(recording_key: Option<&str>, authorization: Option<&str>, client_info: Option<&Value>) -> String {
     use sha2::{Digest, Sha256};
-    let Caller::Http { recording_key, authorization, .. } = caller else {
-        return STDIO_SESSION.to_owned();
-    };
     if let Some(key) = recording_key
-        .as_deref()
         .filter(|k| k.len() <= KEY_MAX && k.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)))
     {
         return format!("stateless:{key}");
     }
     let mut hash = Sha256::new();
-    hash.update(authorization.as_deref().unwrap_or("").as_bytes());
+    hash.update(authorization.unwrap_or("").as_bytes());
     hash.update(b"\n");
     hash.update(client_info.map(Value::to_string).unwrap_or_default().as_bytes());
     let digest: String = hash.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect();
