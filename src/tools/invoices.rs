@@ -269,12 +269,9 @@ impl Tool for CreateInvoicesBatch {
             let key = own_key.or_else(|| p.idempotency_key.as_ref().map(|k| format!("{k}#{index}")));
             let written = self.0.create(&actor, new, Reply::<Invoice>::key(key)).await?;
             let replayed = written.replayed();
-            let text = match Reply::<Invoice>::from(written) {
-                Reply::Value(invoice) => invoice.into_json(),
-                Reply::Kept(text) => Ok(text),
-            };
-            let invoice: serde_json::Value =
-                serde_json::from_str(&text.map_err(|_| ToolFailure::Internal)?).map_err(|_| ToolFailure::Internal)?;
+            // The invoice as create_invoice would answer it (kept with its key, or made now).
+            let text = Reply::<Invoice>::from(written).into_json().map_err(|_| ToolFailure::Internal)?;
+            let invoice: serde_json::Value = serde_json::from_str(&text).map_err(|_| ToolFailure::Internal)?;
             created.push(BatchItem {
                 index: index as u32,
                 invoice_id: invoice["invoice_id"].as_str().unwrap_or_default().to_owned(),
