@@ -14,6 +14,10 @@ PYTHON    ?= python3
 VENV      := .venv
 CARGO_TARGET_DIR ?= target
 TALLY_BIN := $(abspath $(CARGO_TARGET_DIR))/debug/tally
+# Builds target/debug/tally with one small test target beside it, so that dev-dependency features
+# unify exactly as in `cargo nextest run`: the binary reuses the test build's dependencies instead
+# of building most of them (typst included) a second time.
+BUILD_BIN := cargo build --bin tally --test layers
 ARGS      ?=
 
 # Prefix for recipe lines that need a database: unless DATABASE_URL is set,
@@ -28,7 +32,7 @@ FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_TARGETS       ?= jsonrpc schema cursor session http
 
-.PHONY: help db db-stop run test sdk-test venv lint fmt conformance sessions clean-db bench fuzz fuzz-smoke
+.PHONY: help db db-stop run test sdk-test venv lint fmt conformance sessions clean-db bench fuzz fuzz-smoke samples
 
 help: ## List targets
 	@echo "Tally make targets:"
@@ -54,7 +58,9 @@ run: ## Run `tally serve $(ARGS)` against DATABASE_URL (default: the private clu
 	fi; \
 	TALLY_ANONYMOUS_ROLE="$${TALLY_ANONYMOUS_ROLE-admin}" cargo run -- serve $(ARGS)
 
+# .ci/tools.sh installs what the document tests read PDFs with (poppler-utils, qpdf) if missing.
 test: ## Rust tests (nextest, else cargo test), the fuzz smoke run, then the Python SDK tests
+	bash .ci/tools.sh
 	$(WITH_DB) && \
 	if cargo nextest --version >/dev/null 2>&1; then \
 		cargo nextest run --no-fail-fast; \
@@ -83,13 +89,14 @@ sdk-test: venv ## Python MCP SDK tests in tests/sdk against target/debug/tally
 	@if ! compgen -G 'tests/sdk/test_*.py' >/dev/null; then \
 		echo "sdk-test: no tests/sdk/test_*.py yet; skipping"; exit 0; \
 	fi; \
-	cargo build --bin tally; \
+	$(BUILD_BIN); \
 	$(WITH_DB) && TALLY_BIN=$(TALLY_BIN) $(VENV)/bin/python -m pytest -q tests/sdk tests/deploy
 
 lint: $(VENV)/.lint-stamp ## rustfmt check, clippy -D warnings, hadolint on the Dockerfile
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --lib --features conformance -- -D warnings
+	cargo clippy --lib --no-default-features -- -D warnings
 	$(VENV)/bin/hadolint Dockerfile
 
 fmt: ## Format the Rust code
@@ -103,7 +110,7 @@ conformance: ## MCP conformance suites (both revisions) against fresh builds; ne
 # Each scenario gets a fresh database and its own server; see tests/agents/record.py.
 # `make sessions ARGS="voiding stdio_session"` re-records only those scenarios.
 sessions: venv ## Re-record tests/sessions/ with the scripted agents in tests/agents/
-	cargo build --bin tally
+	$(BUILD_BIN)
 	$(WITH_DB) && TALLY_BIN=$(TALLY_BIN) $(VENV)/bin/python tests/agents/record.py $(ARGS)
 
 # cargo-fuzz is installed when missing; without nightly both run tests/fuzz_props.rs instead.
@@ -113,6 +120,9 @@ fuzz: ## Fuzz every target FUZZ_SECONDS each (default 60; FUZZ_TARGETS picks som
 
 fuzz-smoke: ## Fuzz every target a few seconds (FUZZ_SMOKE_SECONDS, default 5); part of `make test`
 	bash tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+
+samples: ## Render the golden fixtures' sample invoice and statement as README's PNGs
+	$(WITH_DB) && bash tests/documents/samples.sh
 
 bench: ## Tally vs the pgbench ceiling, side by side (release build; figures in target/bench/)
 	bash benches/run.sh

@@ -26,9 +26,11 @@ if ! timeout 60 npm view "$V016" version >/dev/null 2>&1; then
 fi
 : "${DATABASE_URL:?DATABASE_URL must point at a Postgres database (make conformance sets it)}"
 
-cargo build --bin tally --features conformance
+# `--test layers` beside the binary: dev-dependency features unify as in `make test`, so these
+# builds reuse its dependencies rather than building them again (see BUILD_BIN in the Makefile).
+cargo build --bin tally --test layers --features conformance
 cp -f target/debug/tally target/debug/tally-conformance.new && mv -f target/debug/tally-conformance.new target/debug/tally-conformance
-cargo build --bin tally
+cargo build --bin tally --test layers
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }

@@ -12,9 +12,10 @@ use tokio::net::TcpListener;
 
 use std::path::PathBuf;
 
-use crate::config::{LimitArgs, ServeArgs, StdioArgs};
+use crate::config::{DocumentArgs, LimitArgs, ServeArgs, StdioArgs};
 use crate::domain::access::{AccessService, Role};
 use crate::domain::customers::CustomerService;
+use crate::domain::documents::DocumentService;
 use crate::domain::receivables::ReceivablesService;
 use crate::domain::{InvoiceService, Principal, idempotency};
 use crate::mcp::McpService;
@@ -24,8 +25,10 @@ use crate::pipeline::Pipeline;
 use crate::pipeline::auth::Authenticator;
 use crate::pipeline::oauth::OAuth;
 use crate::recording::{Recorder, RecorderTask};
+use crate::render::Renderer;
 use crate::tools::Registry;
 use crate::tools::customers::{GetCustomer, ListCustomers, UpsertCustomer};
+use crate::tools::documents::{Documents, GetBusinessProfile, GetStatement, RenderInvoice, SetBusinessProfile};
 use crate::tools::invoice_lifecycle::{SendInvoice, UpdateDraftInvoice, VoidInvoice};
 use crate::tools::invoices::{CreateInvoice, CreateInvoicesBatch, GetInvoice, ListInvoices};
 use crate::tools::payments::ApplyPayment;
@@ -38,10 +41,17 @@ use crate::{db, telemetry};
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 /// Every tool Tally serves, over the services of one pool.
+/// Every tool, with documents rendered as `docs` says (no download links by default).
 pub fn registry(pool: &PgPool) -> Registry {
+    registry_with(pool, &DocumentArgs::default()).expect("the default document settings are valid")
+}
+
+pub fn registry_with(pool: &PgPool, docs: &DocumentArgs) -> anyhow::Result<Registry> {
     let invoices = InvoiceService::new(pool.clone());
     let customers = CustomerService::new(pool.clone());
-    Registry::new()
+    let documents = DocumentService::new(pool.clone(), Renderer::new(docs.render_concurrency));
+    let rendering = Documents { service: documents.clone(), links: docs.links().map_err(anyhow::Error::msg)? };
+    Ok(Registry::new()
         .register(UpsertCustomer(customers.clone()))
         .register(GetCustomer(customers.clone()))
         .register(ListCustomers(customers))
@@ -54,23 +64,27 @@ pub fn registry(pool: &PgPool) -> Registry {
         .register(ApplyPayment(invoices.clone()))
         .register(VoidInvoice(invoices))
         .register(ListOutstanding(ReceivablesService::new(pool.clone())))
+        .register(RenderInvoice(rendering.clone()))
+        .register(GetStatement(rendering))
+        .register(GetBusinessProfile(documents.clone()))
+        .register(SetBusinessProfile(documents)))
 }
 
-fn stack(pool: &PgPool, limits: Limits) -> (McpStack, McpService) {
-    let service = McpService::new(registry(pool), SessionStore::new(pool.clone()));
-    (mcp_stack(limits, service.clone()), service)
+fn stack(pool: &PgPool, limits: Limits, docs: &DocumentArgs) -> anyhow::Result<(McpStack, McpService)> {
+    let service = McpService::new(registry_with(pool, docs)?, SessionStore::new(pool.clone()));
+    Ok((mcp_stack(limits, service.clone()), service))
 }
 
 /// What every HTTP request shares, as `serve` builds it over `pool` (the fuzz targets in
 /// tests/fuzz/ build theirs with it too, over a pool that points nowhere).
-pub fn http_state(args: &ServeArgs, pool: &PgPool, recorder: Option<Recorder>) -> HttpState {
+pub fn http_state(args: &ServeArgs, pool: &PgPool, recorder: Option<Recorder>) -> anyhow::Result<HttpState> {
     let limits = args.limits.limits();
-    let (stack, mcp) = stack(pool, limits);
+    let (stack, mcp) = stack(pool, limits, &args.documents)?;
     let anonymous = args.anonymous_role().map(|role| Principal::operator(&args.tenant, role));
     let protected_resource = args.oauth.config();
     let oauth = protected_resource.clone().map(|config| Arc::new(OAuth::new(config)));
     let auth = Authenticator::new(AccessService::new(pool.clone()), anonymous).with_oauth(oauth);
-    HttpState {
+    Ok(HttpState {
         pipeline: Pipeline::new(stack, limits.timeout, recorder.clone(), auth),
         mcp,
         guard: Guard::new(args.bind.ip().is_loopback(), args.allowed_hosts.clone(), args.allowed_origins.clone()),
@@ -81,7 +95,8 @@ pub fn http_state(args: &ServeArgs, pool: &PgPool, recorder: Option<Recorder>) -
         draining: Arc::new(AtomicBool::new(false)),
         recorder,
         protected_resource,
-    }
+        links: args.documents.links().map_err(anyhow::Error::msg)?,
+    })
 }
 
 /// The HTTP server, bound and ready to run.
@@ -113,7 +128,7 @@ impl App {
         db::prepare(&pool, args.skip_migrations).await?;
         let listener = TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
         let (recorder, recorder_task) = start_recorder(args.record_dir.as_ref(), &args.limits)?.unzip();
-        let state = http_state(args, &pool, recorder);
+        let state = http_state(args, &pool, recorder)?;
         let mcp = state.mcp.clone();
         let options = ServerOptions {
             grace: args.shutdown_grace,
@@ -150,7 +165,7 @@ pub async fn run_stdio(args: &StdioArgs) -> anyhow::Result<()> {
     let pool = db::connect(&args.db.settings()).await?;
     db::prepare(&pool, args.skip_migrations).await?;
     let limits = args.limits.limits();
-    let (stack, _) = stack(&pool, limits);
+    let (stack, _) = stack(&pool, limits, &args.documents)?;
     let access = AccessService::new(pool.clone());
     // A token is checked before the first message too, so a wrong one fails at once, plainly.
     if let Some(token) = &args.token
@@ -188,5 +203,23 @@ async fn prune_idempotency_keys(pool: PgPool) {
             Ok(n) => tracing::info!(pruned = n, "pruned expired idempotency keys"),
             Err(e) => tracing::warn!(error = %e, "pruning idempotency keys failed"),
         }
+    }
+}
+
+/// `tally render URI -o FILE`: the document exactly as `resources/read` serves it to the tenant's
+/// admin. Golden tests render with it in separate processes to show the bytes are the same.
+pub async fn render(args: &crate::config::RenderArgs) -> anyhow::Result<()> {
+    let pool = db::connect(&args.db.settings()).await?;
+    db::migrate(&pool).await?;
+    let registry = registry(&pool);
+    let ctx = crate::tools::ToolContext::new(crate::domain::Principal::operator(&args.tenant, Role::Admin), None);
+    match registry.read_resource(&args.uri, ctx).await {
+        Ok(crate::tools::resources::Contents::Blob { bytes, .. }) => {
+            std::fs::write(&args.output, &bytes)?;
+            eprintln!("wrote {} ({} bytes)", args.output.display(), bytes.len());
+            Ok(())
+        }
+        Ok(crate::tools::resources::Contents::Text(_)) => anyhow::bail!("{} is not a document", args.uri),
+        Err(e) => anyhow::bail!("cannot render {}: {e:?}", args.uri),
     }
 }

@@ -45,6 +45,66 @@ pub enum Command {
     Tenant(TenantArgs),
     /// Create, list and revoke access tokens (as the database owner).
     Token(TokenArgs),
+    /// Render one tenant's invoice or statement PDF to a file (as the database owner).
+    Render(RenderArgs),
+}
+
+/// Rendering documents: how many at once, and the signed download links.
+#[derive(Debug, Clone, Args)]
+pub struct DocumentArgs {
+    /// Documents typeset at once (each takes a blocking thread); more wait their turn.
+    #[arg(long, env = "TALLY_RENDER_CONCURRENCY", default_value_t = 2)]
+    pub render_concurrency: usize,
+    /// Key (at least 32 bytes, the same on every replica) that signs download links: with it and
+    /// --public-url, render_invoice and get_statement return a link a person can open without a
+    /// token, served at /documents/…. Without it, no links.
+    #[arg(long, env = "TALLY_DOCUMENT_LINK_KEY", hide_env_values = true)]
+    pub document_link_key: Option<String>,
+    /// Where people reach this server, e.g. https://tally.example.com (download links).
+    #[arg(long, env = "TALLY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// How long a download link works.
+    #[arg(long, env = "TALLY_DOCUMENT_LINK_TTL", default_value = "1h", value_parser = humantime::parse_duration)]
+    pub document_link_ttl: Duration,
+}
+
+impl DocumentArgs {
+    /// The link signer, when both the key and the public URL are set.
+    pub fn links(&self) -> Result<Option<crate::domain::documents::links::LinkSigner>, String> {
+        match (&self.document_link_key, &self.public_url) {
+            (Some(key), Some(url)) => {
+                crate::domain::documents::links::LinkSigner::new(key.as_bytes(), url, self.document_link_ttl).map(Some)
+            }
+            (Some(_), None) => Err("TALLY_DOCUMENT_LINK_KEY needs TALLY_PUBLIC_URL: the links point there".into()),
+            _ => Ok(None),
+        }
+    }
+}
+
+impl Default for DocumentArgs {
+    fn default() -> Self {
+        Self {
+            render_concurrency: 2,
+            document_link_key: None,
+            public_url: None,
+            document_link_ttl: Duration::from_secs(3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The tenant whose document it is.
+    #[arg(long, default_value = "default")]
+    pub tenant: String,
+    /// A resource URI: invoice://{invoice_id}/pdf or statement://{customer_id}/activity/{from}/{to}
+    /// or statement://{customer_id}/open-items/{as_of}.
+    pub uri: String,
+    /// Where to write the PDF.
+    #[arg(long, short)]
+    pub output: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -137,7 +197,8 @@ pub struct BenchArgs {
     /// A few hundred calls in all, to check the harness works.
     #[arg(long)]
     pub smoke: bool,
-    /// Run only these scenarios (for profiling one): create, list, get, mixed.
+    /// Run only the scenarios whose names start so (for profiling one): create, list, get, mixed,
+    /// render, get_statement.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Callers for every scenario run (instead of 1/8/32/128 creators and 32 readers).
@@ -333,6 +394,8 @@ pub struct ServeArgs {
     pub record_dir: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub oauth: OAuthArgs,
+    #[command(flatten)]
+    pub documents: DocumentArgs,
 }
 
 /// OAuth resource-server mode: also accept JWT access tokens from one issuer.
@@ -392,6 +455,8 @@ pub struct StdioArgs {
     /// Record the session to a JSON Lines file in this directory (for `tally replay`).
     #[arg(long, env = "TALLY_RECORD_DIR")]
     pub record_dir: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub documents: DocumentArgs,
 }
 
 impl ServeArgs {

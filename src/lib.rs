@@ -16,6 +16,7 @@ pub mod mcp;
 pub mod middleware;
 pub mod pipeline;
 pub mod recording;
+pub mod render;
 pub mod replay;
 pub mod schema;
 pub mod telemetry;

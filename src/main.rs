@@ -82,6 +82,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Tenant(args) => tally::admin::tenant(&args).await,
         Command::Token(args) => tally::admin::token(&args).await,
+        Command::Render(args) => tally::app::render(&args).await,
         Command::Migrate(args) => {
             let pool = db::connect(&args.settings()).await?;
             db::migrate(&pool).await?;

@@ -22,6 +22,7 @@ const RANKS: &[(&str, u32)] = &[
     ("domain", 8),
     ("schema", 8),
     ("db", 9),
+    ("render", 9),
 ];
 
 fn rank(module: &str) -> u32 {

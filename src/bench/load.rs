@@ -17,6 +17,10 @@ pub enum Workload {
     Get,
     /// 70% reads (get and list alike), 30% creates.
     Mixed,
+    /// render_invoice of a seeded one-page invoice: typesetting a PDF.
+    RenderInvoice,
+    /// get_statement of the seeded customer with 500 rows of activity (a long, paginated PDF).
+    Statement,
 }
 
 impl Workload {
@@ -26,6 +30,8 @@ impl Workload {
             Self::List => "list_invoices",
             Self::Get => "get_invoice",
             Self::Mixed => "mixed 70/30",
+            Self::RenderInvoice => "render_invoice",
+            Self::Statement => "get_statement 500 rows",
         }
     }
 }
@@ -127,6 +133,11 @@ fn request(call: Workload, id: u64, rng: &mut XorShift, seeded: &Seeded) -> Stri
         ),
         Workload::List => ("list_invoices", json!({"customer_id": pick(rng, &seeded.customers), "limit": 20})),
         Workload::Get | Workload::Mixed => ("get_invoice", json!({"invoice_id": pick(rng, &seeded.invoice_ids)})),
+        Workload::RenderInvoice => ("render_invoice", json!({"invoice_id": pick(rng, &seeded.invoice_ids)})),
+        Workload::Statement => (
+            "get_statement",
+            json!({"customer_id": super::seed::STATEMENT_CUSTOMER, "from": "2026-01-01", "to": "2026-07-31"}),
+        ),
     };
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": args}}).to_string()
 }

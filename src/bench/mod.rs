@@ -19,7 +19,7 @@ pub use load::{Workload, run_workload};
 pub use pgbench::{Pgbench, create_invoice_script};
 pub use process::ServerProcess;
 pub use report::{Figures, Report};
-pub use seed::seed_invoices;
+pub use seed::{STATEMENT_CUSTOMER, seed_invoices, seed_statement};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -79,6 +79,7 @@ pub struct Target {
 pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Report> {
     let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&target.database_url).await?;
     let seeded = seed_invoices(&pool, plan.seed, plan.customers).await?;
+    seed_statement(&pool).await?;
     let server = target.server_pid.map(ServerProcess::new);
     let pgbench = match &target.pgbench {
         Some(path) => Some(Pgbench::prepare(path.clone(), &target.database_url, &target.url).await?),
@@ -96,6 +97,13 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Report> {
     }
     for workload in [Workload::List, Workload::Get, Workload::Mixed].into_iter().filter(|w| wanted(*w)) {
         report.push(measure(target, server.as_ref(), workload, plan.read_callers, plan, &seeded).await?);
+    }
+    // Documents one at a time, for the render time itself (p50/p99), then a burst of invoices
+    // against the render slots.
+    for (workload, callers) in [(Workload::RenderInvoice, 1), (Workload::RenderInvoice, 8), (Workload::Statement, 1)] {
+        if wanted(workload) {
+            report.push(measure(target, server.as_ref(), workload, callers, plan, &seeded).await?);
+        }
     }
     pool.close().await;
     Ok(report)

@@ -3,6 +3,50 @@
 
 use sqlx::PgPool;
 
+/// The customer with 250 sent invoices and 250 payments in the first half of 2026: a statement
+/// of 500 rows.
+pub const STATEMENT_CUSTOMER: &str = "statement_500";
+
+/// Seeds [`STATEMENT_CUSTOMER`]'s activity once.
+pub async fn seed_statement(pool: &PgPool) -> Result<(), sqlx::Error> {
+    let have: i64 = sqlx::query_scalar("select count(*) from invoices where customer_id = $1")
+        .bind(STATEMENT_CUSTOMER)
+        .fetch_one(pool)
+        .await?;
+    if have > 0 {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "insert into invoices (invoice_id, tenant_id, customer_id, status, currency, total_cents, amount_paid_cents,
+                               due_date, created_at, updated_at, number, issued_at)
+         select gen_random_uuid(), 'default', $1, 'sent', 'USD', 10000, 2500,
+                date '2026-01-01' + (g * 18 / 25) + 30, t, t, 'BENCH-' || lpad(g::text, 6, '0'), t
+           from generate_series(1, 250) g,
+                lateral (select timestamptz '2026-01-01 09:00+00' + make_interval(hours => g * 17)) as at(t)",
+    )
+    .bind(STATEMENT_CUSTOMER)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into invoice_lines (invoice_id, line_no, tenant_id, description, amount_cents, quantity, line_total_cents)
+         select invoice_id, 1, 'default', 'Monthly service', 10000, 1, 10000 from invoices where customer_id = $1",
+    )
+    .bind(STATEMENT_CUSTOMER)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into payments (payment_id, tenant_id, invoice_id, amount_cents, currency, method, reference, paid_at, created_at)
+         select gen_random_uuid(), 'default', invoice_id, 2500, 'USD', 'bank_transfer', 'Part of ' || number,
+                issued_at + interval '5 days', issued_at + interval '5 days'
+           from invoices where customer_id = $1",
+    )
+    .bind(STATEMENT_CUSTOMER)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
 /// What the read scenarios pick from.
 #[derive(Debug, Clone)]
 pub struct Seeded {

@@ -23,6 +23,9 @@ pub struct CustomerUpsert {
     pub email: Option<String>,
     pub currency: Option<Currency>,
     pub payment_terms_days: Option<i32>,
+    /// Multi-line postal address printed in the buyer block.
+    pub billing_address: Option<String>,
+    pub tax_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, FromRow)]
@@ -32,6 +35,8 @@ pub struct Customer {
     pub email: Option<String>,
     pub currency: String,
     pub payment_terms_days: i32,
+    pub billing_address: Option<String>,
+    pub tax_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -63,7 +68,21 @@ struct UpsertRow {
     created: bool,
 }
 
-const COLUMNS: &str = "customer_id, name, email, currency, payment_terms_days, created_at, updated_at";
+const COLUMNS: &str =
+    "customer_id, name, email, currency, payment_terms_days, billing_address, tax_id, created_at, updated_at";
+
+/// The customer, read on a tenant transaction; None when Tally has no record of it.
+pub(crate) async fn load(
+    conn: &mut sqlx::PgConnection,
+    tenant: &str,
+    customer_id: &str,
+) -> Result<Option<Customer>, sqlx::Error> {
+    sqlx::query_as(&format!("select {COLUMNS} from customers where tenant_id = $1 and customer_id = $2"))
+        .bind(tenant)
+        .bind(customer_id)
+        .fetch_optional(conn)
+        .await
+}
 
 #[derive(Clone)]
 pub struct CustomerService {
@@ -89,13 +108,16 @@ impl CustomerService {
             Begun::Replay(first) => return Ok(first),
         };
         let row: UpsertRow = sqlx::query_as(&format!(
-            "insert into customers (tenant_id, customer_id, name, email, currency, payment_terms_days)
-             values ($1, $2, $3, $4, coalesce($5, 'USD'), coalesce($6, 30))
+            "insert into customers (tenant_id, customer_id, name, email, currency, payment_terms_days,
+                                    billing_address, tax_id)
+             values ($1, $2, $3, $4, coalesce($5, 'USD'), coalesce($6, 30), $7, $8)
              on conflict (tenant_id, customer_id) do update
                 set name = excluded.name,
                     email = coalesce($4, customers.email),
                     currency = coalesce($5, customers.currency),
                     payment_terms_days = coalesce($6, customers.payment_terms_days),
+                    billing_address = coalesce($7, customers.billing_address),
+                    tax_id = coalesce($8, customers.tax_id),
                     updated_at = now()
              returning {COLUMNS}, (xmax = 0) as created"
         ))
@@ -105,6 +127,8 @@ impl CustomerService {
         .bind(&c.email)
         .bind(c.currency.as_ref().map(Currency::code))
         .bind(c.payment_terms_days)
+        .bind(&c.billing_address)
+        .bind(&c.tax_id)
         .fetch_one(w.conn())
         .await?;
         let change = Change {
@@ -125,13 +149,9 @@ impl CustomerService {
     /// The customer with their outstanding balances today.
     pub async fn get(&self, tenant: &str, customer_id: &str) -> Result<CustomerAccount, DomainError> {
         let mut tx = crate::db::begin_for(&self.pool, tenant).await?;
-        let customer: Customer =
-            sqlx::query_as(&format!("select {COLUMNS} from customers where tenant_id = $1 and customer_id = $2"))
-                .bind(tenant)
-                .bind(customer_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| DomainError::NotFound { entity: Entity::Customer, id: customer_id.to_owned() })?;
+        let customer = load(&mut tx, tenant, customer_id)
+            .await?
+            .ok_or_else(|| DomainError::NotFound { entity: Entity::Customer, id: customer_id.to_owned() })?;
         let query = OutstandingQuery { customer_id: Some(customer_id.to_owned()), ..Default::default() };
         let outstanding = super::receivables::report(&mut tx, tenant, &query).await?.balances;
         Ok(CustomerAccount { customer, outstanding })

@@ -8,6 +8,7 @@ use super::state::Action;
 pub enum Entity {
     Invoice,
     Customer,
+    BusinessProfile,
 }
 
 impl Entity {
@@ -15,6 +16,7 @@ impl Entity {
         match self {
             Self::Invoice => "invoice",
             Self::Customer => "customer",
+            Self::BusinessProfile => "business_profile",
         }
     }
 }
@@ -43,6 +45,13 @@ pub enum DomainError {
     /// A key's write took effect, but its stored result no longer decodes (an older Tally).
     #[error("the stored result of idempotency key {key:?} no longer decodes")]
     StoredResultUnreadable { key: String },
+    /// An argument the schema cannot judge was refused (a logo that is no image, a statement
+    /// period too long to print).
+    #[error("{field}: {message}")]
+    InvalidInput { field: &'static str, message: String, expected: String },
+    /// Tally's own figures disagree, or a document failed to typeset: a bug, never the caller's.
+    #[error("internal inconsistency: {0}")]
+    Inconsistent(&'static str),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }

@@ -5,6 +5,7 @@ mod actor;
 mod audit;
 pub mod cursor;
 pub mod customers;
+pub mod documents;
 mod error;
 pub mod idempotency;
 mod ids;

@@ -24,7 +24,7 @@ use super::session::{Session, SessionStore};
 use super::version;
 use crate::domain::Principal;
 use crate::domain::access::Role;
-use crate::tools::resources::{self, ResourceFailure};
+use crate::tools::resources::{self, Contents, ResourceFailure};
 use crate::tools::{CallFailure, Notice, Notifier, Registry, ToolContext};
 use tokio_util::sync::CancellationToken;
 
@@ -245,6 +245,15 @@ impl Drop for Running<'_> {
 }
 
 impl McpService {
+    /// Reads a resource for `principal` outside any session: a signed download link's document.
+    pub async fn read_resource(
+        &self,
+        uri: &str,
+        principal: crate::domain::Principal,
+    ) -> Result<Contents, ResourceFailure> {
+        self.inner.registry.read_resource(uri, ToolContext::new(principal, None)).await
+    }
+
     pub fn new(registry: Registry, sessions: SessionStore) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -460,8 +469,14 @@ impl McpService {
                 }
             }
             ClientRequest::ResourcesRead(params) => match self.inner.registry.read_resource(&params.uri, ctx).await {
-                Ok(text) => {
+                Ok(Contents::Text(text)) => {
                     let contents = json!([{ "uri": params.uri, "mimeType": resources::JSON, "text": text }]);
+                    out.result(json!({ "contents": contents }).to_string(), Some(private(0)))
+                }
+                Ok(Contents::Blob { mime_type, bytes, .. }) => {
+                    use base64::Engine;
+                    let blob = base64::engine::general_purpose::STANDARD.encode(&bytes);
+                    let contents = json!([{ "uri": params.uri, "mimeType": mime_type, "blob": blob }]);
                     out.result(json!({ "contents": contents }).to_string(), Some(private(0)))
                 }
                 Err(failure) => self.resource_failure(&out, failure, Some(&params.uri), role),

@@ -26,6 +26,17 @@ crate::params! {
                         .range(0, 365)
                         .optional()
                         .describe("Days from sending to due date; 30 for new customers unless given."),
+        billing_address: Option<String> = string()
+                        .multiline()
+                        .min_len(1)
+                        .max_len(500)
+                        .optional()
+                        .describe("Postal address printed in the invoice's buyer block, one line per line, e.g. \"1 Main St\\nSpringfield\"."),
+        tax_id: Option<String> = string()
+                        .min_len(1)
+                        .max_len(50)
+                        .optional()
+                        .describe("The customer's VAT or tax number, printed on its invoices."),
         idempotency_key: Option<String> = idempotency_key(),
     }
 }
@@ -53,6 +64,8 @@ impl Tool for UpsertCustomer {
             email: p.email,
             currency: p.currency,
             payment_terms_days: p.payment_terms_days,
+            billing_address: p.billing_address,
+            tax_id: p.tax_id,
         };
         let key = Reply::<UpsertedCustomer>::key(p.idempotency_key);
         Ok(self.0.upsert(&ctx.actor(), upsert, key).await?.into())

@@ -94,6 +94,19 @@ impl ToolError {
     }
 
     /// The arguments broke the declared schema or a validator rule: all problems at once.
+    /// One field refused by a rule the schema cannot state (a cross-field rule, a file's content).
+    pub fn invalid_field(path: &str, message: String, expected: &str) -> Self {
+        Self::invalid_params(vec![FieldError {
+            path: path.to_owned(),
+            code: "invalid_value",
+            message,
+            expected: expected.to_owned(),
+            received: None,
+            allowed: None,
+            suggestion: None,
+        }])
+    }
+
     pub fn invalid_params(errors: Vec<FieldError>) -> Self {
         let summary = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
         let n = errors.len();
@@ -201,6 +214,9 @@ impl From<DomainError> for ToolFailure {
                 let mut err = ToolError::new(Code::IdempotencyResultUnavailable, message);
                 err.details = Some(json!({ "idempotency_key": key }));
                 err.into()
+            }
+            DomainError::InvalidInput { field, message, expected } => {
+                ToolError::invalid_field(field, message, &expected).into()
             }
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");

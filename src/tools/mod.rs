@@ -4,6 +4,7 @@
 mod context;
 pub mod customers;
 pub mod declare;
+pub mod documents;
 mod error;
 pub mod invoice_lifecycle;
 pub mod invoices;
@@ -28,7 +29,7 @@ pub use crate::domain::access::Role;
 pub use context::{Notice, Notifier, ToolContext};
 pub use error::{Code, ToolError, ToolFailure};
 pub use registry::{CallFailure, Registry, ToolResult};
-pub use reply::{Output, Reply};
+pub use reply::{Attached, Attachment, Output, Reply};
 
 /// Behaviour hints published with the tool. Tally's tools touch only its own database, so
 /// `openWorldHint` is always false.

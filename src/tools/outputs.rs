@@ -126,6 +126,8 @@ crate::output! {
         email: Option<String> = string().nullable().describe("Billing e-mail, or null."),
         currency: String = currency("The customer's usual currency."),
         payment_terms_days: i32 = integer().range(0, 365).describe("Days after sending that an invoice without a due date is due."),
+        billing_address: Option<String> = string().multiline().nullable().describe("Postal address printed on invoices, or null."),
+        tax_id: Option<String> = string().nullable().describe("VAT or tax number printed on invoices, or null."),
         created_at: DateTime<Utc> = timestamp("When the customer was added"),
         updated_at: DateTime<Utc> = timestamp("When the customer was last changed"),
     }
@@ -295,6 +297,8 @@ impl From<customers::Customer> for Customer {
             email: c.email,
             currency: c.currency,
             payment_terms_days: c.payment_terms_days,
+            billing_address: c.billing_address,
+            tax_id: c.tax_id,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }

@@ -12,6 +12,7 @@ use validator::Validate;
 use super::Role;
 use super::declare::Declared;
 use super::error::Code;
+use super::reply::Attachment;
 use super::validation::validator_errors;
 use super::{Output, Tool, ToolContext, ToolDefinition, ToolError, ToolFailure};
 
@@ -31,8 +32,12 @@ pub enum CallFailure {
 trait DynTool: Send + Sync {
     fn definition(&self) -> &ToolDefinition;
     fn disagreements(&self) -> Vec<String>;
-    /// The output serialized once, as JSON text.
-    fn call(&self, ctx: ToolContext, args: Value) -> BoxFuture<'static, Result<String, ToolFailure>>;
+    /// The output serialized once, as JSON text, with its document if it has one.
+    fn call(
+        &self,
+        ctx: ToolContext,
+        args: Value,
+    ) -> BoxFuture<'static, Result<(String, Option<Attachment>), ToolFailure>>;
 }
 
 struct Registered<T: Tool> {
@@ -50,13 +55,17 @@ impl<T: Tool> DynTool for Registered<T> {
         params.chain(T::Output::disagreements().into_iter().map(|d| format!("output: {d}"))).collect()
     }
 
-    fn call(&self, mut ctx: ToolContext, args: Value) -> BoxFuture<'static, Result<String, ToolFailure>> {
+    fn call(
+        &self,
+        mut ctx: ToolContext,
+        args: Value,
+    ) -> BoxFuture<'static, Result<(String, Option<Attachment>), ToolFailure>> {
         ctx.tool = self.definition.name;
         let params = parse::<T>(&self.definition, &args);
         let tool = Arc::clone(&self.tool);
         Box::pin(async move {
             let output = tool.call(ctx, params?).await?;
-            output.into_json().map_err(|e| {
+            output.into_parts().map_err(|e| {
                 tracing::error!(error = %e, "tool output did not serialize");
                 ToolFailure::Internal
             })
@@ -141,11 +150,11 @@ impl Registry {
         let started = Instant::now();
         let outcome = tool.call(ctx, args).await;
         let (label, result) = match outcome {
-            Ok(output) => ("ok", Ok(ToolResult::new(output, None))),
+            Ok((output, attachment)) => ("ok", Ok(ToolResult::new(output, None, attachment))),
             Err(ToolFailure::Rejected(err)) => {
                 let code = err.code;
                 let structured = serde_json::to_string(&json!({ "error": err })).expect("a ToolError serializes");
-                (code.as_str(), Ok(ToolResult::new(structured, Some(code))))
+                (code.as_str(), Ok(ToolResult::new(structured, Some(code), None)))
             }
             Err(ToolFailure::Unavailable) => ("unavailable", Err(CallFailure::Unavailable)),
             Err(ToolFailure::Internal) => ("internal", Err(CallFailure::Internal)),
@@ -166,16 +175,41 @@ pub struct ToolResult {
     structured: std::ops::Range<usize>,
     /// The error code of an `isError` result.
     pub error: Option<Code>,
+    /// The document the result links to: `resources/read` serves its bytes.
+    pub attachment: Option<Attachment>,
 }
 
 impl ToolResult {
-    fn new(structured: String, error: Option<Code>) -> Self {
+    fn new(structured: String, error: Option<Code>, attachment: Option<Attachment>) -> Self {
         let text = serde_json::to_string(&structured).expect("a string serializes");
         let is_error = error.is_some();
-        let head = format!(r#"{{"content":[{{"type":"text","text":{text}}}],"structuredContent":"#);
+        let mut content = format!(r#"{{"type":"text","text":{text}}}"#);
+        if let Some(a) = &attachment {
+            let link = json!({
+                "type": "resource_link",
+                "uri": a.uri,
+                "name": a.name,
+                "title": a.title,
+                "mimeType": a.mime_type,
+                "size": a.bytes.len(),
+            });
+            content.push(',');
+            content.push_str(&link.to_string());
+            if a.embed {
+                use base64::Engine;
+                let blob = base64::engine::general_purpose::STANDARD.encode(&a.bytes);
+                let embedded = json!({
+                    "type": "resource",
+                    "resource": { "uri": a.uri, "mimeType": a.mime_type, "blob": blob },
+                });
+                content.push(',');
+                content.push_str(&embedded.to_string());
+            }
+        }
+        let head = format!(r#"{{"content":[{content}],"structuredContent":"#);
         let range = head.len()..head.len() + structured.len();
         let json = format!(r#"{head}{structured},"isError":{is_error}}}"#);
-        Self { json, structured: range, error }
+        Self { json, structured: range, error, attachment }
     }
 
     /// The structured output alone, as JSON text.

@@ -14,6 +14,55 @@ pub trait Output: Send + 'static {
     fn shape() -> &'static str;
     /// Serialized once: this text is the reply's `structuredContent`.
     fn into_json(self) -> serde_json::Result<String>;
+    /// The structured content and the document that goes with it, if any.
+    fn into_parts(self) -> serde_json::Result<(String, Option<Attachment>)>
+    where
+        Self: Sized,
+    {
+        Ok((self.into_json()?, None))
+    }
+}
+
+/// A document a tool result links to (a `resource_link`), and embeds (a `resource` with its
+/// bytes as a base64 blob) only when the caller asked and it fits under the embedding cap.
+/// `resources/read` on the link's URI serves the same bytes.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub uri: String,
+    /// A file name, e.g. `INV-000042.pdf`.
+    pub name: String,
+    pub title: String,
+    pub mime_type: &'static str,
+    pub bytes: bytes::Bytes,
+    pub embed: bool,
+}
+
+/// An output with a document.
+pub struct Attached<O> {
+    pub output: O,
+    pub attachment: Attachment,
+}
+
+impl<O: Output> Output for Attached<O> {
+    fn schema() -> ToolSchema {
+        O::schema()
+    }
+
+    fn disagreements() -> Vec<String> {
+        O::disagreements()
+    }
+
+    fn shape() -> &'static str {
+        O::shape()
+    }
+
+    fn into_json(self) -> serde_json::Result<String> {
+        self.output.into_json()
+    }
+
+    fn into_parts(self) -> serde_json::Result<(String, Option<Attachment>)> {
+        Ok((self.output.into_json()?, Some(self.attachment)))
+    }
 }
 
 /// A write's reply. With an idempotency key the domain keeps the reply's JSON text with the

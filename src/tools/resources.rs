@@ -1,45 +1,80 @@
 //! Resources, each backed by a read tool so that it has one declaration: reading
 //! `invoice://{invoice_id}` is `get_invoice` with that id (its validation, its role, its output),
-//! and `resources/list` is the first pages of `list_invoices`. The protocol layer sees URIs and
-//! JSON text only.
+//! `invoice://{invoice_id}/pdf` is `render_invoice`'s PDF, and `resources/list` is the first pages
+//! of `list_invoices`. The protocol layer sees URIs, JSON text and blobs only.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::registry::{CallFailure, Registry};
 use super::{Code, Role, ToolContext};
 
-/// A resource template: `{scheme}://{id}` is read by calling `tool` with `{param: id}`.
+/// A resource template (RFC 6570): `{name}` is one path segment, `{/name}` an optional last one.
+/// Reading a URI that matches calls `tool` with the segments, percent-decoded, as arguments
+/// beside `fixed`.
 pub struct Template {
-    pub scheme: &'static str,
-    pub param: &'static str,
+    pub uri_template: &'static str,
     pub tool: &'static str,
+    pub fixed: &'static [(&'static str, &'static str)],
     pub name: &'static str,
     pub title: &'static str,
     pub description: &'static str,
+    pub mime_type: &'static str,
 }
 
-pub const TEMPLATES: [Template; 2] = [
+pub const TEMPLATES: [Template; 5] = [
     Template {
-        scheme: "invoice",
-        param: "invoice_id",
+        uri_template: "invoice://{invoice_id}",
         tool: "get_invoice",
+        fixed: &[],
         name: "invoice",
         title: "Invoice",
         description: "One invoice as get_invoice returns it: number, lines, status, amounts paid and due, payments and \
                       history. invoice_id is inv_ + 32 hex digits.",
+        mime_type: JSON,
     },
     Template {
-        scheme: "customer",
-        param: "customer_id",
+        uri_template: "invoice://{invoice_id}/pdf",
+        tool: "render_invoice",
+        fixed: &[],
+        name: "invoice-pdf",
+        title: "Invoice PDF",
+        description: "The invoice as a PDF/A-3u document, as render_invoice renders it.",
+        mime_type: PDF,
+    },
+    Template {
+        uri_template: "customer://{customer_id}",
         tool: "get_customer",
+        fixed: &[],
         name: "customer",
         title: "Customer",
         description: "One customer as get_customer returns it, with outstanding balances per currency.",
+        mime_type: JSON,
+    },
+    Template {
+        uri_template: "statement://{customer_id}/activity/{from}/{to}{/currency}",
+        tool: "get_statement",
+        fixed: &[("kind", "activity")],
+        name: "statement",
+        title: "Statement of account (PDF)",
+        description: "The customer's activity from one day to another (YYYY-MM-DD) with a running balance and the \
+                      aging at the end, as get_statement renders it; optionally one currency.",
+        mime_type: PDF,
+    },
+    Template {
+        uri_template: "statement://{customer_id}/open-items/{as_of}{/currency}",
+        tool: "get_statement",
+        fixed: &[("kind", "open_items")],
+        name: "statement-open-items",
+        title: "Statement of open items (PDF)",
+        description: "The customer's invoices open at the end of a day (YYYY-MM-DD) with the aging, as \
+                      get_statement renders it; optionally one currency.",
+        mime_type: PDF,
     },
 ];
 
-/// The MIME type of every resource Tally serves.
+/// The MIME types of what Tally serves.
 pub const JSON: &str = "application/json";
+pub const PDF: &str = "application/pdf";
 
 /// How many invoices one `resources/list` page holds.
 const LIST_PAGE: u32 = 50;
@@ -54,10 +89,89 @@ pub enum ResourceFailure {
     Call(CallFailure),
 }
 
+/// What a resource holds: JSON text, or a document's bytes.
+#[derive(Debug, Clone)]
+pub enum Contents {
+    Text(String),
+    Blob { mime_type: &'static str, bytes: bytes::Bytes, name: String },
+}
+
 /// One page of `resources/list`: resource objects and the next cursor.
 pub struct ResourcePage {
     pub resources: Vec<Value>,
     pub next_cursor: Option<String>,
+}
+
+/// Percent-encodes a template variable's value (RFC 6570 simple expansion: only unreserved
+/// characters stay as they are).
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn decode(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = segment.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+impl Template {
+    /// The tool arguments `uri` stands for, if it matches.
+    fn arguments(&self, uri: &str) -> Option<Map<String, Value>> {
+        let mut args: Map<String, Value> = self.fixed.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect();
+        let mut rest = uri;
+        let mut template = self.uri_template;
+        while !template.is_empty() {
+            if let Some(after) = template.strip_prefix("{/") {
+                let (name, tail) = after.split_once('}')?;
+                if !tail.is_empty() {
+                    return None; // optional segments come last
+                }
+                if rest.is_empty() {
+                    return Some(args);
+                }
+                let value = rest.strip_prefix('/')?;
+                if value.is_empty() || value.contains('/') {
+                    return None;
+                }
+                args.insert(name.to_owned(), json!(decode(value)?));
+                return Some(args);
+            }
+            if let Some(after) = template.strip_prefix('{') {
+                let (name, tail) = after.split_once('}')?;
+                let end = rest.find('/').unwrap_or(rest.len());
+                if end == 0 {
+                    return None;
+                }
+                args.insert(name.to_owned(), json!(decode(&rest[..end])?));
+                rest = &rest[end..];
+                template = tail;
+                continue;
+            }
+            let literal_end = template.find('{').unwrap_or(template.len());
+            rest = rest.strip_prefix(&template[..literal_end])?;
+            template = &template[literal_end..];
+        }
+        rest.is_empty().then_some(args)
+    }
 }
 
 impl Registry {
@@ -68,36 +182,37 @@ impl Registry {
             .filter(|t| self.definition(t.tool).is_some_and(|d| role.covers(d.role)))
             .map(|t| {
                 json!({
-                    "uriTemplate": format!("{}://{{{}}}", t.scheme, t.param),
+                    "uriTemplate": t.uri_template,
                     "name": t.name,
                     "title": t.title,
                     "description": t.description,
-                    "mimeType": JSON,
+                    "mimeType": t.mime_type,
                 })
             })
             .collect()
     }
 
-    /// Reads `uri`: the backing tool's structured output as JSON text.
-    pub async fn read_resource(&self, uri: &str, ctx: ToolContext) -> Result<String, ResourceFailure> {
+    /// Reads `uri`: the backing tool's structured output as JSON text, or its document.
+    pub async fn read_resource(&self, uri: &str, ctx: ToolContext) -> Result<Contents, ResourceFailure> {
         let not_found = || {
             ResourceFailure::NotFound(format!(
                 "No resource {uri}: Tally serves {} (see resources/templates/list)",
-                TEMPLATES.iter().map(|t| format!("{}://{{{}}}", t.scheme, t.param)).collect::<Vec<_>>().join(" and ")
+                TEMPLATES.iter().map(|t| t.uri_template).collect::<Vec<_>>().join(", ")
             ))
         };
-        let (scheme, id) = uri.split_once("://").ok_or_else(not_found)?;
-        let template = TEMPLATES.iter().find(|t| t.scheme == scheme).ok_or_else(not_found)?;
-        if id.is_empty() {
-            return Err(not_found());
-        }
-        let result =
-            self.call(template.tool, json!({ template.param: id }), ctx).await.map_err(ResourceFailure::Call)?;
+        let (template, args) =
+            TEMPLATES.iter().find_map(|t| t.arguments(uri).map(|args| (t, args))).ok_or_else(not_found)?;
+        let result = self.call(template.tool, Value::Object(args), ctx).await.map_err(ResourceFailure::Call)?;
         match result.error {
-            None => Ok(result.structured().to_owned()),
+            None => match result.attachment {
+                Some(a) if template.mime_type != JSON => {
+                    Ok(Contents::Blob { mime_type: a.mime_type, bytes: a.bytes, name: a.name })
+                }
+                _ => Ok(Contents::Text(result.structured().to_owned())),
+            },
             // A malformed id names no resource, the same as an unknown one.
             Some(Code::NotFound | Code::InvalidParams) => {
-                Err(ResourceFailure::NotFound(format!("No {} {id} in this caller's books", template.name)))
+                Err(ResourceFailure::NotFound(format!("No {} {uri} in this caller's books", template.name)))
             }
             Some(code) => {
                 tracing::warn!(uri, code = code.as_str(), "a resource read was refused by its tool");
@@ -145,4 +260,48 @@ fn invoice_resource(summary: &Value) -> Value {
         ),
         "mimeType": JSON,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(uri: &str) -> Option<(&'static str, Value)> {
+        TEMPLATES.iter().find_map(|t| t.arguments(uri).map(|a| (t.name, Value::Object(a))))
+    }
+
+    #[test]
+    fn uris_match_their_template_and_no_other() {
+        let id = "inv_0123456789abcdef0123456789abcdef";
+        assert_eq!(args(&format!("invoice://{id}")), Some(("invoice", json!({ "invoice_id": id }))));
+        assert_eq!(args(&format!("invoice://{id}/pdf")), Some(("invoice-pdf", json!({ "invoice_id": id }))));
+        assert_eq!(args(&format!("invoice://{id}/pdf/x")), None);
+        assert_eq!(args("invoice://"), None);
+        assert_eq!(
+            args("statement://cust%3A42/activity/2026-01-01/2026-03-31"),
+            Some((
+                "statement",
+                json!({ "kind": "activity", "customer_id": "cust:42", "from": "2026-01-01", "to": "2026-03-31" })
+            ))
+        );
+        assert_eq!(
+            args("statement://c1/open-items/2026-03-31/KWD"),
+            Some((
+                "statement-open-items",
+                json!({ "kind": "open_items", "customer_id": "c1", "as_of": "2026-03-31", "currency": "KWD" })
+            ))
+        );
+        assert_eq!(args("statement://c1/open-items/2026-03-31/"), None);
+        assert_eq!(args("statement://c1/open-items"), None);
+        assert_eq!(args("statement://c1/activity/2026-01-01"), None);
+        assert_eq!(args("statement://c%ZZ/open-items/2026-01-01"), None, "bad percent-encoding");
+    }
+
+    #[test]
+    fn encoding_round_trips() {
+        for id in ["cust_42", "a:b@c.d-e", "x y/ü"] {
+            assert_eq!(decode(&encode(id)).as_deref(), Some(id));
+        }
+        assert_eq!(encode("a:b@c"), "a%3Ab%40c");
+    }
 }

@@ -10,10 +10,18 @@ use tally::domain::access::{AccessService, Role};
 use crate::helpers::{PROTOCOL, TestApp, database_url, pool, spawn_app_with, widget_invoice};
 
 /// The read tools, then what each role adds (as declared beside the tools' annotations).
-const VIEWER: &[&str] = &["get_customer", "list_customers", "get_invoice", "list_invoices", "list_outstanding"];
+const VIEWER: &[&str] = &[
+    "get_customer",
+    "list_customers",
+    "get_invoice",
+    "list_invoices",
+    "list_outstanding",
+    "render_invoice",
+    "get_statement",
+];
 const CLERK: &[&str] =
     &["create_invoice", "create_invoices_batch", "update_draft_invoice", "send_invoice", "apply_payment"];
-const ADMIN: &[&str] = &["upsert_customer", "void_invoice"];
+const ADMIN: &[&str] = &["upsert_customer", "void_invoice", "get_business_profile", "set_business_profile"];
 
 fn allowed(role: Role) -> Vec<&'static str> {
     let mut tools = VIEWER.to_vec();

@@ -33,7 +33,16 @@ async fn the_bench_harness_runs_end_to_end(o: PgPoolOptions, c: PgConnectOptions
     let names: Vec<(&str, usize)> = report.figures.iter().map(|f| (f.scenario.as_str(), f.callers)).collect();
     assert_eq!(
         names,
-        [("create_invoice", 1), ("create_invoice", 4), ("list_invoices", 4), ("get_invoice", 4), ("mixed 70/30", 4)]
+        [
+            ("create_invoice", 1),
+            ("create_invoice", 4),
+            ("list_invoices", 4),
+            ("get_invoice", 4),
+            ("mixed 70/30", 4),
+            ("render_invoice", 1),
+            ("render_invoice", 8),
+            ("get_statement 500 rows", 1)
+        ]
     );
     for f in &report.figures {
         assert!(f.calls > 0 && f.errors == 0, "{}", f.line());

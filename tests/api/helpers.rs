@@ -77,6 +77,11 @@ pub async fn spawn_app_with(pool: PgPool, flags: &[&str]) -> TestApp {
 
 impl TestApp {
     /// Stops the server and waits for it to drain.
+    /// `http://host:port`, without the `/mcp` path.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

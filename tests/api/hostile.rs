@@ -113,6 +113,10 @@ fn apply(schema: &Value, args: &mut Value, damage: &Damage) {
     let names: Vec<String> = schema["properties"].as_object().unwrap().keys().cloned().collect();
     let Value::Object(map) = args else { return };
     match damage {
+        // A tool without params (get_business_profile) gets the value as an unknown field.
+        Damage::Replace(_, v) if names.is_empty() => {
+            map.insert("extra".to_owned(), v.clone());
+        }
         Damage::Replace(i, v) => {
             map.insert(names[i % names.len()].clone(), v.clone());
         }

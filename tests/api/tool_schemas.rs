@@ -26,7 +26,11 @@ async fn every_tool_is_published_with_schemas_and_hints(o: PgPoolOptions, c: PgC
             "list_invoices",
             "apply_payment",
             "void_invoice",
-            "list_outstanding"
+            "list_outstanding",
+            "render_invoice",
+            "get_statement",
+            "get_business_profile",
+            "set_business_profile"
         ]
     );
     assert!(res["result"].get("nextCursor").is_none(), "one page holds them all");

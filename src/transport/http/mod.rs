@@ -1,5 +1,6 @@
 //! Streamable HTTP: `/mcp`, plus `/healthz`, `/readyz` and `/metrics` for operators.
 
+mod documents;
 mod guard;
 mod mcp_endpoint;
 mod ops;
@@ -42,6 +43,8 @@ pub struct HttpState {
     pub recorder: Option<Recorder>,
     /// In OAuth resource-server mode: served as RFC 9728 metadata, and named in every challenge.
     pub protected_resource: Option<OAuthConfig>,
+    /// Checks the signed links of `/documents/{token}` (none: the route answers 404).
+    pub links: Option<crate::domain::documents::links::LinkSigner>,
 }
 
 impl HttpState {
@@ -66,6 +69,7 @@ where
         (&Method::GET, "/healthz") => ops::health(),
         (&Method::GET, "/readyz") => ops::readiness(&state).await,
         (&Method::GET, "/metrics") => ops::metrics(&state).await,
+        (&Method::GET, path) if path.starts_with("/documents/") => documents::download(&state, path).await,
         (&Method::GET, path) if path.starts_with("/.well-known/oauth-protected-resource") => {
             ops::protected_resource(&state, path)
         }

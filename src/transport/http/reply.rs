@@ -17,7 +17,7 @@ use crate::mcp::{ErrorCode, ErrorData, jsonrpc};
 /// A whole body, or an SSE stream of a call's notifications and its answer.
 pub type Body = UnsyncBoxBody<Bytes, Infallible>;
 
-fn full(bytes: Bytes) -> Body {
+pub fn full(bytes: Bytes) -> Body {
     Full::new(bytes).boxed_unsync()
 }
 

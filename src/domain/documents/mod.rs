@@ -1,0 +1,355 @@
+//! Documents a business sends: the invoice PDF and the customer's statement of account. This
+//! module gathers the figures and writes the data its templates print; [`crate::render`] typesets
+//! them. Every amount is formatted from the currency's exponent, every date is ISO (YYYY-MM-DD).
+
+pub mod links;
+pub mod profile;
+pub mod statement;
+
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use super::customers::Customer;
+use super::money::format as money;
+use super::{DomainError, Entity, Invoice, InvoiceId, InvoiceService, InvoiceStatus};
+use crate::render::{Job, Rendered, Renderer};
+use profile::BusinessProfile;
+pub use profile::{Logo, MAX_LOGO_BYTES, ProfileUpdate};
+pub use statement::{EntryKind, StatementFigures, StatementKind, StatementQuery};
+
+const COMMON: &str = include_str!("templates/common.typ");
+const INVOICE: &str = include_str!("templates/invoice.typ");
+const STATEMENT: &str = include_str!("templates/statement.typ");
+const MODULES: &[(&str, &str)] = &[("/common.typ", COMMON)];
+
+/// A rendered PDF and what identifies it.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub rendered: Rendered,
+    /// Of the PDF's bytes, lowercase hex.
+    pub sha256: String,
+    /// A name to save it under, e.g. `INV-000042.pdf`.
+    pub filename: String,
+}
+
+impl Document {
+    fn new(rendered: Rendered, filename: String) -> Self {
+        let sha256 = format!("{:x}", Sha256::digest(&rendered.pdf));
+        Self { rendered, sha256, filename }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct InvoiceDocument {
+    pub invoice: Invoice,
+    pub document: Document,
+}
+
+#[derive(Debug, Clone)]
+pub struct StatementDocument {
+    pub customer_id: String,
+    pub customer_name: String,
+    pub figures: StatementFigures,
+    pub document: Document,
+}
+
+#[derive(Clone)]
+pub struct DocumentService {
+    pool: PgPool,
+    renderer: Renderer,
+    invoices: InvoiceService,
+}
+
+impl DocumentService {
+    pub fn new(pool: PgPool, renderer: Renderer) -> Self {
+        Self { invoices: InvoiceService::new(pool.clone()), pool, renderer }
+    }
+
+    /// The invoice as a PDF: drafts are watermarked DRAFT and unnumbered, void invoices say VOID.
+    #[tracing::instrument(skip_all, fields(%id))]
+    pub async fn invoice(&self, tenant: &str, id: InvoiceId) -> Result<InvoiceDocument, DomainError> {
+        let invoice = self.invoices.get(tenant, id).await?;
+        let mut tx = crate::db::begin_for(&self.pool, tenant).await?;
+        let seller = profile::load(&mut tx, tenant).await?;
+        let buyer = customer(&mut tx, tenant, &invoice.summary.customer_id).await?;
+        tx.commit().await?;
+        let data = invoice_data(&invoice, &seller, buyer.as_ref());
+        let filename = match &invoice.summary.number {
+            Some(number) => format!("{number}.pdf"),
+            None => format!("draft-{id}.pdf"),
+        };
+        let job = self.job(INVOICE, data, format!("tally/{tenant}/invoice/{id}"), invoice_date(&invoice), &seller);
+        let rendered = self.render(job).await?;
+        Ok(InvoiceDocument { invoice, document: Document::new(rendered, filename) })
+    }
+
+    /// The customer's statement; not found when Tally knows neither the customer nor any of its
+    /// invoices.
+    #[tracing::instrument(skip_all, fields(customer = %q.customer_id))]
+    pub async fn statement(&self, tenant: &str, q: &StatementQuery) -> Result<StatementDocument, DomainError> {
+        let mut tx = crate::db::begin_for(&self.pool, tenant).await?;
+        let buyer = customer(&mut tx, tenant, &q.customer_id).await?;
+        if buyer.is_none() {
+            let known: bool =
+                sqlx::query_scalar("select exists (select 1 from invoices where tenant_id = $1 and customer_id = $2)")
+                    .bind(tenant)
+                    .bind(&q.customer_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if !known {
+                return Err(DomainError::NotFound { entity: Entity::Customer, id: q.customer_id.clone() });
+            }
+        }
+        let seller = profile::load(&mut tx, tenant).await?;
+        let figures = statement::figures(&mut tx, tenant, q).await?;
+        tx.commit().await?;
+        let name = buyer.as_ref().map_or_else(|| q.customer_id.clone(), |c| c.name.clone());
+        let data = statement_data(&figures, &seller, &q.customer_id, buyer.as_ref());
+        let (label, ident) = match q.kind {
+            StatementKind::Activity { from, to } => (format!("{from}-{to}"), format!("activity/{from}/{to}")),
+            StatementKind::OpenItems { as_of } => (format!("open-{as_of}"), format!("open-items/{as_of}")),
+        };
+        let currency = q.currency.as_ref().map_or(String::new(), |c| format!("/{}", c.code()));
+        let ident = format!("tally/{tenant}/statement/{}/{ident}{currency}", q.customer_id);
+        let job = self.job(STATEMENT, data, ident, q.kind.end(), &seller);
+        let rendered = self.render(job).await?;
+        let filename = format!("statement-{}-{label}.pdf", q.customer_id);
+        Ok(StatementDocument {
+            customer_id: q.customer_id.clone(),
+            customer_name: name,
+            figures,
+            document: Document::new(rendered, filename),
+        })
+    }
+
+    fn job(
+        &self,
+        template: &'static str,
+        data: Value,
+        ident: String,
+        date: NaiveDate,
+        seller: &BusinessProfile,
+    ) -> Job {
+        let files = seller.logo().map(|l| vec![(l.path().to_owned(), l.bytes)]).unwrap_or_default();
+        Job { template, modules: MODULES, data, ident, date, files }
+    }
+
+    async fn render(&self, job: Job) -> Result<Rendered, DomainError> {
+        self.renderer.render(job).await.map_err(|e| {
+            tracing::error!(error = %e, "a document failed to render");
+            DomainError::Inconsistent("a document failed to render")
+        })
+    }
+}
+
+async fn customer(
+    conn: &mut sqlx::PgConnection,
+    tenant: &str,
+    customer_id: &str,
+) -> Result<Option<Customer>, DomainError> {
+    Ok(super::customers::load(conn, tenant, customer_id).await?)
+}
+
+/// The document's date: the latest thing that happened to the invoice, so that the same
+/// invoice in the same state gives the same bytes.
+fn invoice_date(invoice: &Invoice) -> NaiveDate {
+    let s = &invoice.summary;
+    [Some(s.created_at), s.issued_at, invoice.voided_at]
+        .into_iter()
+        .flatten()
+        .chain(invoice.payments.iter().map(|p| p.created_at))
+        .max()
+        .unwrap_or(s.created_at)
+        .date_naive()
+}
+
+fn nonempty(text: &Option<String>) -> Option<&str> {
+    text.as_deref().map(str::trim).filter(|t| !t.is_empty())
+}
+
+fn text_lines(text: &Option<String>) -> Vec<String> {
+    nonempty(text).map(|t| t.lines().map(|l| l.trim_end().to_owned()).collect()).unwrap_or_default()
+}
+
+fn seller_block(p: &BusinessProfile) -> Value {
+    let mut lines = text_lines(&p.address);
+    lines.extend(nonempty(&p.tax_id).map(|t| format!("Tax ID: {t}")));
+    lines.extend(nonempty(&p.email).map(str::to_owned));
+    lines.extend(nonempty(&p.phone).map(str::to_owned));
+    json!({ "legal_name": p.legal_name, "lines": lines, "logo": p.logo().map(|l| l.path()) })
+}
+
+fn buyer_block(customer_id: &str, c: Option<&Customer>) -> Value {
+    let Some(c) = c else {
+        return json!({ "name": customer_id, "lines": [format!("Customer {customer_id}")] });
+    };
+    let mut lines = text_lines(&c.billing_address);
+    lines.extend(nonempty(&c.tax_id).map(|t| format!("Tax ID: {t}")));
+    lines.extend(nonempty(&c.email).map(str::to_owned));
+    lines.push(format!("Customer {customer_id}"));
+    json!({ "name": c.name, "lines": lines })
+}
+
+fn pay_lines(p: &BusinessProfile) -> Vec<String> {
+    let mut lines = text_lines(&p.payment_instructions);
+    lines.extend(nonempty(&p.payment_link).map(|l| format!("Pay online: {l}")));
+    lines
+}
+
+fn invoice_data(invoice: &Invoice, seller: &BusinessProfile, buyer: Option<&Customer>) -> Value {
+    let s = &invoice.summary;
+    let c = s.currency.as_str();
+    let issued = s.issued_at.map(|t| t.date_naive());
+    let status = s.status;
+    let (heading, watermark) = match status {
+        InvoiceStatus::Draft => ("Draft invoice", Some("DRAFT")),
+        InvoiceStatus::Void => ("Invoice", Some("VOID")),
+        _ => ("Invoice", None),
+    };
+    let mut facts: Vec<(&str, String)> = Vec::new();
+    if let Some(number) = &s.number {
+        facts.push(("Invoice number", number.clone()));
+    }
+    // Sent and overdue differ only by today's date, which the document must not depend on.
+    let printed_status = match status {
+        InvoiceStatus::Draft => "Draft",
+        InvoiceStatus::Sent | InvoiceStatus::Overdue => "Open",
+        InvoiceStatus::Paid => "Paid",
+        InvoiceStatus::Void => "Void",
+    };
+    facts.push(("Status", printed_status.to_owned()));
+    if let Some(issued) = issued {
+        facts.push(("Issue date", issued.to_string()));
+    }
+    if let Some(due) = s.due_date {
+        facts.push(("Due date", due.to_string()));
+    }
+    if let (Some(issued), Some(due)) = (issued, s.due_date) {
+        let days = (due - issued).num_days();
+        facts.push(("Terms", if days <= 0 { "Due on receipt".into() } else { format!("Net {days} days") }));
+    }
+    facts.push(("Reference", s.invoice_id.to_string()));
+    facts.push(("Currency", c.to_owned()));
+    let void_note = invoice.voided_at.map(|at| {
+        format!("VOID — voided on {}: {}", at.date_naive(), invoice.void_reason.as_deref().unwrap_or("no reason given"))
+    });
+    let due = if status == InvoiceStatus::Void { 0 } else { s.amount_due_cents };
+    json!({
+        "title": match &s.number { Some(n) => format!("Invoice {n}"), None => format!("Draft invoice {}", s.invoice_id) },
+        "watermark": watermark,
+        "footer": nonempty(&seller.footer).unwrap_or(""),
+        "seller": seller_block(seller),
+        "buyer": buyer_block(&s.customer_id, buyer),
+        "invoice": {
+            "heading": heading,
+            "facts": facts.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+            "void_note": void_note,
+            "memo": nonempty(&s.memo),
+        },
+        "lines": invoice.line_items.iter().map(|l| json!({
+            "no": l.line_no.to_string(),
+            "description": l.description,
+            "quantity": l.quantity.to_string(),
+            "unit_price": money(l.amount_cents, c),
+            "amount": money(l.line_total_cents, c),
+        })).collect::<Vec<_>>(),
+        "totals": {
+            "total": money(s.total_cents, c),
+            "paid": money(s.amount_paid_cents, c),
+            "due": money(due, c),
+        },
+        "payments": invoice.payments.iter().map(|p| json!({
+            "date": p.paid_at.date_naive().to_string(),
+            "method": capitalized(&p.method.as_str().replace('_', " ")),
+            "reference": p.reference.as_deref().unwrap_or(""),
+            "amount": money(p.amount_cents, c),
+        })).collect::<Vec<_>>(),
+        "pay": pay_lines(seller),
+    })
+}
+
+fn statement_data(
+    f: &StatementFigures,
+    seller: &BusinessProfile,
+    customer_id: &str,
+    buyer: Option<&Customer>,
+) -> Value {
+    let (kind, heading, from, to, mut facts) = match f.kind {
+        StatementKind::Activity { from, to } => (
+            "activity",
+            "Statement of account",
+            from.to_string(),
+            to.to_string(),
+            vec![("Statement date", to.to_string()), ("Period", format!("{from} to {to}"))],
+        ),
+        StatementKind::OpenItems { as_of } => (
+            "open_items",
+            "Statement of open items",
+            as_of.to_string(),
+            as_of.to_string(),
+            vec![("Statement date", as_of.to_string()), ("Open items as of", as_of.to_string())],
+        ),
+    };
+    facts.push(("Customer", customer_id.to_owned()));
+    let sections: Vec<Value> = f
+        .sections
+        .iter()
+        .map(|s| {
+            let c = s.currency.as_str();
+            let amount = |cents: i64| if cents == 0 { String::new() } else { money(cents, c) };
+            let a = &s.aging;
+            let aging = [a.current_cents, a.days_1_30_cents, a.days_31_60_cents, a.days_61_90_cents, a.over_90_cents]
+                .map(|cents| money(cents, c));
+            json!({
+                "title": format!("{c} — {} owed at {to}", money(s.closing_cents, c)),
+                "opening": money(s.opening_cents, c),
+                "closing": money(s.closing_cents, c),
+                "rows": s.entries.iter().map(|e| json!({
+                    "date": e.date.to_string(),
+                    "description": match (e.kind, &e.note) {
+                        (EntryKind::Invoice, _) => format!("Invoice {}", e.number),
+                        (EntryKind::Payment, Some(note)) => format!("Payment on {} ({note})", e.number),
+                        (EntryKind::Payment, None) => format!("Payment on {}", e.number),
+                        (EntryKind::Void, Some(reason)) => format!("Void {}: {reason}", e.number),
+                        (EntryKind::Void, None) => format!("Void {}", e.number),
+                    },
+                    "charge": amount(e.charge_cents),
+                    "credit": amount(e.credit_cents),
+                    "balance": money(e.balance_cents, c),
+                })).collect::<Vec<_>>(),
+                "items": s.open_items.iter().map(|i| json!({
+                    "number": i.number,
+                    "issued": i.issued_on.to_string(),
+                    "due": i.due_date.map_or_else(|| "—".to_owned(), |d| d.to_string()),
+                    "days_late": if i.days_late > 0 { i.days_late.to_string() } else { String::new() },
+                    "original": money(i.original_cents, c),
+                    "open": money(i.open_cents, c),
+                })).collect::<Vec<_>>(),
+                "aging": aging,
+            })
+        })
+        .collect();
+    json!({
+        "title": format!("{heading} — {customer_id} — {to}"),
+        "watermark": null,
+        "footer": nonempty(&seller.footer).unwrap_or(""),
+        "seller": seller_block(seller),
+        "buyer": buyer_block(customer_id, buyer),
+        "statement": {
+            "kind": kind,
+            "heading": heading,
+            "facts": facts.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+            "from": from,
+            "to": to,
+        },
+        "sections": sections,
+        "pay": pay_lines(seller),
+    })
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}

@@ -1,0 +1,328 @@
+//! A customer's statement of account, per currency: activity between two dates (balance brought
+//! forward, every invoice, payment and void with a running balance, the closing balance), or the
+//! open items as of a date; with the aging table as of the end date.
+//!
+//! The balances and the aging come from the same report `list_outstanding` and `get_customer`
+//! read ([`receivables::report`]), so the three agree to the minor unit. The activity between
+//! them must add up: opening + charges − credits = closing, checked on every statement.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use sqlx::{FromRow, PgConnection};
+
+use super::super::money::Currency;
+use super::super::receivables::{self, Aging, Balance, OutstandingQuery};
+use super::super::{DomainError, InvoiceId};
+
+/// The most activity rows one statement prints, over all currencies.
+pub const MAX_ROWS: usize = 5000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatementKind {
+    /// Activity from `from` to `to`, both included.
+    Activity { from: NaiveDate, to: NaiveDate },
+    /// What is open at the end of `as_of`.
+    OpenItems { as_of: NaiveDate },
+}
+
+impl StatementKind {
+    /// The date the balances and the aging are as of.
+    pub fn end(self) -> NaiveDate {
+        match self {
+            Self::Activity { to, .. } => to,
+            Self::OpenItems { as_of } => as_of,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StatementQuery {
+    pub customer_id: String,
+    pub kind: StatementKind,
+    pub currency: Option<Currency>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Invoice,
+    Payment,
+    Void,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invoice => "invoice",
+            Self::Payment => "payment",
+            Self::Void => "void",
+        }
+    }
+}
+
+/// One line of activity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub date: NaiveDate,
+    pub kind: EntryKind,
+    pub invoice_id: InvoiceId,
+    pub number: String,
+    /// The payment's method and reference, or the void's reason.
+    pub note: Option<String>,
+    pub charge_cents: i64,
+    pub credit_cents: i64,
+    /// After this entry.
+    pub balance_cents: i64,
+}
+
+/// An invoice open at the statement's end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenItem {
+    pub invoice_id: InvoiceId,
+    pub number: String,
+    pub issued_on: NaiveDate,
+    pub due_date: Option<NaiveDate>,
+    pub original_cents: i64,
+    pub open_cents: i64,
+    /// Days past due at the end date; 0 when not yet due.
+    pub days_late: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    pub currency: String,
+    /// What was owed at the end of the day before `from` (0 for open items).
+    pub opening_cents: i64,
+    pub entries: Vec<Entry>,
+    pub open_items: Vec<OpenItem>,
+    /// What is owed at the end date: `list_outstanding`'s outstanding_cents.
+    pub closing_cents: i64,
+    pub aging: Aging,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatementFigures {
+    pub kind: StatementKind,
+    pub sections: Vec<Section>,
+}
+
+#[derive(FromRow)]
+struct EntryRow {
+    day: NaiveDate,
+    kind: String,
+    invoice_id: uuid::Uuid,
+    number: String,
+    currency: String,
+    charge: i64,
+    credit: i64,
+    note: Option<String>,
+}
+
+#[derive(FromRow)]
+struct OpenRow {
+    invoice_id: uuid::Uuid,
+    number: String,
+    currency: String,
+    issued_at: DateTime<Utc>,
+    due_date: Option<NaiveDate>,
+    total_cents: i64,
+    open_cents: i64,
+}
+
+/// Reads the figures on `conn`, a transaction scoped to `tenant`.
+pub(crate) async fn figures(
+    conn: &mut PgConnection,
+    tenant: &str,
+    q: &StatementQuery,
+) -> Result<StatementFigures, DomainError> {
+    let end = q.kind.end();
+    let closing = balances(conn, tenant, q, end).await?;
+    let (opening, rows, items) = match q.kind {
+        StatementKind::Activity { from, to } => {
+            // The balance brought forward is what was owed at the end of the day before.
+            let before = from.checked_sub_days(Days::new(1)).unwrap_or(from);
+            let opening = balances(conn, tenant, q, before).await?;
+            (opening, activity(conn, tenant, q, from, to).await?, vec![])
+        }
+        StatementKind::OpenItems { as_of } => (vec![], vec![], open_items(conn, tenant, q, as_of).await?),
+    };
+    let mut currencies: Vec<&str> = closing
+        .iter()
+        .chain(&opening)
+        .map(|b| b.currency.as_str())
+        .chain(rows.iter().map(|r| r.currency.as_str()))
+        .collect();
+    currencies.sort_unstable();
+    currencies.dedup();
+    let find = |list: &[Balance], currency: &str| list.iter().find(|b| b.currency == currency).cloned();
+    let mut sections = Vec::with_capacity(currencies.len());
+    for currency in currencies {
+        let opening_cents = find(&opening, currency).map_or(0, |b| b.outstanding_cents);
+        let (closing_cents, aging) = match find(&closing, currency) {
+            Some(b) => (b.outstanding_cents, b.aging),
+            None => (
+                0,
+                Aging {
+                    current_cents: 0,
+                    days_1_30_cents: 0,
+                    days_31_60_cents: 0,
+                    days_61_90_cents: 0,
+                    over_90_cents: 0,
+                },
+            ),
+        };
+        let mut balance = opening_cents;
+        let entries: Vec<Entry> = rows
+            .iter()
+            .filter(|r| r.currency == currency)
+            .map(|r| {
+                balance += r.charge - r.credit;
+                Entry {
+                    date: r.day,
+                    kind: match r.kind.as_str() {
+                        "invoice" => EntryKind::Invoice,
+                        "payment" => EntryKind::Payment,
+                        _ => EntryKind::Void,
+                    },
+                    invoice_id: r.invoice_id.into(),
+                    number: r.number.clone(),
+                    note: r.note.clone(),
+                    charge_cents: r.charge,
+                    credit_cents: r.credit,
+                    balance_cents: balance,
+                }
+            })
+            .collect();
+        if matches!(q.kind, StatementKind::Activity { .. }) && balance != closing_cents {
+            tracing::error!(
+                currency,
+                balance,
+                closing_cents,
+                "statement activity does not add up to the closing balance"
+            );
+            return Err(DomainError::Inconsistent("the statement's activity does not add up to its closing balance"));
+        }
+        let open_items: Vec<OpenItem> = items
+            .iter()
+            .filter(|i| i.currency == currency)
+            .map(|i| OpenItem {
+                invoice_id: i.invoice_id.into(),
+                number: i.number.clone(),
+                issued_on: i.issued_at.date_naive(),
+                due_date: i.due_date,
+                original_cents: i.total_cents,
+                open_cents: i.open_cents,
+                days_late: i.due_date.map_or(0, |d| (end - d).num_days().max(0)),
+            })
+            .collect();
+        sections.push(Section {
+            currency: currency.to_owned(),
+            opening_cents,
+            entries,
+            open_items,
+            closing_cents,
+            aging,
+        });
+    }
+    Ok(StatementFigures { kind: q.kind, sections })
+}
+
+async fn balances(
+    conn: &mut PgConnection,
+    tenant: &str,
+    q: &StatementQuery,
+    as_of: NaiveDate,
+) -> Result<Vec<Balance>, DomainError> {
+    let query =
+        OutstandingQuery { customer_id: Some(q.customer_id.clone()), currency: q.currency.clone(), as_of: Some(as_of) };
+    Ok(receivables::report(conn, tenant, &query).await?.balances)
+}
+
+/// Issues, payments and voids dated within the period, in date order. A payment recorded as made
+/// before its invoice was issued counts from the issue date, as the outstanding report counts it.
+async fn activity(
+    conn: &mut PgConnection,
+    tenant: &str,
+    q: &StatementQuery,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<EntryRow>, DomainError> {
+    let rows: Vec<EntryRow> = sqlx::query_as(
+        "select * from (
+             select (i.issued_at at time zone 'utc')::date as day, i.issued_at as at, 0 as ord, 'invoice' as kind,
+                    i.invoice_id, i.number, i.currency, i.total_cents as charge, 0::bigint as credit, null::text as note
+               from invoices i
+              where i.tenant_id = $1 and i.customer_id = $2 and i.issued_at is not null
+             union all
+             select greatest((p.paid_at at time zone 'utc')::date, (i.issued_at at time zone 'utc')::date),
+                    greatest(p.paid_at, i.issued_at), 1, 'payment',
+                    i.invoice_id, i.number, i.currency, 0, p.amount_cents,
+                    replace(p.method, '_', ' ') || coalesce(', ref ' || p.reference, '')
+               from payments p
+               join invoices i on i.tenant_id = p.tenant_id and i.invoice_id = p.invoice_id
+              where p.tenant_id = $1 and i.customer_id = $2 and i.issued_at is not null
+             union all
+             select (i.voided_at at time zone 'utc')::date, i.voided_at, 2, 'void',
+                    i.invoice_id, i.number, i.currency, 0, i.total_cents, i.void_reason
+               from invoices i
+              where i.tenant_id = $1 and i.customer_id = $2 and i.issued_at is not null and i.voided_at is not null
+         ) e
+         where day between $3 and $4 and ($5::text is null or currency = $5)
+         order by currency, day, at, ord, invoice_id
+         limit $6",
+    )
+    .bind(tenant)
+    .bind(&q.customer_id)
+    .bind(from)
+    .bind(to)
+    .bind(q.currency.as_ref().map(Currency::code))
+    .bind(MAX_ROWS as i64 + 1)
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.len() > MAX_ROWS {
+        return Err(DomainError::InvalidInput {
+            field: "from",
+            message: format!("The period holds more than {MAX_ROWS} entries; ask for a shorter one"),
+            expected: format!("a period with at most {MAX_ROWS} invoices, payments and voids"),
+        });
+    }
+    Ok(rows)
+}
+
+/// The invoices open at the end of `as_of`, on the outstanding report's terms.
+async fn open_items(
+    conn: &mut PgConnection,
+    tenant: &str,
+    q: &StatementQuery,
+    as_of: NaiveDate,
+) -> Result<Vec<OpenRow>, DomainError> {
+    let rows: Vec<OpenRow> = sqlx::query_as(
+        "select * from (
+             select i.invoice_id, i.number, i.currency, i.issued_at, i.due_date, i.total_cents,
+                    i.total_cents - coalesce((select sum(p.amount_cents) from payments p
+                                               where p.invoice_id = i.invoice_id
+                                                 and (p.paid_at at time zone 'utc')::date <= $3), 0)::bigint as open_cents
+               from invoices i
+              where i.tenant_id = $1 and i.customer_id = $2 and i.issued_at is not null
+                and (i.issued_at at time zone 'utc')::date <= $3
+                and (i.voided_at is null or (i.voided_at at time zone 'utc')::date > $3)
+                and ($4::text is null or i.currency = $4)
+         ) o
+         where open_cents > 0
+         order by currency, issued_at, number
+         limit $5",
+    )
+    .bind(tenant)
+    .bind(&q.customer_id)
+    .bind(as_of)
+    .bind(q.currency.as_ref().map(Currency::code))
+    .bind(MAX_ROWS as i64 + 1)
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.len() > MAX_ROWS {
+        return Err(DomainError::InvalidInput {
+            field: "as_of",
+            message: format!("More than {MAX_ROWS} invoices are open; ask for one currency at a time"),
+            expected: format!("at most {MAX_ROWS} open invoices"),
+        });
+    }
+    Ok(rows)
+}
