@@ -386,3 +386,25 @@ async fn a_500_row_statement_paginates_with_its_header_on_every_page(o: PgPoolOp
     assert!(printed.text.contains("Closing balance") && printed.text.contains("18750.00 USD"), "{}", printed.text);
     app.stop().await;
 }
+
+#[sqlx::test]
+async fn a_character_no_bundled_font_has_is_replaced_visibly_and_reported(o: PgPoolOptions, c: PgConnectOptions) {
+    let pool = pool(o, c).await;
+    let app = spawn_app_with(pool.clone(), &[]).await;
+    let s = app.session().await;
+    app.ok(&s, "upsert_customer", json!({"customer_id": "kk", "name": "Sakura 株式会社", "currency": "JPY"})).await;
+    let inv = app
+        .ok(&s, "create_invoice", json!({"customer_id": "kk", "currency": "JPY", "line_items": [{"description": "Tea", "amount_cents": 1500}]}))
+        .await;
+    let out = app.ok(&s, "render_invoice", json!({"invoice_id": inv["invoice_id"]})).await;
+    let warnings: Vec<&str> = out["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert_eq!(warnings.len(), 4, "one per character: {warnings:?}");
+    assert!(warnings.iter().any(|w| w.starts_with("U+682A (株)")), "{warnings:?}");
+    let printed = inspect(&read_pdf(&app, &s, out["document"]["uri"].as_str().unwrap()).await);
+    assert!(printed.text.contains("Sakura \u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}"), "{}", printed.text);
+    assert!(printed.text.contains("1500 JPY"));
+    // The stored name is untouched: only the document stands in for what it cannot print.
+    let customer = app.ok(&s, "get_customer", json!({"customer_id": "kk"})).await;
+    assert_eq!(customer["name"], "Sakura 株式会社");
+    app.stop().await;
+}
