@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: Tally against Postgres's own ceiling, side by side in one run.
 #
-# Builds release, starts the private cluster (unless DATABASE_URL is set: then its server hosts
+# Builds release (Tally, and the peer in benches/peer: a plain rmcp server), starts the private cluster (unless DATABASE_URL is set: then its server hosts
 # the bench database), creates a fresh database `tally_bench`, starts `tally serve` on it with the
 # limiter out of the way, runs `tally bench` (seed 100 000 invoices; create_invoice at 1/8/32/128
 # callers each beside pgbench running the same SQL; list, get and a 70/30 mix at 32), then the
@@ -17,6 +17,8 @@ OUT=target/bench
 mkdir -p "$OUT"
 
 cargo build --release --bin tally
+(cd benches/peer && cargo build --release --quiet)
+PEER_PORT="${BENCH_PEER_PORT:-8098}"
 if [[ -z "${DATABASE_URL:-}" ]]; then
     bash .ci/pg.sh start
     DATABASE_URL="$(bash .ci/pg.sh url)"
@@ -32,11 +34,18 @@ target/release/tally serve --bind "127.0.0.1:$PORT" --database-url "$BENCH_URL" 
     --rate-limit 1000000 --concurrency-limit 512 --queue-limit 100000 --db-pool-size 32 --anonymous-role admin \
     --log warn 2>"$OUT/server.log" &
 SERVER=$!
-trap 'kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-    kill -0 "$SERVER" 2>/dev/null || { cat "$OUT/server.log"; exit 1; }
-    sleep 0.1
+# The peer on the same database (its own tables), driven right after Tally in each scenario.
+benches/peer/target/release/tally-bench-peer --bind "127.0.0.1:$PEER_PORT" --database-url "$BENCH_URL" \
+    2>"$OUT/peer.log" &
+PEER=$!
+trap 'kill "$SERVER" "$PEER" 2>/dev/null || true; wait "$SERVER" "$PEER" 2>/dev/null || true' EXIT
+for pid_port in "$SERVER:$PORT:server" "$PEER:$PEER_PORT:peer"; do
+    IFS=: read -r pid port log <<<"$pid_port"
+    for _ in $(seq 1 100); do
+        curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+        kill -0 "$pid" 2>/dev/null || { cat "$OUT/$log.log"; exit 1; }
+        sleep 0.1
+    done
 done
 
 smoke=()
@@ -47,6 +56,7 @@ smoke=()
 } | tee "$OUT/results.txt"
 target/release/tally bench --url "http://127.0.0.1:$PORT/mcp" --database-url "$BENCH_URL" \
     --server-pid "$SERVER" --pgbench "$PGBIN/pgbench" --duration "$DURATION" "${smoke[@]}" \
+    --peer-url "http://127.0.0.1:$PEER_PORT/mcp" --peer-pid "$PEER" \
     --out "$OUT/results.json" | tee -a "$OUT/results.txt"
 
 # The list query's plan on 100 000 invoices, for BENCHMARKS.md.

@@ -191,6 +191,13 @@ pub struct BenchArgs {
     /// pgbench, for the ceiling.
     #[arg(long)]
     pub pgbench: Option<std::path::PathBuf>,
+    /// The peer's MCP endpoint (benches/peer: a plain rmcp server), driven the same way right
+    /// after Tally in each create and list scenario, for the Tally / peer ratio.
+    #[arg(long)]
+    pub peer_url: Option<String>,
+    /// The peer's process id, for its CPU time per call.
+    #[arg(long)]
+    pub peer_pid: Option<u32>,
     /// How long each scenario runs.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub duration: Duration,

@@ -71,6 +71,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 database_url: args.database_url.0,
                 server_pid: args.server_pid,
                 pgbench: args.pgbench,
+                peer: args.peer_url.map(|url| tally::bench::Peer { url, pid: args.peer_pid }),
             };
             eprintln!("{}", tally::bench::Report::HEADER);
             let report = tally::bench::run(&target, &plan).await?;

@@ -81,7 +81,7 @@ async fn caller_loop(
     seeded: &Seeded,
 ) -> anyhow::Result<Run> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
-    let session = initialize(&client, url).await?;
+    let session = open(&client, url).await?;
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15 ^ (caller + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9));
     let mut run = Run::default();
     let mut id = 1u64;
@@ -97,15 +97,15 @@ async fn caller_loop(
         };
         let body = request(call, id, &mut rng, seeded);
         let started = Instant::now();
-        let res = client
+        let mut req = client
             .post(url)
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", "2025-11-25")
-            .header("mcp-session-id", &session)
-            .body(body)
-            .send()
-            .await?;
+            .header("mcp-protocol-version", "2025-11-25");
+        if let Some(session) = &session {
+            req = req.header("mcp-session-id", session);
+        }
+        let res = req.body(body).send().await?;
         let ok = res.status().is_success();
         let answer: Value = res.json().await.unwrap_or(Value::Null);
         run.latencies_us.push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
@@ -142,12 +142,25 @@ fn request(call: Workload, id: u64, rng: &mut XorShift, seeded: &Seeded) -> Stri
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": args}}).to_string()
 }
 
-pub(super) async fn initialize(client: &reqwest::Client, url: &str) -> anyhow::Result<String> {
+/// Opens a session: its id, or None from a stateless server (the peer), which answers
+/// initialize without one.
+pub(super) async fn open(client: &reqwest::Client, url: &str) -> anyhow::Result<Option<String>> {
     let init = json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
         "protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"tally-bench","version":env!("CARGO_PKG_VERSION")}}});
-    let res = client.post(url).header("content-type", "application/json").json(&init).send().await?;
-    let session = res.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    session.ok_or_else(|| anyhow::anyhow!("initialize at {url} gave no session (HTTP {})", res.status()))
+    let res = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .json(&init)
+        .send()
+        .await?;
+    anyhow::ensure!(res.status().is_success(), "initialize at {url}: HTTP {}", res.status());
+    Ok(res.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned))
+}
+
+/// Opens a session that must have an id (Tally's).
+pub(super) async fn initialize(client: &reqwest::Client, url: &str) -> anyhow::Result<String> {
+    open(client, url).await?.ok_or_else(|| anyhow::anyhow!("initialize at {url} gave no session"))
 }
 
 /// A tiny deterministic generator: callers pick customers and ids without sharing a lock.

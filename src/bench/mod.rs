@@ -18,7 +18,7 @@ use std::time::Duration;
 pub use load::{Workload, run_workload};
 pub use pgbench::{Pgbench, create_invoice_script};
 pub use process::ServerProcess;
-pub use report::{Figures, Report};
+pub use report::{Figures, PeerFigures, Report};
 pub use seed::{STATEMENT_CUSTOMER, seed_invoices, seed_statement};
 
 /// What to measure.
@@ -73,6 +73,15 @@ pub struct Target {
     pub server_pid: Option<u32>,
     /// pgbench, for the ceiling; without it the ratio stays empty.
     pub pgbench: Option<PathBuf>,
+    /// The peer (benches/peer), for the Tally / peer ratio; create and list only.
+    pub peer: Option<Peer>,
+}
+
+/// The plain rmcp server Tally is compared with.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub url: String,
+    pub pid: Option<u32>,
 }
 
 /// Runs the plan: seeds, then every scenario; prints the table as it goes.
@@ -80,6 +89,9 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Report> {
     let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&target.database_url).await?;
     let seeded = seed_invoices(&pool, plan.seed, plan.customers).await?;
     seed_statement(&pool).await?;
+    if target.peer.is_some() {
+        seed::seed_peer(&pool, plan.seed, plan.customers).await?;
+    }
     let server = target.server_pid.map(ServerProcess::new);
     let pgbench = match &target.pgbench {
         Some(path) => Some(Pgbench::prepare(path.clone(), &target.database_url, &target.url).await?),
@@ -89,6 +101,7 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Report> {
     let wanted = |w: Workload| plan.only.is_empty() || plan.only.iter().any(|o| w.name().starts_with(o.as_str()));
     for &callers in plan.create_callers.iter().filter(|_| wanted(Workload::Create)) {
         let mut figures = measure(target, server.as_ref(), Workload::Create, callers, plan, &seeded).await?;
+        figures.peer = peer(target, Workload::Create, callers, plan, &seeded).await?;
         if let Some(pgbench) = &pgbench {
             let tps = pgbench.run(callers, plan.duration)?;
             figures.ceiling_per_s = Some(tps);
@@ -96,7 +109,11 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Report> {
         report.push(figures);
     }
     for workload in [Workload::List, Workload::Get, Workload::Mixed].into_iter().filter(|w| wanted(*w)) {
-        report.push(measure(target, server.as_ref(), workload, plan.read_callers, plan, &seeded).await?);
+        let mut figures = measure(target, server.as_ref(), workload, plan.read_callers, plan, &seeded).await?;
+        if workload == Workload::List {
+            figures.peer = peer(target, workload, plan.read_callers, plan, &seeded).await?;
+        }
+        report.push(figures);
     }
     // Documents one at a time, for the render time itself (p50/p99), then a burst of invoices
     // against the render slots.
@@ -107,6 +124,32 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Report> {
     }
     pool.close().await;
     Ok(report)
+}
+
+/// The same scenario against the peer, right after Tally's: calls/s and CPU per call.
+async fn peer(
+    target: &Target,
+    workload: Workload,
+    callers: usize,
+    plan: &Plan,
+    seeded: &seed::Seeded,
+) -> anyhow::Result<Option<PeerFigures>> {
+    let Some(peer) = &target.peer else { return Ok(None) };
+    let process = peer.pid.map(ServerProcess::new);
+    let before = process.as_ref().and_then(|p| p.cpu_seconds().ok());
+    let run = run_workload(&peer.url, workload, callers, plan.duration, seeded).await?;
+    let cpu = match (&process, before) {
+        (Some(p), Some(before)) => p.cpu_seconds().ok().map(|after| after - before),
+        _ => None,
+    };
+    let figures = Figures::new("peer", callers, &run, cpu, None);
+    eprintln!("{}", figures.line());
+    Ok(Some(PeerFigures {
+        calls_per_s: figures.calls_per_s,
+        errors: run.errors,
+        p99_ms: figures.p99_ms,
+        cpu_ms_per_call: figures.cpu_ms_per_call,
+    }))
 }
 
 async fn measure(

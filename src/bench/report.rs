@@ -22,6 +22,17 @@ pub struct Figures {
     pub peak_rss_mb: Option<f64>,
     /// pgbench transactions/s of the same SQL at the same concurrency.
     pub ceiling_per_s: Option<f64>,
+    /// The peer (benches/peer) in the same scenario, run right after.
+    pub peer: Option<PeerFigures>,
+}
+
+/// What the peer did in the same scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerFigures {
+    pub calls_per_s: f64,
+    pub errors: usize,
+    pub p99_ms: f64,
+    pub cpu_ms_per_call: Option<f64>,
 }
 
 impl Figures {
@@ -46,6 +57,7 @@ impl Figures {
             client_cpu_ms_per_call: None,
             peak_rss_mb: peak_rss.map(|b| b as f64 / (1024.0 * 1024.0)),
             ceiling_per_s: None,
+            peer: None,
         }
     }
 
@@ -54,10 +66,16 @@ impl Figures {
         self.ceiling_per_s.filter(|c| *c > 0.0).map(|c| self.calls_per_s / c)
     }
 
+    /// Tally's calls/s over the peer's.
+    pub fn peer_ratio(&self) -> Option<f64> {
+        self.peer.as_ref().filter(|p| p.calls_per_s > 0.0).map(|p| self.calls_per_s / p.calls_per_s)
+    }
+
     pub fn line(&self) -> String {
         let opt = |v: Option<f64>, digits: usize| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"));
+        let peer = self.peer.as_ref();
         format!(
-            "| {:<15} | {:>7} | {:>7} | {:>6} | {:>9.1} | {:>7.2} | {:>7.2} | {:>7.2} | {:>8} | {:>8} | {:>7} | {:>9} | {:>6} |",
+            "| {:<22} | {:>7} | {:>7} | {:>6} | {:>9.1} | {:>7.2} | {:>7.2} | {:>7.2} | {:>8} | {:>8} | {:>7} | {:>9} | {:>6} | {:>8} | {:>8} | {:>7} |",
             self.scenario,
             self.callers,
             self.calls,
@@ -71,6 +89,9 @@ impl Figures {
             opt(self.peak_rss_mb, 1),
             opt(self.ceiling_per_s, 1),
             opt(self.ratio(), 2),
+            opt(peer.map(|p| p.calls_per_s), 1),
+            opt(peer.and_then(|p| p.cpu_ms_per_call), 3),
+            opt(self.peer_ratio(), 2),
         )
     }
 }
@@ -85,7 +106,7 @@ impl Report {
         self.figures.push(figures);
     }
 
-    pub const HEADER: &'static str = "| scenario        | callers |   calls | errors |   calls/s | p50 ms  | p95 ms  | p99 ms  | cpu ms/c | gen ms/c | rss MB  | pgbench/s | ratio  |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|";
+    pub const HEADER: &'static str = "| scenario               | callers |   calls | errors |   calls/s | p50 ms  | p95 ms  | p99 ms  | cpu ms/c | gen ms/c | rss MB  | pgbench/s | ratio  |   peer/s | peer cpu | vs peer |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
     pub fn table(&self) -> String {
         let mut out = String::from(Self::HEADER);

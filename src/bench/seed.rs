@@ -47,6 +47,39 @@ pub async fn seed_statement(pool: &PgPool) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
+/// Seeds the peer's own tables (benches/peer creates them at start) like Tally's: the same
+/// number of invoices over the same customers, two lines each, so list_invoices reads alike.
+pub async fn seed_peer(pool: &PgPool, invoices: u64, customers: u64) -> Result<(), sqlx::Error> {
+    let have: i64 = sqlx::query_scalar("select count(*) from peer_invoices where customer_id like 'seed_%'")
+        .fetch_one(pool)
+        .await?;
+    let missing = i64::try_from(invoices).unwrap_or(i64::MAX) - have;
+    if missing <= 0 {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "insert into peer_invoices (invoice_id, customer_id, currency, total_cents, created_at)
+         select gen_random_uuid(), 'seed_' || (g % $2), 'USD', 2000, now() - make_interval(secs => g)
+           from generate_series(1, $1) g",
+    )
+    .bind(missing)
+    .bind(i64::try_from(customers.max(1)).unwrap_or(1))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into peer_invoice_lines (invoice_id, line_no, description, amount_cents, quantity, line_total_cents)
+         select i.invoice_id, n, 'Seeded line ' || n, 1000, 1, 1000
+           from peer_invoices i cross join generate_series(1, 2) n
+          where i.customer_id like 'seed_%'
+            and not exists (select 1 from peer_invoice_lines l where l.invoice_id = i.invoice_id)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    sqlx::query("analyze peer_invoices").execute(pool).await.map(drop)
+}
+
 /// What the read scenarios pick from.
 #[derive(Debug, Clone)]
 pub struct Seeded {

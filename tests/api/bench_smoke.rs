@@ -28,6 +28,7 @@ async fn the_bench_harness_runs_end_to_end(o: PgPoolOptions, c: PgConnectOptions
         database_url: url,
         server_pid: Some(std::process::id()),
         pgbench: Some(pgbench()),
+        peer: None,
     };
     let report = run(&target, &Plan::smoke()).await.unwrap();
     let names: Vec<(&str, usize)> = report.figures.iter().map(|f| (f.scenario.as_str(), f.callers)).collect();
