@@ -89,9 +89,16 @@ impl Renderer {
     /// Renders on the blocking pool once a slot is free.
     pub async fn render(&self, job: Job) -> Result<Rendered, RenderError> {
         let queued = Instant::now();
-        let _slot = self.slots.acquire().await.map_err(|_| RenderError::Task)?;
+        let slot = self.slots.clone().acquire_owned().await.map_err(|_| RenderError::Task)?;
         metrics::histogram!("tally_document_render_wait_seconds").record(queued.elapsed().as_secs_f64());
-        tokio::task::spawn_blocking(move || render(job)).await.map_err(|_| RenderError::Task)?
+        // The slot goes with the render, not with this future: a caller that gives up (a timeout,
+        // a disconnect, a cancel) cannot free it while typst is still at work.
+        tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            render(job)
+        })
+        .await
+        .map_err(|_| RenderError::Task)?
     }
 }
 

@@ -408,3 +408,68 @@ async fn a_character_no_bundled_font_has_is_replaced_visibly_and_reported(o: PgP
     assert_eq!(customer["name"], "Sakura 株式会社");
     app.stop().await;
 }
+
+#[sqlx::test]
+async fn two_payments_on_one_day_print_in_the_order_they_were_recorded(o: PgPoolOptions, c: PgConnectOptions) {
+    let pool = pool(o, c).await;
+    let app = spawn_app_with(pool.clone(), &[]).await;
+    let s = app.session().await;
+    let inv = app
+        .ok(
+            &s,
+            "create_invoice",
+            json!({"customer_id": "twice", "line_items": [{"description": "Work", "amount_cents": 10_000}]}),
+        )
+        .await;
+    let id = inv["invoice_id"].as_str().unwrap();
+    app.ok(&s, "send_invoice", json!({"invoice_id": id})).await;
+    // Both dated today (paid_at is a day): only the recording order tells them apart.
+    for cents in [3_000, 1_000, 2_000] {
+        app.ok(&s, "apply_payment", json!({"invoice_id": id, "amount_cents": cents})).await;
+    }
+    let today = chrono::Utc::now().date_naive().to_string();
+    let args = json!({"customer_id": "twice", "from": today, "to": today});
+    let first = app.ok(&s, "get_statement", args.clone()).await;
+    let credits: Vec<i64> = first["sections"][0]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["credit_cents"].as_i64().unwrap())
+        .collect();
+    assert_eq!(credits, [0, 3_000, 1_000, 2_000]);
+    for _ in 0..3 {
+        let again = app.ok(&s, "get_statement", args.clone()).await;
+        assert_eq!(again["document"]["sha256"], first["document"]["sha256"], "the same data, the same bytes");
+    }
+    app.stop().await;
+}
+
+#[sqlx::test]
+async fn an_instalment_plans_payments_run_onto_the_next_page(o: PgPoolOptions, c: PgConnectOptions) {
+    let pool = pool(o, c).await;
+    let app = spawn_app_with(pool.clone(), &[]).await;
+    let s = app.session().await;
+    let inv = app
+        .ok(
+            &s,
+            "create_invoice",
+            json!({"customer_id": "instalments", "line_items": [{"description": "Plan", "amount_cents": 100_000}]}),
+        )
+        .await;
+    let id = inv["invoice_id"].as_str().unwrap();
+    app.ok(&s, "send_invoice", json!({"invoice_id": id})).await;
+    for n in 0..70 {
+        app.ok(
+            &s,
+            "apply_payment",
+            json!({"invoice_id": id, "amount_cents": 1_000, "reference": format!("INST-{n:03}")}),
+        )
+        .await;
+    }
+    let out = app.ok(&s, "render_invoice", json!({"invoice_id": id})).await;
+    let printed = inspect(&read_pdf(&app, &s, out["document"]["uri"].as_str().unwrap()).await);
+    assert!(printed.pages >= 2, "{} page(s)", printed.pages);
+    assert_eq!(printed.text.matches("INST-").count(), 70, "every payment printed:\n{}", printed.text);
+    assert!(printed.text.contains("300.00 USD"), "amount due");
+    app.stop().await;
+}

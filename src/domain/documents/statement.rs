@@ -248,25 +248,29 @@ async fn activity(
     let rows: Vec<EntryRow> = sqlx::query_as(
         "select * from (
              select (i.issued_at at time zone 'utc')::date as day, i.issued_at as at, 0 as ord, 'invoice' as kind,
-                    i.invoice_id, i.number, i.currency, i.total_cents as charge, 0::bigint as credit, null::text as note
+                    i.invoice_id, i.number, i.currency, i.total_cents as charge, 0::bigint as credit, null::text as note,
+                    null::timestamptz as recorded, null::uuid as payment_id
                from invoices i
               where i.tenant_id = $1 and i.customer_id = $2 and i.issued_at is not null
              union all
              select greatest((p.paid_at at time zone 'utc')::date, (i.issued_at at time zone 'utc')::date),
                     greatest(p.paid_at, i.issued_at), 1, 'payment',
                     i.invoice_id, i.number, i.currency, 0, p.amount_cents,
-                    replace(p.method, '_', ' ') || coalesce(', ref ' || p.reference, '')
+                    replace(p.method, '_', ' ') || coalesce(', ref ' || p.reference, ''),
+                    p.created_at, p.payment_id
                from payments p
                join invoices i on i.tenant_id = p.tenant_id and i.invoice_id = p.invoice_id
               where p.tenant_id = $1 and i.customer_id = $2 and i.issued_at is not null
              union all
              select (i.voided_at at time zone 'utc')::date, i.voided_at, 2, 'void',
-                    i.invoice_id, i.number, i.currency, 0, i.total_cents, i.void_reason
+                    i.invoice_id, i.number, i.currency, 0, i.total_cents, i.void_reason, null, null
                from invoices i
               where i.tenant_id = $1 and i.customer_id = $2 and i.issued_at is not null and i.voided_at is not null
          ) e
          where day between $3 and $4 and ($5::text is null or currency = $5)
-         order by currency, day, at, ord, invoice_id
+         -- Payments share paid_at (a day) with others on the same invoice: when recorded, then
+         -- the id, settle their order, so the same data prints the same rows.
+         order by currency, day, at, ord, invoice_id, recorded, payment_id
          limit $6",
     )
     .bind(tenant)
