@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use std::path::PathBuf;
 
 use crate::config::{DocumentArgs, LimitArgs, ServeArgs, StdioArgs};
+use crate::db::cache::Caches;
 use crate::domain::access::{AccessService, Role};
 use crate::domain::customers::CustomerService;
 use crate::domain::documents::DocumentService;
@@ -70,20 +71,33 @@ pub fn registry_with(pool: &PgPool, docs: &DocumentArgs) -> anyhow::Result<Regis
         .register(SetBusinessProfile(documents)))
 }
 
-fn stack(pool: &PgPool, limits: Limits, docs: &DocumentArgs) -> anyhow::Result<(McpStack, McpService)> {
-    let service = McpService::new(registry_with(pool, docs)?, SessionStore::new(pool.clone()));
+fn stack(
+    pool: &PgPool,
+    caches: &Caches,
+    limits: Limits,
+    docs: &DocumentArgs,
+) -> anyhow::Result<(McpStack, McpService)> {
+    let sessions = SessionStore::new(pool.clone()).with_cache(caches);
+    let service = McpService::new(registry_with(pool, docs)?, sessions);
     Ok((mcp_stack(limits, service.clone()), service))
 }
 
 /// What every HTTP request shares, as `serve` builds it over `pool` (the fuzz targets in
 /// tests/fuzz/ build theirs with it too, over a pool that points nowhere).
-pub fn http_state(args: &ServeArgs, pool: &PgPool, recorder: Option<Recorder>) -> anyhow::Result<HttpState> {
+///
+/// Sessions and tokens are served from `caches` while their listener runs (`App` starts it).
+pub fn http_state(
+    args: &ServeArgs,
+    pool: &PgPool,
+    caches: &Caches,
+    recorder: Option<Recorder>,
+) -> anyhow::Result<HttpState> {
     let limits = args.limits.limits();
-    let (stack, mcp) = stack(pool, limits, &args.documents)?;
+    let (stack, mcp) = stack(pool, caches, limits, &args.documents)?;
     let anonymous = args.anonymous_role().map(|role| Principal::operator(&args.tenant, role));
     let protected_resource = args.oauth.config();
     let oauth = protected_resource.clone().map(|config| Arc::new(OAuth::new(config)));
-    let auth = Authenticator::new(AccessService::new(pool.clone()), anonymous).with_oauth(oauth);
+    let auth = Authenticator::new(AccessService::new(pool.clone()).with_cache(caches), anonymous).with_oauth(oauth);
     Ok(HttpState {
         pipeline: Pipeline::new(stack, limits.timeout, recorder.clone(), auth),
         mcp,
@@ -104,6 +118,7 @@ pub struct App {
     server: HttpServer,
     pool: PgPool,
     mcp: McpService,
+    caches: Caches,
     recorder_task: Option<RecorderTask>,
 }
 
@@ -128,7 +143,8 @@ impl App {
         db::prepare(&pool, args.skip_migrations).await?;
         let listener = TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
         let (recorder, recorder_task) = start_recorder(args.record_dir.as_ref(), &args.limits)?.unzip();
-        let state = http_state(args, &pool, recorder)?;
+        let caches = Caches::default();
+        let state = http_state(args, &pool, &caches, recorder)?;
         let mcp = state.mcp.clone();
         let options = ServerOptions {
             grace: args.shutdown_grace,
@@ -136,7 +152,7 @@ impl App {
             write_timeout: args.write_timeout,
             max_connections: args.max_connections,
         };
-        Ok(Self { server: HttpServer::new(listener, state, options), pool, mcp, recorder_task })
+        Ok(Self { server: HttpServer::new(listener, state, options), pool, mcp, caches, recorder_task })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -147,6 +163,7 @@ impl App {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
         let pruner = tokio::spawn(prune_idempotency_keys(self.pool.clone()));
         let cancels = tokio::spawn(self.mcp.clone().listen_for_cancels(self.pool.clone()));
+        let access_changes = tokio::spawn(self.caches.clone().listen(self.pool.clone()));
         tracing::info!(addr = %self.local_addr(), "serving MCP at /mcp");
         self.server.run(shutdown).await;
         if let Some(recorder) = self.recorder_task {
@@ -154,6 +171,7 @@ impl App {
         }
         pruner.abort();
         cancels.abort();
+        access_changes.abort();
         self.pool.close().await;
         tracing::info!("stopped");
     }
@@ -165,7 +183,8 @@ pub async fn run_stdio(args: &StdioArgs) -> anyhow::Result<()> {
     let pool = db::connect(&args.db.settings()).await?;
     db::prepare(&pool, args.skip_migrations).await?;
     let limits = args.limits.limits();
-    let (stack, _) = stack(&pool, limits, &args.documents)?;
+    // stdio serves one client: its session and token are looked up each call (no listener).
+    let (stack, _) = stack(&pool, &Caches::default(), limits, &args.documents)?;
     let access = AccessService::new(pool.clone());
     // A token is checked before the first message too, so a wrong one fails at once, plainly.
     if let Some(token) = &args.token

@@ -23,6 +23,8 @@ pub struct DbSettings<'a> {
 const CONNECT_ATTEMPTS: u32 = 5;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+pub mod cache;
+
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
 /// Connects, retrying a few times with backoff (the database may be starting beside us). Each
@@ -60,6 +62,10 @@ pub async fn connect(settings: &DbSettings<'_>) -> anyhow::Result<PgPool> {
     }
     Ok(PgPoolOptions::new()
         .max_connections(settings.pool_size.max(1))
+        // No ping before each acquire: it is a round trip on every call, and a connection that
+        // died idle (a Postgres restart, a proxy's timeout) is found by `begin_for`'s first
+        // statement instead, which then takes another (see `begin_for`).
+        .test_before_acquire(false)
         .acquire_timeout(settings.acquire_timeout)
         .idle_timeout(Some(Duration::from_secs(300)))
         .connect_lazy_with(options))
@@ -124,11 +130,35 @@ pub async fn begin_for(pool: &PgPool, tenant: &str) -> Result<Transaction<'stati
     }
     let begin = format!("begin; set local role {APP_ROLE}; select set_config('app.tenant_id', '{tenant}', true)");
     let pool = pool.clone();
-    match tokio::spawn(async move { pool.begin_with(begin).await }).await {
+    let begun = async move {
+        // A pooled connection that died while idle fails its first write with an I/O error,
+        // before anything ran: take another, as many times as the pool could hold dead ones.
+        let mut tries = pool.options().get_max_connections() + 1;
+        loop {
+            tries -= 1;
+            match pool.begin_with(begin.clone()).await {
+                Err(e) if tries > 0 && is_dead_connection(&e) => {
+                    tracing::info!(error = %e, "a pooled connection was dead; taking another");
+                }
+                begun => return begun,
+            }
+        }
+    };
+    match tokio::spawn(begun).await {
         Ok(begun) => begun,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         // Only when the runtime is shutting down.
         Err(_) => Err(sqlx::Error::PoolClosed),
+    }
+}
+
+/// An error that says the connection itself is gone (closed by the server, reset, cut), as
+/// opposed to an error of the statement.
+pub fn is_dead_connection(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("08") || c == "57P01"),
+        _ => false,
     }
 }
 

@@ -5,11 +5,16 @@
 //! checksum lets them (and Tally, without a query) tell a real token from a typo. It is shown
 //! once, when created; Postgres keeps only its SHA-256 and a hint (prefix and last four).
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use sqlx::{FromRow, PgPool};
 use uuid::Uuid;
+
+use crate::db::cache::{Cache, Caches, Changed};
 
 /// What a caller may do, from least to most. Each tool names the least role that may call it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, sqlx::Type, serde::Serialize)]
@@ -105,6 +110,8 @@ pub struct TokenOwner {
     /// The tenant's own quotas, where the operator set them.
     pub rate_limit_per_second: Option<i32>,
     pub concurrency_limit: Option<i32>,
+    /// When the token stops working, if ever: a cached owner is not served past it.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, FromRow)]
@@ -167,11 +174,24 @@ const TOKEN_COLUMNS: &str = "token_id, tenant_id, name, role, hint, created_at, 
 #[derive(Clone)]
 pub struct AccessService {
     pool: PgPool,
+    /// Live tokens' owners by the token's hash, while the access listener runs (see
+    /// [`crate::db::cache`]).
+    tokens: Option<Arc<Cache<Vec<u8>, TokenOwner>>>,
 }
 
 impl AccessService {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, tokens: None }
+    }
+
+    /// Serves token lookups from `caches` while their listener runs: a token revoked, edited or
+    /// deleted is dropped from every replica's cache by the notification its change sends.
+    pub fn with_cache(mut self, caches: &Caches) -> Self {
+        self.tokens = Some(caches.cache(|changed, _, owner: &TokenOwner| match changed {
+            Changed::Token(id) => owner.token_id == *id,
+            _ => false,
+        }));
+        self
     }
 
     pub async fn create_tenant(&self, t: &NewTenant) -> Result<Tenant, AccessError> {
@@ -264,13 +284,29 @@ impl AccessService {
         if !well_formed(token) {
             return Ok(None);
         }
-        sqlx::query_as(
-            "select token_id, tenant_id, name, role, rate_limit_per_second, concurrency_limit
+        let hash = token_hash(token);
+        let ticket = self.tokens.as_ref().map(|cache| (cache, cache.ticket()));
+        if let Some((cache, _)) = ticket
+            && let Some(owner) = cache.get(&hash)
+        {
+            return Ok(Some(owner));
+        }
+        let owner: Option<TokenOwner> = sqlx::query_as(
+            "select token_id, tenant_id, name, role, rate_limit_per_second, concurrency_limit, expires_at
                from authenticate_token($1)",
         )
-        .bind(token_hash(token))
+        .bind(&hash)
         .fetch_optional(&self.pool)
-        .await
+        .await?;
+        if let (Some((cache, ticket)), Some(owner)) = (ticket, &owner) {
+            match owner.expires_at.map(|at| (at - Utc::now()).to_std()) {
+                None => cache.keep(ticket, hash, owner.clone(), None),
+                Some(Ok(left)) => cache.keep(ticket, hash, owner.clone(), Some(Instant::now() + left)),
+                // Expiring as we speak: not kept.
+                Some(Err(_)) => {}
+            }
+        }
+        Ok(owner)
     }
 }
 

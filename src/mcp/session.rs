@@ -1,9 +1,13 @@
 //! Streamable HTTP sessions, kept in Postgres so that any replica can serve any session.
 
+use std::sync::Arc;
+
 use rand::RngCore;
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use crate::db;
+use crate::db::cache::{Cache, Caches, Changed};
 use crate::domain::Principal;
 
 use super::methods::ClientInfo;
@@ -11,9 +15,14 @@ use super::methods::ClientInfo;
 /// How long an idle session stays valid.
 const IDLE_TTL_SECS: f64 = 24.0 * 3600.0;
 
+/// A cached session and the token that opened it (none for an anonymous caller).
+type Cached = (Session, Option<Uuid>);
+
 #[derive(Clone)]
 pub struct SessionStore {
     pool: PgPool,
+    /// Live sessions by id, with the token that opened them, while the access listener runs.
+    cache: Option<Arc<Cache<String, Cached>>>,
 }
 
 /// A live session as a request sees it.
@@ -28,7 +37,26 @@ pub struct Session {
 
 impl SessionStore {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, cache: None }
+    }
+
+    /// Serves `find` from `caches` while their listener runs. A session ended (or its log level
+    /// set) on any replica is dropped from every replica's cache by its change's notification,
+    /// and at once from this one's. A hit skips refreshing `last_seen_at`; a miss, at most
+    /// every [`db::cache::TTL`], refreshes it as before (it is kept to the minute).
+    pub fn with_cache(mut self, caches: &Caches) -> Self {
+        self.cache = Some(caches.cache(|changed, id: &String, (_, token): &Cached| match changed {
+            Changed::Session(ended) => ended == id,
+            Changed::Token(revoked) => *token == Some(*revoked),
+            Changed::All => true,
+        }));
+        self
+    }
+
+    fn forget(&self, id: &str) {
+        if let Some(cache) = &self.cache {
+            cache.forget(&id.to_owned());
+        }
     }
 
     /// Starts a session; its id is 256 bits from the OS's CSPRNG, hex-encoded (visible ASCII).
@@ -65,6 +93,15 @@ impl SessionStore {
     /// Refreshes `last_seen_at` at most once a minute, so that the common case is a read and
     /// writes no WAL.
     pub async fn find(&self, principal: &Principal, id: &str) -> sqlx::Result<Option<Session>> {
+        let token = principal.token.as_ref().map(|t| t.id);
+        let ticket = self.cache.as_ref().map(|cache| (cache, cache.ticket()));
+        if let Some((cache, _)) = ticket
+            && let Some((session, opened_by)) = cache.get(&id.to_owned())
+            && opened_by == token
+            && session.tenant_id == principal.tenant_id
+        {
+            return Ok(Some(session));
+        }
         let mut tx = db::begin_for(&self.pool, &principal.tenant_id).await?;
         let row: Option<(String, String, Option<String>)> = sqlx::query_as(
             "with live as (
@@ -83,12 +120,16 @@ impl SessionStore {
         .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(row.map(|(tenant_id, protocol_version, log_level)| Session {
+        let session = row.map(|(tenant_id, protocol_version, log_level)| Session {
             id: id.to_owned(),
             tenant_id,
             protocol_version,
             log_level,
-        }))
+        });
+        if let (Some((cache, ticket)), Some(session)) = (ticket, &session) {
+            cache.keep(ticket, id.to_owned(), (session.clone(), token), None);
+        }
+        Ok(session)
     }
 
     /// How many sessions are live (not ended, not idle past the TTL), in every replica.
@@ -105,7 +146,11 @@ impl SessionStore {
             .bind(level)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await
+        tx.commit().await?;
+        // After the commit: a lookup that read the old row meanwhile is not kept (its ticket
+        // is older), and the trigger's notification clears the other replicas.
+        self.forget(id);
+        Ok(())
     }
 
     /// `NOTIFY channel, payload`, for the other replicas.
@@ -125,6 +170,7 @@ impl SessionStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.forget(id);
         Ok(done.rows_affected() == 1)
     }
 }

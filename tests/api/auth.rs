@@ -300,3 +300,81 @@ async fn stdio_acts_as_tally_token(o: PgPoolOptions, c: PgConnectOptions) {
     assert!(child.wait().await.unwrap().success());
     assert_eq!(sqlx::query_scalar::<_, i64>("select count(*) from invoices").fetch_one(&pool).await.unwrap(), 0);
 }
+
+/// Pings `app` as `token` in `session`: the HTTP status.
+async fn ping(app: &TestApp, token: &str, session: &str) -> StatusCode {
+    post(app, Some(token), Some(session), &json!({"jsonrpc": "2.0", "id": 1, "method": "ping"})).await.status()
+}
+
+/// Waits until `both` replicas answer a ping from memory: with every pool connection held, a
+/// ping that needed the database would wait out the acquire timeout and get 503.
+async fn served_from_memory(pool: &PgPool, both: [&TestApp; 2], token: &str, session: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        for app in both {
+            ping(app, token, session).await;
+        }
+        let held =
+            futures_util::future::join_all((0..pool.options().get_max_connections()).map(|_| pool.acquire())).await;
+        let mut statuses = vec![];
+        for app in both {
+            statuses.push(ping(app, token, session).await);
+        }
+        drop(held);
+        if statuses.iter().all(|s| *s == StatusCode::OK) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replicas never served the session from memory: {statuses:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Polls until `refused` says every replica refuses, for at most two seconds (the caches' TTL is
+/// thirty): the change must reach the other replica by its notification, not by expiry.
+async fn refused_everywhere_within_two_seconds(both: [&TestApp; 2], token: &str, session: &str, refused: StatusCode) {
+    let started = std::time::Instant::now();
+    loop {
+        let mut statuses = vec![];
+        for app in both {
+            statuses.push(ping(app, token, session).await);
+        }
+        if statuses.iter().all(|s| *s == refused) {
+            return;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "still served after 2 s: {statuses:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[sqlx::test]
+async fn a_token_revoked_by_sql_is_refused_on_every_replica_at_once(o: PgPoolOptions, c: PgConnectOptions) {
+    let pool = pool(o.max_connections(3).acquire_timeout(std::time::Duration::from_millis(300)), c).await;
+    let (a, b) = (
+        spawn_app_with(pool.clone(), &["--tokens-only"]).await,
+        spawn_app_with(pool.clone(), &["--tokens-only"]).await,
+    );
+    let t = token(&pool, "default", Role::Admin, "cached").await;
+    let s = session_as(&a, &t).await;
+    served_from_memory(&pool, [&a, &b], &t, &s).await;
+    // As an operator might, by hand: the trigger tells every replica, not only `tally token revoke`.
+    sqlx::query("update api_tokens set revoked_at = now() where name = 'cached'").execute(&pool).await.unwrap();
+    refused_everywhere_within_two_seconds([&a, &b], &t, &s, StatusCode::UNAUTHORIZED).await;
+}
+
+#[sqlx::test]
+async fn a_session_ended_on_one_replica_is_gone_from_every_replica_at_once(o: PgPoolOptions, c: PgConnectOptions) {
+    let pool = pool(o.max_connections(3).acquire_timeout(std::time::Duration::from_millis(300)), c).await;
+    let (a, b) = (
+        spawn_app_with(pool.clone(), &["--tokens-only"]).await,
+        spawn_app_with(pool.clone(), &["--tokens-only"]).await,
+    );
+    let t = token(&pool, "default", Role::Admin, "ender").await;
+    let s = session_as(&a, &t).await;
+    served_from_memory(&pool, [&a, &b], &t, &s).await;
+    let res = a.client.delete(&a.url).bearer_auth(&t).header("mcp-session-id", &s).send().await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    refused_everywhere_within_two_seconds([&a, &b], &t, &s, StatusCode::NOT_FOUND).await;
+}

@@ -767,7 +767,7 @@ fn server(pool: &PgPool, flags: &[&str]) -> HttpState {
         .chain(flags);
     let cli = tally::config::Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("tally serve {flags:?}: {e}"));
     let tally::config::Command::Serve(args) = cli.command else { unreachable!("parsed `serve`") };
-    tally::app::http_state(&args, pool, None).expect("the default serve flags build a state")
+    tally::app::http_state(&args, pool, &Default::default(), None).expect("the default serve flags build a state")
 }
 
 /// A lazy pool at a Unix socket that does not exist: connecting fails at once (not "refused",
