@@ -105,7 +105,7 @@ pub const APP_ROLE: &str = "tally_app";
 
 /// A tenant id as the `tenants` table allows it (`^[a-z0-9_-]{1,64}$`), so that it can be
 /// written into the BEGIN statement as a literal.
-fn is_tenant_id(tenant: &str) -> bool {
+pub fn is_tenant_id(tenant: &str) -> bool {
     (1..=64).contains(&tenant.len()) && tenant.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
 }
 

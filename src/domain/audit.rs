@@ -94,7 +94,6 @@ macro_rules! insert_audit_event {
         )
     };
 }
-pub(crate) use insert_audit_event;
 
 /// One entry of an entity's history, as readers see it.
 #[derive(Debug, Clone, PartialEq, FromRow)]

@@ -99,6 +99,17 @@ pub async fn claim(conn: &mut PgConnection, tenant: &str, key: &IdempotencyKey) 
     .bind(&key.key)
     .fetch_one(&mut *conn)
     .await?;
+    replay(key, &hash, response, shape.as_deref()).map(Claim::Replay)
+}
+
+/// What a repeat of `key` gets, from what its first use kept: the request's hash, the kept reply
+/// and its shape.
+pub fn replay(
+    key: &IdempotencyKey,
+    hash: &str,
+    response: Option<String>,
+    shape: Option<&str>,
+) -> Result<String, DomainError> {
     if hash != key.request_hash {
         return Err(DomainError::IdempotencyConflict { key: key.key.clone() });
     }
@@ -112,11 +123,11 @@ pub async fn claim(conn: &mut PgConnection, tenant: &str, key: &IdempotencyKey) 
     // Kept by a Tally whose reply had another shape (keys written before shapes were kept have
     // none): the write happened, but replaying that text would answer in a shape no longer
     // published.
-    if shape.as_deref() != Some(key.shape) {
+    if shape != Some(key.shape) {
         tracing::info!(tool = key.tool, "idempotent result kept in an older shape");
         return Err(DomainError::StoredResultUnreadable { key: key.key.clone() });
     }
-    Ok(Claim::Replay(response))
+    Ok(response)
 }
 
 /// Stores the kept result of the write that claimed the key, in the same transaction. The

@@ -56,11 +56,6 @@ impl<'a, T> Write<'a, T> {
         &self.actor.tenant_id
     }
 
-    /// The idempotency key this write was made with, for an audit record written directly.
-    pub fn key(&self) -> Option<&str> {
-        self.key.as_ref().map(|(k, _)| k.key.as_str())
-    }
-
     /// Appends an audit record of a change made in this write.
     pub async fn audit(&mut self, change: Change<'_>) -> Result<(), DomainError> {
         let key = self.key.as_ref().map(|(k, _)| k.key.as_str());

@@ -698,17 +698,18 @@ async fn a_keyed_burst_through_latency_loss_and_a_partition_lands_every_invoice_
 }
 
 /// Holds a create inside its transaction once it has written everything: an AFTER INSERT trigger
-/// on invoices fires at the end of the create's one statement (invoice, lines and audit record
-/// written, key claimed) and waits for an advisory lock the test holds. Only for customer `held`.
+/// on audit_events, the last of `create_invoice_once`'s writes (key claimed with its reply,
+/// invoice, lines, then the audit record), waits for an advisory lock the test holds. Only for
+/// customer `held`'s creation.
 const HOLD: &str = "
     create function nf_hold() returns trigger language plpgsql as $$
     begin
-        if new.customer_id = 'held' then
+        if new.entity = 'invoice' and new.action = 'created' and new.details->>'customer_id' = 'held' then
             perform pg_advisory_xact_lock(4242);
         end if;
         return null;
     end $$;
-    create trigger nf_hold after insert on invoices for each row execute function nf_hold();";
+    create trigger nf_hold after insert on audit_events for each row execute function nf_hold();";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_reset_mid_transaction_leaves_nothing_half_written() {

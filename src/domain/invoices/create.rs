@@ -4,15 +4,19 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::{Invoice, InvoiceService, InvoiceStatus, InvoiceSummary, LineItem, NewInvoice, NewLine};
-use crate::domain::audit::{AuditAction, Event, insert_audit_event};
-use crate::domain::idempotency::{Keyed, Written};
+use crate::domain::audit::{AuditAction, Event};
+use crate::domain::idempotency::{self, IdempotencyKey, Keyed, Written};
 use crate::domain::money;
-use crate::domain::write::{Begun, Write};
+use crate::domain::write::Write;
 use crate::domain::{Actor, DomainError, InvoiceId};
 
 impl InvoiceService {
     /// Creates a draft invoice and its lines. With an idempotency key, a repeat returns the
     /// first result and a different request under the key is refused.
+    ///
+    /// One round trip: the reply is made first (the id, times and line totals are Tally's own),
+    /// then `create_invoice_once` claims the key, writes the invoice, its lines, the audit record
+    /// and the kept reply, and commits, as one statement (see its migration).
     #[tracing::instrument(skip_all, fields(lines = new.line_items.len()))]
     pub async fn create(
         &self,
@@ -22,43 +26,36 @@ impl InvoiceService {
     ) -> Result<Written<Invoice>, DomainError> {
         let total = money::total_of(new.line_items.iter().map(|l| (l.amount_cents, i64::from(l.quantity))))
             .ok_or(DomainError::TotalTooLarge)?;
-        let mut w = match Write::begin(&self.pool, actor, key, &new).await? {
-            Begun::Fresh(w) => w,
-            Begun::Replay(first) => return Ok(first),
-        };
+        if !crate::db::is_tenant_id(&actor.tenant_id) {
+            return Err(DomainError::Db(sqlx::Error::Configuration(
+                format!("{:?} is not a tenant id", actor.tenant_id).into(),
+            )));
+        }
+        let keyed = key.map(|k| (IdempotencyKey::new(actor.via, k.key, &new, k.shape), k.keep));
         let id = InvoiceId::generate();
-        let id_text = id.to_string();
-        let key_text = w.key().map(str::to_owned);
+        // Postgres keeps microseconds: the reply says exactly what a later read will.
+        let now = Utc::now();
+        let at = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
+        let key_text = keyed.as_ref().map(|(k, _)| k.key.clone());
         let details = json!({ "customer_id": new.customer_id, "lines": new.line_items.len() });
         let descriptions: Vec<&str> = new.line_items.iter().map(|l| l.description.as_str()).collect();
         let amounts: Vec<i64> = new.line_items.iter().map(|l| l.amount_cents).collect();
         let quantities: Vec<i32> = new.line_items.iter().map(|l| l.quantity).collect();
-        // One round trip writes the invoice, its lines and its audit record: the foreign keys
-        // are checked at the end of the statement, and every round trip saved is CPU and
-        // latency on a path bound by Postgres.
-        let written: Inserted = sqlx::query_as(CREATE)
-            .bind(id.0)
-            .bind(w.tenant())
-            .bind(&new.customer_id)
-            .bind(new.currency.code())
-            .bind(total)
-            .bind(new.due_date)
-            .bind(&new.memo)
-            .bind(&descriptions)
-            .bind(&amounts)
-            .bind(&quantities)
-            .bind(actor.via)
-            .bind(&actor.session_id)
-            .bind(&id_text)
-            .bind(&key_text)
-            .bind(&details)
-            .bind(actor.token.as_ref().map(|t| t.id))
-            .bind(actor.token.as_ref().map(|t| t.name.as_str()))
-            .bind(actor.role)
-            .fetch_one(w.conn())
-            .await?;
+        let line_items = new
+            .line_items
+            .iter()
+            .zip(1..)
+            .map(|(l, line_no)| LineItem {
+                line_no,
+                description: l.description.clone(),
+                amount_cents: l.amount_cents,
+                quantity: l.quantity,
+                // total_of has checked every product.
+                line_total_cents: l.amount_cents * i64::from(l.quantity),
+            })
+            .collect();
         let history = vec![Event {
-            at: written.occurred_at,
+            at,
             action: AuditAction::Created,
             from_status: None,
             to_status: Some(InvoiceStatus::Draft),
@@ -66,19 +63,18 @@ impl InvoiceService {
             currency: Some(new.currency.code().to_owned()),
             via: actor.via.to_owned(),
             session_id: actor.session_id.clone(),
-            idempotency_key: key_text,
-            details,
+            idempotency_key: key_text.clone(),
+            details: details.clone(),
             role: Some(actor.role),
             token_id: actor.token.as_ref().map(|t| t.id),
             token_name: actor.token.as_ref().map(|t| t.name.clone()),
         }];
-        let (created_at, line_items) = (written.created_at, written.lines.0);
         let invoice = Invoice {
             summary: InvoiceSummary {
                 invoice_id: id,
                 number: None,
                 status: InvoiceStatus::Draft,
-                customer_id: new.customer_id,
+                customer_id: new.customer_id.clone(),
                 currency: new.currency.code().to_owned(),
                 total_cents: total,
                 amount_paid_cents: 0,
@@ -86,8 +82,8 @@ impl InvoiceService {
                 amount_due_formatted: String::new(),
                 due_date: new.due_date,
                 issued_at: None,
-                memo: new.memo,
-                created_at,
+                memo: new.memo.clone(),
+                created_at: at,
             }
             .derive(),
             line_items,
@@ -96,9 +92,57 @@ impl InvoiceService {
             void_reason: None,
             history,
         };
-        w.commit(invoice).await
+        let (kept, invoice) = match &keyed {
+            Some((_, keep)) => (Some(keep(invoice)), None),
+            None => (None, Some(invoice)),
+        };
+        let key = keyed.as_ref().map(|(k, _)| k);
+        let (outcome, hash, response, shape): Outcome = sqlx::query_as(CREATE)
+            .bind(&actor.tenant_id)
+            .bind(&key_text)
+            .bind(key.map(|k| k.request_hash.as_str()))
+            .bind(&kept)
+            .bind(key.map(|k| k.shape))
+            .bind(idempotency::RETENTION_HOURS)
+            .bind(id.0)
+            .bind(id.to_string())
+            .bind(&new.customer_id)
+            .bind(new.currency.code())
+            .bind(total)
+            .bind(new.due_date)
+            .bind(&new.memo)
+            .bind(at)
+            .bind(&descriptions)
+            .bind(&amounts)
+            .bind(&quantities)
+            .bind(actor.via)
+            .bind(&actor.session_id)
+            .bind(&details)
+            .bind(actor.token.as_ref().map(|t| t.id))
+            .bind(actor.token.as_ref().map(|t| t.name.as_str()))
+            .bind(actor.role)
+            .fetch_one(&self.pool)
+            .await?;
+        match (outcome.as_str(), kept, invoice, key) {
+            ("created", Some(kept), _, _) => Ok(Written::Kept(kept)),
+            ("created", None, Some(invoice), _) => Ok(Written::Value(invoice)),
+            ("exists", _, _, Some(key)) => {
+                let hash = hash.unwrap_or_default();
+                Ok(Written::Replayed(idempotency::replay(key, &hash, response, shape.as_deref())?))
+            }
+            _ => Err(DomainError::Inconsistent("create_invoice_once answered neither created nor exists")),
+        }
     }
 }
+
+/// `create_invoice_once`'s answer: `created`, or `exists` with the key's request hash, kept
+/// reply and its shape.
+type Outcome = (String, Option<String>, Option<String>, Option<String>);
+
+/// Every argument of `create_invoice_once`, in its order.
+const CREATE: &str = "select outcome, request_hash, response, result_shape
+      from create_invoice_once($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                               $18, $19, $20, $21, $22, $23)";
 
 /// The one statement that writes an invoice's lines from three arrays (description, unit
 /// amount, quantity), numbering them from 1; Postgres computes each line's total and a
@@ -113,47 +157,6 @@ macro_rules! insert_invoice_lines {
             "returning line_no::integer as line_no, description, amount_cents, quantity, line_total_cents"
         )
     };
-}
-
-/// The invoice, its lines and the audit record, in one statement (the foreign keys are checked
-/// at its end); it answers with what the result needs.
-const CREATE: &str = concat!(
-    "with invoice as (
-        insert into invoices (invoice_id, tenant_id, customer_id, currency, total_cents, due_date, memo)
-        values ($1, $2, $3, $4, $5, $6, $7)
-        returning invoice_id, created_at
-    ), lines as (",
-    insert_invoice_lines!("$1", "$2", "$8", "$9", "$10"),
-    "), audit as (",
-    insert_audit_event!(
-        "$2",
-        "$11",
-        "$12",
-        "'invoice'",
-        "$13",
-        "'created'",
-        "null",
-        "'draft'",
-        "$5",
-        "$4",
-        "$14",
-        "$15",
-        "$16",
-        "$17",
-        "$18"
-    ),
-    " returning occurred_at
-    )
-    select invoice.created_at, audit.occurred_at,
-           (select coalesce(json_agg(lines order by line_no), '[]') from lines) as lines
-      from invoice, audit"
-);
-
-#[derive(sqlx::FromRow)]
-struct Inserted {
-    created_at: DateTime<Utc>,
-    occurred_at: DateTime<Utc>,
-    lines: sqlx::types::Json<Vec<LineItem>>,
 }
 
 /// Writes the lines in one statement; totals per line are computed by Postgres and checked by
