@@ -58,7 +58,8 @@ run: ## Run `tally serve $(ARGS)` against DATABASE_URL (default: the private clu
 	fi; \
 	TALLY_ANONYMOUS_ROLE="$${TALLY_ANONYMOUS_ROLE-admin}" cargo run -- serve $(ARGS)
 
-# .ci/tools.sh installs what the document tests read PDFs with (poppler-utils, qpdf) if missing.
+# .ci/tools.sh installs, if missing, what the document tests read PDFs with (poppler-utils, qpdf)
+# and Debian's prometheus (promtool and a real Prometheus, for tests/deploy/test_observability.py).
 test: ## Rust tests (nextest, else cargo test), the fuzz smoke run, then the Python SDK tests
 	bash .ci/tools.sh
 	$(WITH_DB) && \
