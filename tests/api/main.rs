@@ -27,6 +27,7 @@ mod properties;
 mod quotas;
 mod replay;
 mod resources;
+mod round_trips;
 mod stdio;
 mod tenancy;
 mod tool_schemas;
