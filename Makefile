@@ -32,7 +32,7 @@ FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_TARGETS       ?= jsonrpc schema cursor session http
 
-.PHONY: help db db-stop run test sdk-test venv lint fmt conformance sessions clean-db bench fuzz fuzz-smoke samples
+.PHONY: help db db-stop run test sdk-test venv lint fmt conformance sessions clean-db bench callgrind fuzz fuzz-smoke samples
 
 help: ## List targets
 	@echo "Tally make targets:"
@@ -127,6 +127,9 @@ samples: ## Render the golden fixtures' sample invoice and statement as README's
 
 bench: ## Tally vs the pgbench ceiling, side by side (release build; figures in target/bench/)
 	bash benches/run.sh
+
+callgrind: ## Instructions per create/get/list call, counted by valgrind's callgrind (release build)
+	bash benches/callgrind.sh
 
 clean-db: ## Stop the private cluster and delete its data
 	bash .ci/pg.sh destroy || true

@@ -23,6 +23,9 @@ pub struct DbSettings<'a> {
 const CONNECT_ATTEMPTS: u32 = 5;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A pooled connection idle this long is pinged before it is handed out.
+const PING_WHEN_IDLE: Duration = Duration::from_secs(10);
+
 pub mod cache;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
@@ -62,10 +65,19 @@ pub async fn connect(settings: &DbSettings<'_>) -> anyhow::Result<PgPool> {
     }
     Ok(PgPoolOptions::new()
         .max_connections(settings.pool_size.max(1))
-        // No ping before each acquire: it is a round trip on every call, and a connection that
-        // died idle (a Postgres restart, a proxy's timeout) is found by `begin_for`'s first
-        // statement instead, which then takes another (see `begin_for`).
+        // No ping before each acquire: it would be a round trip on every call. A connection
+        // idle for a while is pinged (it may have died: a Postgres restart, a proxy's timeout);
+        // one that was in use a moment ago is not. A dead one that slips through is found by
+        // `begin_for`'s first statement, which then takes another.
         .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_WHEN_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .acquire_timeout(settings.acquire_timeout)
         .idle_timeout(Some(Duration::from_secs(300)))
         .connect_lazy_with(options))

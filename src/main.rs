@@ -6,6 +6,11 @@ use tally::config::{Cli, Command};
 use tally::replay::Target;
 use tally::{db, telemetry};
 
+/// mimalloc: per-thread free lists suit a server whose every call allocates and frees small
+/// objects on whichever worker runs it (see benches/BENCHMARKS.md for what it changed).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init_logs(&cli.log, cli.log_format);
