@@ -8,6 +8,7 @@ use tally::{db, telemetry};
 
 /// mimalloc: per-thread free lists suit a server whose every call allocates and frees small
 /// objects on whichever worker runs it (see benches/BENCHMARKS.md for what it changed).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
