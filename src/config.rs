@@ -211,6 +211,10 @@ pub struct BenchArgs {
     /// Callers for every scenario run (instead of 1/8/32/128 creators and 32 readers).
     #[arg(long)]
     pub callers: Option<usize>,
+    /// The growth run instead: seed each size in turn (e.g. 10000,100000,1000000) and measure
+    /// list_invoices, get_invoice, list_outstanding and a statement at each.
+    #[arg(long, value_delimiter = ',')]
+    pub growth: Vec<u64>,
     /// Write the figures as JSON here.
     #[arg(long)]
     pub out: Option<std::path::PathBuf>,

@@ -68,6 +68,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let mut plan =
                 if args.smoke { tally::bench::Plan::smoke() } else { tally::bench::Plan::full(args.duration) };
             plan.only = args.only;
+            plan.growth = args.growth;
             if let Some(callers) = args.callers {
                 plan.create_callers = vec![callers];
                 plan.read_callers = callers;

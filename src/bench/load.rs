@@ -21,6 +21,8 @@ pub enum Workload {
     RenderInvoice,
     /// get_statement of the seeded customer with 500 rows of activity (a long, paginated PDF).
     Statement,
+    /// list_outstanding over the whole tenant: every customer's balance and aging.
+    Outstanding,
 }
 
 impl Workload {
@@ -32,6 +34,7 @@ impl Workload {
             Self::Mixed => "mixed 70/30",
             Self::RenderInvoice => "render_invoice",
             Self::Statement => "get_statement 500 rows",
+            Self::Outstanding => "list_outstanding",
         }
     }
 }
@@ -134,6 +137,7 @@ fn request(call: Workload, id: u64, rng: &mut XorShift, seeded: &Seeded) -> Stri
         Workload::List => ("list_invoices", json!({"customer_id": pick(rng, &seeded.customers), "limit": 20})),
         Workload::Get | Workload::Mixed => ("get_invoice", json!({"invoice_id": pick(rng, &seeded.invoice_ids)})),
         Workload::RenderInvoice => ("render_invoice", json!({"invoice_id": pick(rng, &seeded.invoice_ids)})),
+        Workload::Outstanding => ("list_outstanding", json!({})),
         Workload::Statement => (
             "get_statement",
             json!({"customer_id": super::seed::STATEMENT_CUSTOMER, "from": "2026-01-01", "to": "2026-07-31"}),

@@ -36,6 +36,9 @@ pub struct Plan {
     pub customers: u64,
     /// Scenarios to run (all when empty): create, list, get, mixed.
     pub only: Vec<String>,
+    /// When set, the growth run instead: seed each of these sizes in turn (adding to the last)
+    /// and measure the reads at each, with `read_callers` callers.
+    pub growth: Vec<u64>,
 }
 
 impl Plan {
@@ -48,6 +51,7 @@ impl Plan {
             seed: 100_000,
             customers: 1_000,
             only: vec![],
+            growth: vec![],
         }
     }
 
@@ -60,6 +64,7 @@ impl Plan {
             seed: 200,
             customers: 10,
             only: vec![],
+            growth: vec![],
         }
     }
 }
@@ -87,6 +92,9 @@ pub struct Peer {
 /// Runs the plan: seeds, then every scenario; prints the table as it goes.
 pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Report> {
     let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&target.database_url).await?;
+    if !plan.growth.is_empty() {
+        return growth(target, plan, &pool).await;
+    }
     let seeded = seed_invoices(&pool, plan.seed, plan.customers).await?;
     seed_statement(&pool).await?;
     if target.peer.is_some() {
@@ -123,6 +131,25 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Report> {
         }
     }
     pool.close().await;
+    Ok(report)
+}
+
+/// As the books grow: the reads at each seeded size, which should stay flat (keyset pages, lookups
+/// by key, a statement of one customer, and open receivables that do not grow with history).
+async fn growth(target: &Target, plan: &Plan, pool: &sqlx::PgPool) -> anyhow::Result<Report> {
+    let server = target.server_pid.map(ServerProcess::new);
+    seed_statement(pool).await?;
+    let mut report = Report::default();
+    for &size in &plan.growth {
+        let started = std::time::Instant::now();
+        let seeded = seed_invoices(pool, size, plan.customers).await?;
+        eprintln!("# seeded {size} invoices in {:.1} s", started.elapsed().as_secs_f64());
+        for workload in [Workload::List, Workload::Get, Workload::Outstanding, Workload::Statement] {
+            let mut figures = measure(target, server.as_ref(), workload, plan.read_callers, plan, &seeded).await?;
+            figures.scenario = format!("{} @{}", figures.scenario, size);
+            report.push(figures);
+        }
+    }
     Ok(report)
 }
 

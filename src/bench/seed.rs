@@ -87,20 +87,43 @@ pub struct Seeded {
     pub invoice_ids: Vec<String>,
 }
 
+/// Seeded invoices that are still open (sent, unpaid): the newest ones, however many are seeded.
+/// A business's books grow by history, which is paid; what it is owed now does not grow with
+/// them. The older ones among them are past due, for the aging buckets.
+pub const OPEN_SEEDED: i64 = 1_000;
+
+/// Seeds `invoices` invoices over `customers` customers (adding to what an earlier call seeded):
+/// the newest [`OPEN_SEEDED`] sent and open, every older one sent and paid by one payment.
 pub async fn seed_invoices(pool: &PgPool, invoices: u64, customers: u64) -> Result<Seeded, sqlx::Error> {
     let have: i64 =
         sqlx::query_scalar("select count(*) from invoices where customer_id like 'seed_%'").fetch_one(pool).await?;
     let missing = i64::try_from(invoices).unwrap_or(i64::MAX) - have;
     if missing > 0 {
         let mut tx = pool.begin().await?;
+        // Invoice g was created g seconds ago (so later seeds are older history) and numbered
+        // SEED-g; its due date is 30 days after.
         sqlx::query(
-            "insert into invoices (invoice_id, tenant_id, customer_id, currency, total_cents, created_at, updated_at)
-             select gen_random_uuid(), 'default', 'seed_' || (g % $2), 'USD', 2000,
-                    now() - make_interval(secs => g), now()
-               from generate_series(1, $1) g",
+            "insert into invoices (invoice_id, tenant_id, customer_id, status, currency, total_cents, amount_paid_cents,
+                                   due_date, created_at, updated_at, number, issued_at)
+             select gen_random_uuid(), 'default', 'seed_' || (g % $2), case when g <= $4 then 'sent' else 'paid' end,
+                    'USD', 2000, case when g <= $4 then 0 else 2000 end,
+                    ((now() - make_interval(secs => g * 3600)) at time zone 'utc')::date + 30,
+                    now() - make_interval(secs => g), now(), 'SEED-' || g, now() - make_interval(secs => g)
+               from generate_series($3 + 1, $3 + $1) g",
         )
         .bind(missing)
         .bind(i64::try_from(customers.max(1)).unwrap_or(1))
+        .bind(have)
+        .bind(OPEN_SEEDED)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "insert into payments (payment_id, tenant_id, invoice_id, amount_cents, currency, method, reference, paid_at, created_at)
+             select gen_random_uuid(), 'default', i.invoice_id, 2000, 'USD', 'bank_transfer', 'Seeded', i.issued_at, i.issued_at
+               from invoices i
+              where i.customer_id like 'seed_%' and i.status = 'paid'
+                and not exists (select 1 from payments p where p.invoice_id = i.invoice_id)",
+        )
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -113,8 +136,9 @@ pub async fn seed_invoices(pool: &PgPool, invoices: u64, customers: u64) -> Resu
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        sqlx::query("analyze invoices").execute(pool).await?;
-        sqlx::query("analyze invoice_lines").execute(pool).await?;
+        for table in ["invoices", "invoice_lines", "payments"] {
+            sqlx::query(&format!("analyze {table}")).execute(pool).await?;
+        }
     }
     let customers = (0..customers.max(1)).map(|c| format!("seed_{c}")).collect();
     let ids: Vec<uuid::Uuid> = sqlx::query_scalar(
