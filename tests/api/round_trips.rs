@@ -106,9 +106,9 @@ async fn create_invoice_is_one_round_trip_to_postgres_and_a_ping_after(o: PgPool
     }
     let keyless = counts(before);
     let before = round_trips.load(Ordering::SeqCst);
-    for i in 0..n {
+    for (i, id) in ids.iter().enumerate() {
         let again = app.rpc(&s, "tools/call", create(Some(&format!("key-{i}")))).await;
-        assert_eq!(again["result"]["structuredContent"]["invoice_id"], ids[i], "{again}");
+        assert_eq!(&again["result"]["structuredContent"]["invoice_id"], id, "{again}");
     }
     let replayed = counts(before);
     // Two per call: the call's one statement, and the ping sqlx 0.8 sends on every connection
