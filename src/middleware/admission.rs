@@ -1,31 +1,33 @@
 //! The bounded queue in front of the concurrency limit. A call is admitted while fewer than
 //! `concurrency + queue` calls are outstanding; past that it is rejected at once (503), so
-//! that a burst waits in a queue of known size instead of piling up without bound.
+//! that a burst waits in a queue of known size instead of piling up without bound. The refusal
+//! says to come back when the queue will have drained, as [`DrainRate`] estimates it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::Instant;
 
 use futures_util::future::{Either, Ready, ready};
 use pin_project_lite::pin_project;
 use tower::{BoxError, Layer, Service};
 
+use super::drain::DrainRate;
 use super::rejection::Rejection;
-
-/// When to come back after a full queue: long enough for a queue's worth of calls to drain.
-const RETRY_AFTER_FULL: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct AdmissionLayer {
     outstanding: Arc<AtomicUsize>,
     concurrency: usize,
     queue: usize,
+    drain: Arc<DrainRate>,
 }
 
 impl AdmissionLayer {
-    pub fn new(concurrency: usize, queue: usize) -> Self {
-        Self { outstanding: Arc::new(AtomicUsize::new(0)), concurrency, queue }
+    /// `drain` must be fed by a [`DrainTimerLayer`](super::drain::DrainTimerLayer) inside the
+    /// concurrency limit this queue is in front of.
+    pub fn new(concurrency: usize, queue: usize, drain: Arc<DrainRate>) -> Self {
+        Self { outstanding: Arc::new(AtomicUsize::new(0)), concurrency, queue, drain }
     }
 }
 
@@ -95,9 +97,9 @@ where
         if now > layer.concurrency + layer.queue {
             drop(ticket);
             metrics::counter!("tally_rejections_total", "reason" => "overloaded").increment(1);
-            return Either::Right(ready(Err(
-                Rejection::overloaded(RETRY_AFTER_FULL, layer.concurrency, layer.queue).into()
-            )));
+            // Every call queued ahead must start before this one could: the whole queue.
+            let wait = layer.drain.retry_after(layer.queue, Instant::now());
+            return Either::Right(ready(Err(Rejection::overloaded(wait, layer.concurrency, layer.queue).into())));
         }
         Ticket::publish(layer, now);
         Either::Left(Admitted { inner: self.inner.call(req), ticket })

@@ -5,12 +5,15 @@
 //! 0. tenant quota: the caller's tenant over its own rate or concurrency is refused before it
 //!    takes any of the global budget (see [`tenant_quota`]);
 //! 1. rate limit: the cheapest refusal, decided at arrival; over the rate is a 429 at once.
-//! 2. admission: the bounded queue; when concurrency + queue calls are outstanding, a 503 at once.
+//! 2. admission: the bounded queue; when concurrency + queue calls are outstanding, a 503 at once,
+//!    saying to come back when the queue will have drained ([`drain`]).
 //! 3. timeout: its clock starts here, at arrival, so time spent queued counts.
 //! 4. ready-in-call: moves the wait for a concurrency permit inside the timed future.
 //! 5. concurrency limit: at most N calls run; the rest wait (bounded by 2.) for a permit.
+//! 6. drain timer: how long each call holds its slot, which is how fast the queue drains.
 
 mod admission;
+pub mod drain;
 pub mod edge;
 mod rate_limit;
 mod ready_in_call;
@@ -48,13 +51,15 @@ pub type McpStack = BoxCloneSyncService<McpRequest, McpReply, BoxError>;
 
 pub fn mcp_stack(limits: Limits, service: McpService) -> McpStack {
     let permits = Arc::new(Semaphore::new(limits.concurrency));
+    let drain = Arc::new(drain::DrainRate::new(limits.concurrency));
     let stack = ServiceBuilder::new()
         .layer(tenant_quota::TenantQuotaLayer::new(limits.tenant))
         .layer(RateLimitLayer::per_second(limits.rate_per_second))
-        .layer(AdmissionLayer::new(limits.concurrency, limits.queue))
+        .layer(AdmissionLayer::new(limits.concurrency, limits.queue, drain.clone()))
         .layer(TimeoutLayer::new(limits.timeout))
         .layer(ReadyInCallLayer)
         .layer(GlobalConcurrencyLimitLayer::with_semaphore(permits))
+        .layer(drain::DrainTimerLayer(drain))
         .service(service);
     BoxCloneSyncService::new(stack)
 }
