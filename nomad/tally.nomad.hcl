@@ -161,8 +161,9 @@ job "tally-staging" {
         TALLY_LOG               = "info"
         TALLY_CONCURRENCY_LIMIT = "64"
         TALLY_QUEUE_LIMIT       = "512"
-        # The rate limit is per replica: this is each replica's share of the total.
-        TALLY_RATE_LIMIT        = "500"
+        # Calls per second for the whole job, however many replicas the autoscaler runs: the
+        # replicas split it between them through Postgres (README, "Rates across replicas").
+        TALLY_RATE_LIMIT        = "1000"
         TALLY_TIMEOUT           = "30s"
         TALLY_DB_POOL_SIZE      = "16"
         TALLY_SHUTDOWN_GRACE    = "20s"

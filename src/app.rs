@@ -21,7 +21,7 @@ use crate::domain::receivables::ReceivablesService;
 use crate::domain::{InvoiceService, Principal, idempotency};
 use crate::mcp::McpService;
 use crate::mcp::session::SessionStore;
-use crate::middleware::{Limits, McpStack, mcp_stack};
+use crate::middleware::{ClusterSettings, Heartbeat, Limits, McpStack, RateShares, mcp_stack};
 use crate::pipeline::Pipeline;
 use crate::pipeline::auth::Authenticator;
 use crate::pipeline::oauth::OAuth;
@@ -75,25 +75,39 @@ fn stack(
     pool: &PgPool,
     caches: &Caches,
     limits: Limits,
+    shares: &RateShares,
     docs: &DocumentArgs,
 ) -> anyhow::Result<(McpStack, McpService)> {
     let sessions = SessionStore::new(pool.clone()).with_cache(caches);
     let service = McpService::new(registry_with(pool, docs)?, sessions);
-    Ok((mcp_stack(limits, service.clone()), service))
+    Ok((mcp_stack(limits, shares, service.clone()), service))
 }
 
 /// What every HTTP request shares, as `serve` builds it over `pool` (the fuzz targets in
 /// tests/fuzz/ build theirs with it too, over a pool that points nowhere).
 ///
 /// Sessions and tokens are served from `caches` while their listener runs (`App` starts it).
+/// The rate limits are this process's own; `App` shares them with the other replicas.
 pub fn http_state(
     args: &ServeArgs,
     pool: &PgPool,
     caches: &Caches,
     recorder: Option<Recorder>,
 ) -> anyhow::Result<HttpState> {
+    let shares = RateShares::new(args.limits.rate_limit);
+    http_state_sharing(args, pool, caches, &shares, recorder)
+}
+
+/// `http_state`, its rates enforced as this replica's part of `shares`.
+fn http_state_sharing(
+    args: &ServeArgs,
+    pool: &PgPool,
+    caches: &Caches,
+    shares: &RateShares,
+    recorder: Option<Recorder>,
+) -> anyhow::Result<HttpState> {
     let limits = args.limits.limits();
-    let (stack, mcp) = stack(pool, caches, limits, &args.documents)?;
+    let (stack, mcp) = stack(pool, caches, limits, shares, &args.documents)?;
     let anonymous = args.anonymous_role().map(|role| Principal::operator(&args.tenant, role));
     let protected_resource = args.oauth.config();
     let oauth = protected_resource.clone().map(|config| Arc::new(OAuth::new(config)));
@@ -120,12 +134,15 @@ pub struct App {
     mcp: McpService,
     caches: Caches,
     recorder_task: Option<RecorderTask>,
+    shares: RateShares,
+    cluster: ClusterSettings,
 }
 
 impl App {
     /// Connects (unless given a pool), migrates and binds. Port 0 binds a free port.
     pub async fn build(args: &ServeArgs, pool: Option<PgPool>) -> anyhow::Result<Self> {
         args.limits.check(&args.db).map_err(anyhow::Error::msg)?;
+        let cluster = args.cluster.settings().map_err(anyhow::Error::msg)?;
         if args.anonymous_role().is_some() && !args.bind.ip().is_loopback() {
             anyhow::bail!(
                 "--anonymous-role (TALLY_ANONYMOUS_ROLE) serves callers without a token, so it is allowed on a \
@@ -144,7 +161,8 @@ impl App {
         let listener = TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
         let (recorder, recorder_task) = start_recorder(args.record_dir.as_ref(), &args.limits)?.unzip();
         let caches = Caches::default();
-        let state = http_state(args, &pool, &caches, recorder)?;
+        let shares = RateShares::new(args.limits.rate_limit);
+        let state = http_state_sharing(args, &pool, &caches, &shares, recorder)?;
         let mcp = state.mcp.clone();
         let options = ServerOptions {
             grace: args.shutdown_grace,
@@ -152,7 +170,15 @@ impl App {
             write_timeout: args.write_timeout,
             max_connections: args.max_connections,
         };
-        Ok(Self { server: HttpServer::new(listener, state, options), pool, mcp, caches, recorder_task })
+        Ok(Self {
+            server: HttpServer::new(listener, state, options),
+            pool,
+            mcp,
+            caches,
+            recorder_task,
+            shares,
+            cluster,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -160,15 +186,32 @@ impl App {
     }
 
     /// Serves until `shutdown` resolves, drains, and closes the pool.
+    ///
+    /// The rate limits' heartbeat runs from before the first call until `shutdown`, when this
+    /// replica leaves the cluster (its share goes to the others at once). Dropped instead (a
+    /// crash, as tests stage one), it stops without leaving, and the others take the share when
+    /// the liveness window has passed.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
         let pruner = tokio::spawn(prune_idempotency_keys(self.pool.clone()));
         let cancels = tokio::spawn(self.mcp.clone().listen_for_cancels(self.pool.clone()));
         let access_changes = tokio::spawn(self.caches.clone().listen(self.pool.clone()));
-        tracing::info!(addr = %self.local_addr(), "serving MCP at /mcp");
-        self.server.run(shutdown).await;
+        let mut heartbeat =
+            Heartbeat::new(self.shares.clone(), self.pool.connect_options().as_ref().clone(), self.cluster);
+        // The first before serving, so that a replica joining a busy cluster starts at its share.
+        heartbeat.beat().await;
+        let leave = tokio_util::sync::CancellationToken::new();
+        let heartbeat = AbortOnDrop(tokio::spawn(heartbeat.run(leave.clone())));
+        tracing::info!(addr = %self.local_addr(), replicas = self.shares.replicas(), "serving MCP at /mcp");
+        self.server
+            .run(async {
+                shutdown.await;
+                leave.cancel();
+            })
+            .await;
         if let Some(recorder) = self.recorder_task {
             recorder.finish().await;
         }
+        heartbeat.finish().await;
         pruner.abort();
         cancels.abort();
         access_changes.abort();
@@ -183,8 +226,10 @@ pub async fn run_stdio(args: &StdioArgs) -> anyhow::Result<()> {
     let pool = db::connect(&args.db.settings()).await?;
     db::prepare(&pool, args.skip_migrations).await?;
     let limits = args.limits.limits();
-    // stdio serves one client: its session and token are looked up each call (no listener).
-    let (stack, _) = stack(&pool, &Caches::default(), limits, &args.documents)?;
+    // stdio serves one client: its session and token are looked up each call (no listener), and
+    // its rate limits are its own (no heartbeat).
+    let shares = RateShares::new(args.limits.rate_limit);
+    let (stack, _) = stack(&pool, &Caches::default(), limits, &shares, &args.documents)?;
     let access = AccessService::new(pool.clone());
     // A token is checked before the first message too, so a wrong one fails at once, plainly.
     if let Some(token) = &args.token
@@ -211,6 +256,22 @@ fn start_recorder(dir: Option<&PathBuf>, limits: &LimitArgs) -> anyhow::Result<O
         .with_context(|| format!("cannot record sessions into {}", dir.display()))?;
     tracing::info!(dir = %dir.display(), "recording sessions");
     Ok(Some(started))
+}
+
+/// A task that ends with its owner: dropped, it is aborted.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl AbortOnDrop {
+    /// Waits for the task to end by itself (briefly: it has been told to).
+    async fn finish(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.0).await;
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 async fn prune_idempotency_keys(pool: PgPool) {

@@ -301,17 +301,19 @@ pub struct LimitArgs {
     /// Calls that may wait for a slot; beyond it calls are refused (503).
     #[arg(long, env = "TALLY_QUEUE_LIMIT", default_value_t = 512)]
     pub queue_limit: usize,
-    /// Calls per second, across all connections; beyond it calls are refused (429).
+    /// Calls per second for the whole deployment, however many replicas serve it (each takes a
+    /// share, agreed through Postgres); beyond it calls are refused (429).
     #[arg(long, env = "TALLY_RATE_LIMIT", default_value = "1000")]
     pub rate_limit: NonZeroU32,
     /// Deadline of a call from its arrival, queueing included.
     #[arg(long, env = "TALLY_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
-    /// Each tenant's calls per second, unless its own is set (`tally tenant create --rate-limit`);
-    /// none: only the global limit.
+    /// Each tenant's calls per second across the deployment, unless its own is set (`tally
+    /// tenant create --rate-limit`); none: only the global limit.
     #[arg(long, env = "TALLY_TENANT_RATE_LIMIT")]
     pub tenant_rate_limit: Option<NonZeroU32>,
-    /// Each tenant's calls at once, unless its own is set; none: only the global limit.
+    /// Each tenant's calls at once on each replica, unless its own is set; none: only the global
+    /// limit.
     #[arg(long, env = "TALLY_TENANT_CONCURRENCY_LIMIT")]
     pub tenant_concurrency_limit: Option<std::num::NonZeroUsize>,
 }
@@ -404,9 +406,38 @@ pub struct ServeArgs {
     #[arg(long, env = "TALLY_RECORD_DIR")]
     pub record_dir: Option<std::path::PathBuf>,
     #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
     pub oauth: OAuthArgs,
     #[command(flatten)]
     pub documents: DocumentArgs,
+}
+
+/// How replicas agree on their shares of the rate limits (the same on every replica).
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// How often this replica reports its demand to Postgres and recomputes its shares.
+    #[arg(long, env = "TALLY_LIMIT_HEARTBEAT", default_value = "500ms", value_parser = humantime::parse_duration)]
+    pub limit_heartbeat: Duration,
+    /// A replica not heard from for this long no longer holds a share: how soon a killed
+    /// replica's share goes to the others. At least twice the heartbeat.
+    #[arg(long, env = "TALLY_LIMIT_LIVENESS", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub limit_liveness: Duration,
+}
+
+impl ClusterArgs {
+    pub fn settings(&self) -> Result<crate::middleware::ClusterSettings, String> {
+        if self.limit_heartbeat < Duration::from_millis(50) {
+            return Err(format!("TALLY_LIMIT_HEARTBEAT ({:?}) must be at least 50ms", self.limit_heartbeat));
+        }
+        if self.limit_liveness < 2 * self.limit_heartbeat {
+            return Err(format!(
+                "TALLY_LIMIT_LIVENESS ({:?}) must be at least twice TALLY_LIMIT_HEARTBEAT ({:?})",
+                self.limit_liveness, self.limit_heartbeat
+            ));
+        }
+        Ok(crate::middleware::ClusterSettings { heartbeat: self.limit_heartbeat, liveness: self.limit_liveness })
+    }
 }
 
 /// OAuth resource-server mode: also accept JWT access tokens from one issuer.

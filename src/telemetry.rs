@@ -59,6 +59,14 @@ fn describe_and_zero() {
     );
     describe_gauge!("tally_build_info", "Always 1; the version label says which build runs.");
     describe_counter!("tally_recording_dropped_total", "Recorded events dropped because the writer fell behind.");
+    describe_gauge!(
+        "tally_rate_limit_share",
+        "This replica's share of TALLY_RATE_LIMIT, calls per second (the replicas' shares add up to it)."
+    );
+    describe_gauge!(
+        "tally_limiter_replicas",
+        "Replicas sharing the rate limits, as this one last heard (itself included)."
+    );
     metrics::gauge!("tally_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     metrics::gauge!("tally_requests_in_flight").set(0.0);
     metrics::gauge!("tally_queue_depth").set(0.0);

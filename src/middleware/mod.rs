@@ -1,5 +1,6 @@
 //! The limits every MCP call passes, over HTTP and stdio alike. Built once and cloned per
-//! connection, so that every limit is global to the process.
+//! connection, so that every limit is global to the process; the rates are further shared
+//! with the other replicas, as budgets for the whole deployment (see [`shares`]).
 //!
 //! Order, outermost first, and why:
 //! 0. tenant quota: the caller's tenant over its own rate or concurrency is refused before it
@@ -15,9 +16,11 @@
 mod admission;
 pub mod drain;
 pub mod edge;
+mod gcra;
 mod rate_limit;
 mod ready_in_call;
 mod rejection;
+pub mod shares;
 pub mod tenant_quota;
 
 use std::num::NonZeroU32;
@@ -36,6 +39,7 @@ pub use admission::AdmissionLayer;
 pub use rate_limit::RateLimitLayer;
 pub use ready_in_call::ReadyInCallLayer;
 pub use rejection::Rejection;
+pub use shares::{ClusterSettings, Heartbeat, RateShares};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -49,12 +53,14 @@ pub struct Limits {
 /// The MCP handler inside its limits.
 pub type McpStack = BoxCloneSyncService<McpRequest, McpReply, BoxError>;
 
-pub fn mcp_stack(limits: Limits, service: McpService) -> McpStack {
+/// The stack, its rates enforced as this replica's part of `shares` (whose global budget is
+/// `limits.rate_per_second`).
+pub fn mcp_stack(limits: Limits, shares: &RateShares, service: McpService) -> McpStack {
     let permits = Arc::new(Semaphore::new(limits.concurrency));
     let drain = Arc::new(drain::DrainRate::new(limits.concurrency));
     let stack = ServiceBuilder::new()
-        .layer(tenant_quota::TenantQuotaLayer::new(limits.tenant))
-        .layer(RateLimitLayer::per_second(limits.rate_per_second))
+        .layer(tenant_quota::TenantQuotaLayer::new(limits.tenant, shares.clone()))
+        .layer(RateLimitLayer::new(shares.clone()))
         .layer(AdmissionLayer::new(limits.concurrency, limits.queue, drain.clone()))
         .layer(TimeoutLayer::new(limits.timeout))
         .layer(ReadyInCallLayer)

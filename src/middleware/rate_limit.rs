@@ -1,29 +1,26 @@
 //! A rate limit that rejects instead of queueing. tower's own `RateLimit` parks calls over the
 //! rate in `poll_ready` (a hidden queue) and is not `Clone`; an agent is better served by an
-//! immediate 429 saying when to come back. The limiter is GCRA (`governor`), shared by every
-//! clone, so the limit is global across connections.
+//! immediate 429 saying when to come back. The limiter is GCRA, shared by every clone, so the
+//! limit is global across connections; its rate is this replica's share of the deployment's
+//! (see [`shares`](super::shares)), while a refusal names the configured rate.
 
-use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_util::future::{Either, Ready, ready};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tower::{BoxError, Layer, Service};
 
 use super::rejection::Rejection;
+use super::shares::RateShares;
 
 #[derive(Clone)]
 pub struct RateLimitLayer {
-    limiter: Arc<DefaultDirectRateLimiter>,
-    per_second: u32,
+    shares: RateShares,
 }
 
 impl RateLimitLayer {
-    /// `per_second` calls a second, with bursts of up to that many.
-    pub fn per_second(per_second: NonZeroU32) -> Self {
-        Self { limiter: Arc::new(RateLimiter::direct(Quota::per_second(per_second))), per_second: per_second.get() }
+    /// The global budget of `shares`: its rate a second, with bursts of up to a second's worth.
+    pub fn new(shares: RateShares) -> Self {
+        Self { shares }
     }
 }
 
@@ -54,12 +51,12 @@ where
     }
 
     fn call(&mut self, req: R) -> Self::Future {
-        match self.layer.limiter.check() {
+        let budget = self.layer.shares.global();
+        match budget.check() {
             Ok(()) => Either::Left(self.inner.call(req)),
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
+            Err(wait) => {
                 metrics::counter!("tally_rejections_total", "reason" => "rate_limited").increment(1);
-                Either::Right(ready(Err(Rejection::rate_limited(wait, self.layer.per_second).into())))
+                Either::Right(ready(Err(Rejection::rate_limited(wait, budget.limit()).into())))
             }
         }
     }

@@ -4,8 +4,9 @@
 //! deployment's default (`--tenant-rate-limit`, `--tenant-concurrency-limit`); with neither,
 //! the tenant is bounded by the global limits alone.
 //!
-//! Like the global limits, these are per replica: N replicas admit up to N times a tenant's
-//! rate. (Cluster-wide budgets are the operations issue's.)
+//! A tenant's rate, like the global one, is a budget for the whole deployment: this replica
+//! enforces its share of it (see [`shares`](super::shares)). Its concurrency is per replica:
+//! it bounds the calls this process runs at once.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -14,12 +15,11 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::Semaphore;
 use tower::{BoxError, Layer, Service};
 
 use super::rejection::Rejection;
+use super::shares::{Budget, RateShares};
 use crate::mcp::{McpReply, McpRequest};
 
 /// When a tenant at its concurrency quota should come back: about one short call later.
@@ -32,36 +32,42 @@ pub struct TenantDefaults {
     pub concurrency: Option<usize>,
 }
 
-#[derive(Clone)]
+/// A tenant's concurrency quota and the semaphore enforcing it.
+type Slots = (usize, Arc<Semaphore>);
+
+/// What a tenant's call is checked against.
 struct Limiters {
-    rate: Option<(u32, Arc<DefaultDirectRateLimiter>)>,
-    concurrency: Option<(usize, Arc<Semaphore>)>,
+    rate: Option<Arc<Budget>>,
+    concurrency: Option<Slots>,
 }
 
 #[derive(Clone)]
 pub struct TenantQuotaLayer {
     defaults: TenantDefaults,
-    tenants: Arc<Mutex<HashMap<String, Limiters>>>,
+    rates: RateShares,
+    concurrency: Arc<Mutex<HashMap<String, Slots>>>,
 }
 
 impl TenantQuotaLayer {
-    pub fn new(defaults: TenantDefaults) -> Self {
-        Self { defaults, tenants: Arc::default() }
+    pub fn new(defaults: TenantDefaults, rates: RateShares) -> Self {
+        Self { defaults, rates, concurrency: Arc::default() }
     }
 
-    /// The tenant's limiters for the quota in force, rebuilt when the quota changed.
+    /// The tenant's rate budget and concurrency semaphore for the quota in force (the
+    /// semaphore rebuilt when the quota changed).
     fn limiters(&self, tenant: &str, quota: crate::domain::Quota) -> Limiters {
         let rate = quota.rate_per_second.and_then(NonZeroU32::new).or(self.defaults.rate_per_second);
         let concurrency = quota.concurrency.map(|n| n.max(1) as usize).or(self.defaults.concurrency);
-        let mut tenants = self.tenants.lock().expect("quota map");
-        let entry = tenants.entry(tenant.to_owned()).or_insert(Limiters { rate: None, concurrency: None });
-        if entry.rate.as_ref().map(|(n, _)| *n) != rate.map(NonZeroU32::get) {
-            entry.rate = rate.map(|n| (n.get(), Arc::new(RateLimiter::direct(Quota::per_second(n)))));
-        }
-        if entry.concurrency.as_ref().map(|(n, _)| *n) != concurrency {
-            entry.concurrency = concurrency.map(|n| (n, Arc::new(Semaphore::new(n))));
-        }
-        entry.clone()
+        let rate = rate.map(|n| self.rates.tenant(tenant, n));
+        let concurrency = concurrency.map(|n| {
+            let mut tenants = self.concurrency.lock().expect("quota map");
+            let entry = tenants.entry(tenant.to_owned()).or_insert_with(|| (n, Arc::new(Semaphore::new(n))));
+            if entry.0 != n {
+                *entry = (n, Arc::new(Semaphore::new(n)));
+            }
+            entry.clone()
+        });
+        Limiters { rate, concurrency }
     }
 }
 
@@ -95,12 +101,11 @@ where
     fn call(&mut self, req: McpRequest) -> Self::Future {
         let tenant = req.principal.tenant_id.clone();
         let Limiters { rate, concurrency } = self.layer.limiters(&tenant, req.principal.quota);
-        if let Some((per_second, limiter)) = rate
-            && let Err(not_until) = limiter.check()
+        if let Some(budget) = rate
+            && let Err(wait) = budget.check()
         {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
             metrics::counter!("tally_rejections_total", "reason" => "tenant_rate_limited").increment(1);
-            let refusal = Rejection::tenant_rate_limited(wait, per_second, &tenant);
+            let refusal = Rejection::tenant_rate_limited(wait, budget.limit(), &tenant);
             return Box::pin(async move { Err(refusal.into()) });
         }
         let permit = match concurrency {

@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod bench_smoke;
 mod burst;
+mod cluster_limits;
 mod concurrency;
 mod documents;
 mod edge;
