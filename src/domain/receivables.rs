@@ -74,13 +74,19 @@ pub(crate) async fn report(
     let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(
         "with open as (
                  select i.customer_id, i.currency, i.due_date,
-                        i.total_cents - coalesce((select sum(p.amount_cents) from payments p
-                                                   where p.invoice_id = i.invoice_id
-                                                     and (p.paid_at at time zone 'utc')::date <= ",
+                        i.total_cents - coalesce(paid.cents, 0)::bigint as due, ",
     );
-    sql.push_bind(as_of).push("), 0)::bigint as due, ").push_bind(as_of).push(
+    // The payments summed once per invoice (a correlated subquery in the select list was
+    // evaluated twice: once for `due`, once for the `due > 0` filter on the inlined CTE).
+    sql.push_bind(as_of).push(
         " - i.due_date as days_late
                    from invoices i
+                   cross join lateral (select sum(p.amount_cents) as cents from payments p
+                                        where p.invoice_id = i.invoice_id
+                                          and (p.paid_at at time zone 'utc')::date <= ",
+    );
+    sql.push_bind(as_of).push(
+        ") paid
                   where i.tenant_id = ",
     );
     sql.push_bind(tenant);
