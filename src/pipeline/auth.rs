@@ -1,8 +1,10 @@
 //! The principal stage: who is calling, resolved before any limit or tool, for every message.
 //!
-//! A presented token is always checked, on every call (so a revocation or an expiry takes effect
-//! on the next call on every replica); a missing one is accepted only where the operator allowed
-//! anonymous callers (`--anonymous-role`, loopback only) or on stdio without `TALLY_TOKEN`.
+//! A presented token is always checked, on every call: from memory while this replica hears
+//! Postgres's `tally_access` notifications, which drop a revoked or changed token at once on every
+//! replica (see `crate::db::cache`), else in Postgres. A missing one is accepted only where the
+//! operator allowed anonymous callers (`--anonymous-role`, loopback only) or on stdio without
+//! `TALLY_TOKEN`.
 
 use std::sync::Arc;
 
