@@ -58,6 +58,10 @@ fn describe_and_zero() {
         "Connections closed at once because the cap was reached."
     );
     describe_gauge!("tally_build_info", "Always 1; the version label says which build runs.");
+    describe_gauge!(
+        "tally_ready",
+        "1 while this replica would answer /readyz 200, else 0 (set at each probe and scrape)."
+    );
     describe_counter!("tally_recording_dropped_total", "Recorded events dropped because the writer fell behind.");
     describe_gauge!(
         "tally_rate_limit_share",

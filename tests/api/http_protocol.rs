@@ -199,3 +199,35 @@ async fn health_and_unknown_paths(o: PgPoolOptions, c: PgConnectOptions) {
     assert_eq!(app.client.get(format!("{base}/nope")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     app.stop().await;
 }
+
+/// `tally_ready` says what /readyz would: 0 while the schema is behind the binary, 1 again after.
+#[sqlx::test]
+async fn readiness_is_exported_as_a_gauge(o: PgPoolOptions, c: PgConnectOptions) {
+    let app = spawn_app(pool(o, c).await).await;
+    let base = format!("http://{}", app.addr);
+    let ready = || async {
+        let text = app.client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+        let line =
+            text.lines().find(|l| l.starts_with("tally_ready ")).unwrap_or_else(|| panic!("no tally_ready:\n{text}"));
+        line.trim_start_matches("tally_ready ").trim().to_owned()
+    };
+    assert_eq!(ready().await, "1");
+    let newest: i64 =
+        sqlx::query_scalar("select max(version) from _sqlx_migrations").fetch_one(&app.pool).await.unwrap();
+    sqlx::query("update _sqlx_migrations set success = false where version = $1")
+        .bind(newest)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let res = app.client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "migrations pending");
+    assert_eq!(ready().await, "0");
+    sqlx::query("update _sqlx_migrations set success = true where version = $1")
+        .bind(newest)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(ready().await, "1");
+    app.stop().await;
+}

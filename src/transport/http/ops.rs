@@ -31,15 +31,27 @@ pub fn health() -> Response<Body> {
     reply::json(StatusCode::OK, &json!({ "status": "ok" }))
 }
 
-/// Ready means: not draining, the database answers, and its schema is this binary's.
+/// Ready means: not draining, the database answers, and its schema is this binary's. Else why
+/// not. `tally_ready` says the same to Prometheus (set at each probe and each scrape), so that a
+/// replica going in and out of readiness shows even while its /metrics answers throughout.
+async fn ready(state: &HttpState) -> Result<(), &'static str> {
+    let ready = if state.draining.load(Ordering::Acquire) {
+        Err("draining")
+    } else {
+        match tokio::time::timeout(PROBE_TIMEOUT, db::migrations_current(&state.pool)).await {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => Err("migrations pending"),
+            _ => Err("database unreachable"),
+        }
+    };
+    metrics::gauge!("tally_ready").set(if ready.is_ok() { 1.0 } else { 0.0 });
+    ready
+}
+
 pub async fn readiness(state: &HttpState) -> Response<Body> {
-    if state.draining.load(Ordering::Acquire) {
-        return reply::json(StatusCode::SERVICE_UNAVAILABLE, &json!({ "status": "draining" }));
-    }
-    match tokio::time::timeout(PROBE_TIMEOUT, db::migrations_current(&state.pool)).await {
-        Ok(Ok(true)) => reply::json(StatusCode::OK, &json!({ "status": "ready" })),
-        Ok(Ok(false)) => reply::json(StatusCode::SERVICE_UNAVAILABLE, &json!({ "status": "migrations pending" })),
-        _ => reply::json(StatusCode::SERVICE_UNAVAILABLE, &json!({ "status": "database unreachable" })),
+    match ready(state).await {
+        Ok(()) => reply::json(StatusCode::OK, &json!({ "status": "ready" })),
+        Err(why) => reply::json(StatusCode::SERVICE_UNAVAILABLE, &json!({ "status": why })),
     }
 }
 
@@ -53,6 +65,7 @@ pub async fn metrics(state: &HttpState) -> Response<Body> {
     metrics::gauge!("tally_db_pool_connections", "state" => "in_use").set(size - idle);
     metrics::gauge!("tally_db_pool_connections", "state" => "max")
         .set(f64::from(state.pool.options().get_max_connections()));
+    let _ = ready(state).await;
     let sessions = SessionStore::new(state.pool.clone());
     if let Ok(Ok(n)) = tokio::time::timeout(PROBE_TIMEOUT, sessions.count_live()).await {
         metrics::gauge!("tally_sessions_active").set(n as f64);
