@@ -164,6 +164,16 @@ pub async fn begin_for(pool: &PgPool, tenant: &str) -> Result<Transaction<'stati
     }
 }
 
+/// A pool of one connection of its own, with the same options as `pool`, for a task that holds
+/// a connection for good (a LISTEN): taken from the calls' pool, it would cost them a slot.
+pub fn own_connection(pool: &PgPool) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(1)
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .connect_lazy_with(pool.connect_options().as_ref().clone())
+}
+
 /// An error that says the connection itself is gone (closed by the server, reset, cut), as
 /// opposed to an error of the statement.
 pub fn is_dead_connection(e: &sqlx::Error) -> bool {

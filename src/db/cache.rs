@@ -173,11 +173,7 @@ impl Caches {
     /// Listens on [`CHANNEL`] until dropped, on a connection of its own; a lost connection turns
     /// the caches off at once and is retried every second.
     pub async fn listen(self, pool: PgPool) {
-        let own = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .max_lifetime(None)
-            .idle_timeout(None)
-            .connect_lazy_with(pool.connect_options().as_ref().clone());
+        let own = super::own_connection(&pool);
         loop {
             let listened = async {
                 let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;

@@ -312,12 +312,7 @@ impl McpService {
     /// connection is retried every second; meanwhile a cancel sent to another replica is missed
     /// (the call runs to its end, and a retry with its key still finds what it wrote).
     pub async fn listen_for_cancels(self, pool: sqlx::PgPool) {
-        // A connection of its own, as the calls' pool would otherwise lose a slot for good.
-        let own = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .max_lifetime(None)
-            .idle_timeout(None)
-            .connect_lazy_with(pool.connect_options().as_ref().clone());
+        let own = crate::db::own_connection(&pool);
         loop {
             let listened = async {
                 let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;

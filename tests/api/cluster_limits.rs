@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::helpers::{PROTOCOL, TestApp, database_url, pool, spawn_app_with};
+use crate::helpers::{PROTOCOL, TestApp, database_url, pool, server_login, spawn_app_with};
 use crate::processes::Server;
 
 /// Configured calls per second for the whole deployment.
@@ -133,23 +133,6 @@ impl Hammer {
 
 fn within_ten_percent(rate: f64, limit: f64) -> bool {
     (rate - limit).abs() <= 0.1 * limit
-}
-
-/// The server's own login, as production runs it (a member of tally_app that owns nothing),
-/// so that the heartbeat is shown to work through the migration's grants.
-async fn server_login(owner: &PgPool, c: &PgConnectOptions) -> PgPool {
-    sqlx::raw_sql(
-        "do $$ begin
-             if not exists (select 1 from pg_roles where rolname = 'tally_server') then
-                 create role tally_server login in role tally_app;
-             end if;
-         exception when duplicate_object or unique_violation then null;
-         end $$",
-    )
-    .execute(owner)
-    .await
-    .unwrap();
-    PgPoolOptions::new().max_connections(16).connect_with(c.clone().username("tally_server")).await.unwrap()
 }
 
 async fn live_replicas(pool: &PgPool) -> i64 {

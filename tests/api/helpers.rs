@@ -30,6 +30,24 @@ pub async fn pool(opts: PgPoolOptions, connect: PgConnectOptions) -> PgPool {
     opts.max_connections(16).connect_with(connect).await.expect("test database")
 }
 
+/// A pool logged in as the server's own role, as the private cluster and the Nomad job set it
+/// up: it owns nothing and is a member of tally_app (made here too, so a test stands on any
+/// cluster), so tests show that the migrations' grants are enough.
+pub async fn server_login(owner: &PgPool, c: &PgConnectOptions) -> PgPool {
+    sqlx::raw_sql(
+        "do $$ begin
+             if not exists (select 1 from pg_roles where rolname = 'tally_server') then
+                 create role tally_server login in role tally_app;
+             end if;
+         exception when duplicate_object or unique_violation then null;
+         end $$",
+    )
+    .execute(owner)
+    .await
+    .unwrap();
+    PgPoolOptions::new().max_connections(16).connect_with(c.clone().username("tally_server")).await.unwrap()
+}
+
 /// A Postgres URL for the test's own database, for spawning the binary.
 pub fn database_url(connect: &PgConnectOptions) -> String {
     format!(

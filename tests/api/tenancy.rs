@@ -8,7 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row};
 use tally::db;
 
-use crate::helpers::{TestApp, pool, spawn_app_with, widget_invoice};
+use crate::helpers::{TestApp, pool, server_login, spawn_app_with, widget_invoice};
 
 const TABLES: &[&str] = &[
     "invoices",
@@ -222,23 +222,6 @@ async fn pruning_and_the_session_gauge_span_tenants(o: PgPoolOptions, c: PgConne
     sqlx::query("update idempotency_keys set created_at = now() - interval '25 hours'").execute(&owner).await.unwrap();
     assert_eq!(tally::domain::idempotency::prune(&owner).await.unwrap(), 4, "two keys in each tenant");
     assert_eq!(count_owned(&owner, "acme", "idempotency_keys").await, 0);
-}
-
-/// The server's own login, as the private cluster and the Nomad job set it up: it owns nothing
-/// and is a member of tally_app (made here too, so the test stands on any cluster).
-async fn server_login(owner: &PgPool, c: &PgConnectOptions) -> PgPool {
-    sqlx::raw_sql(
-        "do $$ begin
-             if not exists (select 1 from pg_roles where rolname = 'tally_server') then
-                 create role tally_server login in role tally_app;
-             end if;
-         exception when duplicate_object or unique_violation then null;
-         end $$",
-    )
-    .execute(owner)
-    .await
-    .unwrap();
-    PgPoolOptions::new().max_connections(8).connect_with(c.clone().username("tally_server")).await.unwrap()
 }
 
 #[sqlx::test]
