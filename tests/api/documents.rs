@@ -414,15 +414,7 @@ async fn two_payments_on_one_day_print_in_the_order_they_were_recorded(o: PgPool
     let pool = pool(o, c).await;
     let app = spawn_app_with(pool.clone(), &[]).await;
     let s = app.session().await;
-    let inv = app
-        .ok(
-            &s,
-            "create_invoice",
-            json!({"customer_id": "twice", "line_items": [{"description": "Work", "amount_cents": 10_000}]}),
-        )
-        .await;
-    let id = inv["invoice_id"].as_str().unwrap();
-    app.ok(&s, "send_invoice", json!({"invoice_id": id})).await;
+    let id = app.sent_invoice(&s, "twice", "Work", 10_000).await;
     // Both dated today (paid_at is a day): only the recording order tells them apart.
     for cents in [3_000, 1_000, 2_000] {
         app.ok(&s, "apply_payment", json!({"invoice_id": id, "amount_cents": cents})).await;
@@ -449,15 +441,7 @@ async fn an_instalment_plans_payments_run_onto_the_next_page(o: PgPoolOptions, c
     let pool = pool(o, c).await;
     let app = spawn_app_with(pool.clone(), &[]).await;
     let s = app.session().await;
-    let inv = app
-        .ok(
-            &s,
-            "create_invoice",
-            json!({"customer_id": "instalments", "line_items": [{"description": "Plan", "amount_cents": 100_000}]}),
-        )
-        .await;
-    let id = inv["invoice_id"].as_str().unwrap();
-    app.ok(&s, "send_invoice", json!({"invoice_id": id})).await;
+    let id = app.sent_invoice(&s, "instalments", "Plan", 100_000).await;
     for n in 0..70 {
         app.ok(
             &s,

@@ -199,6 +199,17 @@ pub fn widget_invoice(customer: &str) -> Value {
     json!({"customer_id": customer, "line_items": [{"description": "Widget", "amount_cents": 1000}]})
 }
 
+impl TestApp {
+    /// Creates and sends a one-line invoice of `cents` for `customer`; its id.
+    pub async fn sent_invoice(&self, session: &str, customer: &str, description: &str, cents: i64) -> String {
+        let line = json!({"description": description, "amount_cents": cents});
+        let inv = self.ok(session, "create_invoice", json!({"customer_id": customer, "line_items": [line]})).await;
+        let id = inv["invoice_id"].as_str().unwrap().to_owned();
+        self.ok(session, "send_invoice", json!({"invoice_id": id})).await;
+        id
+    }
+}
+
 pub use fresh_db::FreshDatabase;
 
 #[path = "../support/fresh_db.rs"]
