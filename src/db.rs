@@ -121,6 +121,15 @@ pub fn is_tenant_id(tenant: &str) -> bool {
     (1..=64).contains(&tenant.len()) && tenant.bytes().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
 }
 
+/// Refuses what is not a tenant id before any statement is sent for it.
+pub fn check_tenant_id(tenant: &str) -> Result<(), sqlx::Error> {
+    if is_tenant_id(tenant) {
+        Ok(())
+    } else {
+        Err(sqlx::Error::Configuration(format!("{tenant:?} is not a tenant id").into()))
+    }
+}
+
 /// Begins a transaction scoped to `tenant`, in one round trip:
 /// `begin; set local role tally_app; select set_config('app.tenant_id', …, true)`. Both settings
 /// end with the transaction, so a pooled connection never carries them into another call, and
@@ -137,9 +146,7 @@ pub fn is_tenant_id(tenant: &str) -> bool {
 /// A read may simply drop its transaction: sqlx queues the ROLLBACK and flushes it with the ping
 /// it sends when the connection goes back to the pool, off the caller's path.
 pub async fn begin_for(pool: &PgPool, tenant: &str) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    if !is_tenant_id(tenant) {
-        return Err(sqlx::Error::Configuration(format!("{tenant:?} is not a tenant id").into()));
-    }
+    check_tenant_id(tenant)?;
     let begin = format!("begin; set local role {APP_ROLE}; select set_config('app.tenant_id', '{tenant}', true)");
     let pool = pool.clone();
     let begun = async move {

@@ -26,11 +26,7 @@ impl InvoiceService {
     ) -> Result<Written<Invoice>, DomainError> {
         let total = money::total_of(new.line_items.iter().map(|l| (l.amount_cents, i64::from(l.quantity))))
             .ok_or(DomainError::TotalTooLarge)?;
-        if !crate::db::is_tenant_id(&actor.tenant_id) {
-            return Err(DomainError::Db(sqlx::Error::Configuration(
-                format!("{:?} is not a tenant id", actor.tenant_id).into(),
-            )));
-        }
+        crate::db::check_tenant_id(&actor.tenant_id)?;
         let keyed = key.map(|k| (IdempotencyKey::new(actor.via, k.key, &new, k.shape), k.keep));
         let id = InvoiceId::generate();
         // Postgres keeps microseconds: the reply says exactly what a later read will.
