@@ -34,7 +34,22 @@ pub fn covered(c: char) -> bool {
 pub fn typeset(job: &Job) -> Result<(Vec<u8>, usize), RenderError> {
     let typeset = compile(job);
     typst::comemo::evict(CACHE_AGE);
+    release_freed_memory();
     typeset
+}
+
+/// Hands the pages a document freed back to the system. glibc keeps freed memory in the arena of
+/// the thread that freed it (a blocking-pool thread, typst's rayon threads), where the next
+/// document, on another thread, cannot reuse it; so each peak stacked on the last one's leftovers.
+/// In the bench (5 s each, one run) eight invoice renders at once peaked at 51 MB instead of 62,
+/// and a 500-row statement at 89 MB instead of 108. It costs well under a millisecond.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of glibc's own arenas to the kernel; it
+    // touches no memory the program holds.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 fn compile(job: &Job) -> Result<(Vec<u8>, usize), RenderError> {
