@@ -74,6 +74,8 @@ fn describe_and_zero() {
     metrics::gauge!("tally_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     metrics::gauge!("tally_requests_in_flight").set(0.0);
     metrics::gauge!("tally_queue_depth").set(0.0);
+    // At zero from the start, so a dashboard's rate() and an alert's increase() have a series.
+    metrics::counter!("tally_recording_dropped_total").increment(0);
     for reason in ["rate_limited", "overloaded", "timeout", "tenant_rate_limited", "tenant_overloaded"] {
         metrics::counter!("tally_rejections_total", "reason" => reason).increment(0);
     }

@@ -205,8 +205,7 @@ def test_provisioning_points_grafana_at_the_dashboard_and_the_datasource():
 
 
 def test_every_metric_named_is_one_tally_defines():
-    """Metric names in the dashboard, the alerts and the Nomad job, against the names src/ records.
-    (tally_recording_dropped_total, for one, appears on /metrics only after a first drop.)"""
+    """Metric names in the dashboard, the alerts and the Nomad job, against the names src/ records."""
     source = "\n".join(p.read_text() for p in (ROOT / "src").rglob("*.rs"))
     defined = set(re.findall(r'\b(?:counter|gauge|histogram)!\(\s*"(tally_[a-z_]+)"', source))
     assert "tally_tool_calls_total" in defined
