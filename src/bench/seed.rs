@@ -19,9 +19,11 @@ pub async fn seed_statement(pool: &PgPool) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query(
         "insert into invoices (invoice_id, tenant_id, customer_id, status, currency, total_cents, amount_paid_cents,
-                               due_date, created_at, updated_at, number, issued_at)
+                               due_date, created_at, updated_at, number, issued_at, issue_date, seller, buyer)
          select gen_random_uuid(), 'default', $1, 'sent', 'USD', 10000, 2500,
-                date '2026-01-01' + (g * 18 / 25) + 30, t, t, 'BENCH-' || lpad(g::text, 6, '0'), t
+                date '2026-01-01' + (g * 18 / 25) + 30, t, t, 'BENCH-' || lpad(g::text, 6, '0'), t,
+                (t at time zone 'UTC')::date, (select seller_snapshot('default')),
+                jsonb_build_object('customer_id', $1::text)
            from generate_series(1, 250) g,
                 lateral (select timestamptz '2026-01-01 09:00+00' + make_interval(hours => g * 17)) as at(t)",
     )
@@ -104,12 +106,16 @@ pub async fn seed_invoices(pool: &PgPool, invoices: u64, customers: u64) -> Resu
         // SEED-g; its due date is 30 days after.
         sqlx::query(
             "insert into invoices (invoice_id, tenant_id, customer_id, status, currency, total_cents, amount_paid_cents,
-                                   due_date, created_at, updated_at, number, issued_at)
+                                   due_date, created_at, updated_at, number, issued_at, issue_date, settled_on,
+                                   seller, buyer)
              select gen_random_uuid(), 'default', 'seed_' || (g % $2), case when g <= $4 then 'sent' else 'paid' end,
                     'USD', 2000, case when g <= $4 then 0 else 2000 end,
                     ((now() - make_interval(secs => g * 3600)) at time zone 'utc')::date + 30,
-                    now() - make_interval(secs => g), now(), 'SEED-' || g, now() - make_interval(secs => g)
-               from generate_series($3 + 1, $3 + $1) g",
+                    now() - make_interval(secs => g), now(), 'SEED-' || g, now() - make_interval(secs => g),
+                    ((now() - make_interval(secs => g)) at time zone 'utc')::date,
+                    case when g > $4 then ((now() - make_interval(secs => g)) at time zone 'utc')::date end,
+                    seller.snapshot, jsonb_build_object('customer_id', 'seed_' || (g % $2))
+               from generate_series($3 + 1, $3 + $1) g, (select seller_snapshot('default') as snapshot) seller",
         )
         .bind(missing)
         .bind(i64::try_from(customers.max(1)).unwrap_or(1))

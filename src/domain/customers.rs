@@ -13,19 +13,20 @@ use super::idempotency::{Keyed, Written};
 use super::money::Currency;
 use super::receivables::{Balance, OutstandingQuery};
 use super::write::{Begun, Write};
-use super::{Actor, DomainError};
+use super::{Actor, DomainError, Patch};
 
-/// What `upsert` sets; absent optional fields keep their current value (or the default on insert).
+/// What `upsert` changes: only the fields given. Absent fields keep their current value (or the
+/// default on insert); `Patch::Clear` clears one. A new customer needs a name.
 #[derive(Debug, Clone, Serialize)]
 pub struct CustomerUpsert {
     pub customer_id: String,
-    pub name: String,
-    pub email: Option<String>,
+    pub name: Option<String>,
+    pub email: Patch<String>,
     pub currency: Option<Currency>,
     pub payment_terms_days: Option<i32>,
     /// Multi-line postal address printed in the buyer block.
-    pub billing_address: Option<String>,
-    pub tax_id: Option<String>,
+    pub billing_address: Patch<String>,
+    pub tax_id: Patch<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, FromRow)]
@@ -107,30 +108,49 @@ impl CustomerService {
             Begun::Fresh(w) => w,
             Begun::Replay(first) => return Ok(first),
         };
-        let row: UpsertRow = sqlx::query_as(&format!(
-            "insert into customers (tenant_id, customer_id, name, email, currency, payment_terms_days,
-                                    billing_address, tax_id)
-             values ($1, $2, $3, $4, coalesce($5, 'USD'), coalesce($6, 30), $7, $8)
+        // A text field's patch as two binds: whether to keep it, and the new value (null clears).
+        let keep = |p: &Patch<String>| p.is_keep();
+        let value = |p: &Patch<String>| match p {
+            Patch::Set(v) => Some(v.clone()),
+            _ => None,
+        };
+        let row: Option<UpsertRow> = sqlx::query_as(&format!(
+            "insert into customers as c (tenant_id, customer_id, name, email, currency, payment_terms_days,
+                                         billing_address, tax_id)
+             select $1, $2, n.name, $5, coalesce($6, 'USD'), coalesce($7, 30), $9, $11
+               from (select coalesce($3, (select k.name from customers k
+                                           where k.tenant_id = $1 and k.customer_id = $2)) as name) n
+              where n.name is not null
              on conflict (tenant_id, customer_id) do update
-                set name = excluded.name,
-                    email = coalesce($4, customers.email),
-                    currency = coalesce($5, customers.currency),
-                    payment_terms_days = coalesce($6, customers.payment_terms_days),
-                    billing_address = coalesce($7, customers.billing_address),
-                    tax_id = coalesce($8, customers.tax_id),
+                set name = coalesce($3, c.name),
+                    email = case when $4 then c.email else $5 end,
+                    currency = coalesce($6, c.currency),
+                    payment_terms_days = coalesce($7, c.payment_terms_days),
+                    billing_address = case when $8 then c.billing_address else $9 end,
+                    tax_id = case when $10 then c.tax_id else $11 end,
                     updated_at = now()
              returning {COLUMNS}, (xmax = 0) as created"
         ))
         .bind(w.tenant())
         .bind(&c.customer_id)
         .bind(&c.name)
-        .bind(&c.email)
+        .bind(keep(&c.email))
+        .bind(value(&c.email))
         .bind(c.currency.as_ref().map(Currency::code))
         .bind(c.payment_terms_days)
-        .bind(&c.billing_address)
-        .bind(&c.tax_id)
-        .fetch_one(w.conn())
+        .bind(keep(&c.billing_address))
+        .bind(value(&c.billing_address))
+        .bind(keep(&c.tax_id))
+        .bind(value(&c.tax_id))
+        .fetch_optional(w.conn())
         .await?;
+        let Some(row) = row else {
+            return Err(DomainError::InvalidInput {
+                field: "name",
+                message: format!("{:?} is a new customer, and a new customer needs a name", c.customer_id),
+                expected: "the customer's name, e.g. \"Acme Ltd\"".into(),
+            });
+        };
         let change = Change {
             entity: Entity::Customer,
             entity_id: &c.customer_id,
@@ -139,7 +159,7 @@ impl CustomerService {
             to_status: None,
             amount_cents: None,
             currency: None,
-            details: json!({ "name": c.name, "email": c.email, "currency": row.customer.currency, "payment_terms_days": row.customer.payment_terms_days }),
+            details: json!({ "name": row.customer.name, "email": row.customer.email, "currency": row.customer.currency, "payment_terms_days": row.customer.payment_terms_days }),
         };
         w.audit(change).await?;
         let result = UpsertedCustomer { customer: row.customer, created: row.created };
@@ -153,7 +173,7 @@ impl CustomerService {
             .await?
             .ok_or_else(|| DomainError::NotFound { entity: Entity::Customer, id: customer_id.to_owned() })?;
         let query = OutstandingQuery { customer_id: Some(customer_id.to_owned()), ..Default::default() };
-        let outstanding = super::receivables::report(&mut tx, tenant, &query).await?.balances;
+        let outstanding = super::receivables::report(&mut tx, &query).await?.balances;
         Ok(CustomerAccount { customer, outstanding })
     }
 

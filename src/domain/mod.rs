@@ -3,6 +3,7 @@
 pub mod access;
 mod actor;
 mod audit;
+pub(crate) mod calendar;
 pub mod cursor;
 pub mod customers;
 pub mod documents;
@@ -13,6 +14,8 @@ pub mod invoices;
 /// Payments belong to invoices: applied to one, read with it.
 pub use invoices::payments;
 pub mod money;
+pub mod parties;
+pub mod patch;
 pub mod receivables;
 pub mod state;
 mod write;
@@ -22,6 +25,7 @@ pub use audit::{AuditAction, Event};
 pub use error::{DomainError, Entity};
 pub use ids::{InvoiceId, PaymentId};
 pub use invoices::{
-    DraftChanges, Invoice, InvoiceService, InvoiceStatus, InvoiceSummary, LineItem, ListQuery, NewInvoice, NewLine,
-    Page, StatusFilter,
+    DraftChanges, Invoice, InvoiceService, InvoiceStatus, InvoiceSummary, IssueDetails, LineItem, ListQuery,
+    NewInvoice, NewLine, Page, StatusFilter, Supply,
 };
+pub use patch::Patch;

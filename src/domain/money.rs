@@ -75,17 +75,77 @@ mod tests {
     }
 }
 
+/// How documents group digits and mark the decimal point. The tenant chooses (business profile);
+/// the default is `1,234.56`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AmountStyle {
+    /// `1234.56`: results and anything a program reads.
+    Plain,
+    /// `1,234.56`
+    #[default]
+    Comma,
+    /// `1.234,56`
+    Dot,
+    /// `1 234,56` (a narrow no-break space groups)
+    Space,
+    /// `1'234.56`
+    Apostrophe,
+}
+
+impl AmountStyle {
+    /// The styles a tenant may choose, by the example that names each.
+    pub const CHOICES: [(&'static str, Self); 4] =
+        [("1,234.56", Self::Comma), ("1.234,56", Self::Dot), ("1 234,56", Self::Space), ("1'234.56", Self::Apostrophe)];
+
+    pub fn parse(example: &str) -> Option<Self> {
+        Self::CHOICES.iter().find(|(name, _)| *name == example).map(|(_, s)| *s)
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::CHOICES.iter().find(|(_, s)| *s == self).map_or("1234.56", |(name, _)| name)
+    }
+
+    /// (group separator, decimal mark)
+    fn marks(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Plain => ("", "."),
+            Self::Comma => (",", "."),
+            Self::Dot => (".", ","),
+            Self::Space => ("\u{202f}", ","),
+            Self::Apostrophe => ("'", "."),
+        }
+    }
+}
+
+fn write_out(amount: i64, exponent: u32, currency: &str, style: AmountStyle) -> String {
+    let (group, mark) = style.marks();
+    let sign = if amount < 0 { "-" } else { "" };
+    let abs = amount.unsigned_abs();
+    let unit = 10u64.pow(exponent);
+    let whole = (abs / unit).to_string();
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3 * group.len());
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push_str(group);
+        }
+        grouped.push(digit);
+    }
+    if exponent == 0 {
+        return format!("{sign}{grouped} {currency}");
+    }
+    format!("{sign}{grouped}{mark}{:0width$} {currency}", abs % unit, width = exponent as usize)
+}
+
 /// An amount written out with its currency's minor unit: `1050 USD` → `10.50 USD`,
 /// `1500 JPY` → `1500 JPY`, `1500 KWD` → `1.500 KWD`. Integer arithmetic only.
 pub fn format(amount: i64, currency: &str) -> String {
+    format_styled(amount, currency, AmountStyle::Plain)
+}
+
+/// [`format`] in a document's style: `1,149.99 USD`.
+pub fn format_styled(amount: i64, currency: &str, style: AmountStyle) -> String {
     let exponent = Currency::parse(currency).map_or(0, |c| c.exponent());
-    let sign = if amount < 0 { "-" } else { "" };
-    let abs = amount.unsigned_abs();
-    if exponent == 0 {
-        return format!("{sign}{abs} {currency}");
-    }
-    let unit = 10u64.pow(exponent);
-    format!("{sign}{}.{:0width$} {currency}", abs / unit, abs % unit, width = exponent as usize)
+    write_out(amount, exponent, currency, style)
 }
 
 #[cfg(test)]
@@ -99,5 +159,22 @@ mod format_tests {
         assert_eq!(format(1500, "JPY"), "1500 JPY");
         assert_eq!(format(1500, "KWD"), "1.500 KWD");
         assert_eq!(format(-250, "USD"), "-2.50 USD");
+        assert_eq!(format(123_456_789, "USD"), "1234567.89 USD", "results are never grouped");
+    }
+
+    #[test]
+    fn documents_group_digits_in_the_tenants_style() {
+        use super::{AmountStyle, format_styled};
+        assert_eq!(format_styled(114_999, "USD", AmountStyle::default()), "1,149.99 USD");
+        assert_eq!(format_styled(123_456_789, "EUR", AmountStyle::Dot), "1.234.567,89 EUR");
+        assert_eq!(format_styled(123_456_789, "EUR", AmountStyle::Space), "1\u{202f}234\u{202f}567,89 EUR");
+        assert_eq!(format_styled(1_000_000, "JPY", AmountStyle::Apostrophe), "1'000'000 JPY");
+        assert_eq!(format_styled(1_234_500, "KWD", AmountStyle::Comma), "1,234.500 KWD");
+        assert_eq!(format_styled(-99_999, "USD", AmountStyle::Comma), "-999.99 USD");
+        assert_eq!(format_styled(100, "USD", AmountStyle::Comma), "1.00 USD");
+        for (name, style) in AmountStyle::CHOICES {
+            assert_eq!(AmountStyle::parse(name), Some(style));
+            assert_eq!(style.name(), name);
+        }
     }
 }

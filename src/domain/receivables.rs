@@ -4,14 +4,14 @@
 use chrono::NaiveDate;
 use sqlx::{FromRow, PgConnection, PgPool, Postgres, QueryBuilder};
 
-use super::DomainError;
 use super::money::Currency;
+use super::{DomainError, calendar};
 
 #[derive(Debug, Clone, Default)]
 pub struct OutstandingQuery {
     pub customer_id: Option<String>,
     pub currency: Option<Currency>,
-    /// Defaults to today (UTC).
+    /// Defaults to the tenant's today.
     pub as_of: Option<NaiveDate>,
 }
 
@@ -57,68 +57,44 @@ impl ReceivablesService {
     #[tracing::instrument(skip_all)]
     pub async fn outstanding(&self, tenant: &str, q: &OutstandingQuery) -> Result<OutstandingReport, DomainError> {
         let mut tx = crate::db::begin_for(&self.pool, tenant).await?;
-        report(&mut tx, tenant, q).await
+        report(&mut tx, q).await
     }
 }
 
-/// The report, read on the given connection (a tenant transaction).
-pub(crate) async fn report(
-    conn: &mut PgConnection,
-    tenant: &str,
-    q: &OutstandingQuery,
-) -> Result<OutstandingReport, DomainError> {
-    let today: NaiveDate = sqlx::query_scalar("select (now() at time zone 'utc')::date").fetch_one(&mut *conn).await?;
-    let as_of = q.as_of.unwrap_or(today);
-    // An invoice is open on `as_of` when it was issued by then, not voided by then, and
-    // payments made by then leave something due.
+/// The report, read on the given connection (a tenant transaction), from the one ledger rule
+/// (`invoice_balances`, see migrations/): every figure, for any date, is what was open on the
+/// tenant's invoices at the end of that day.
+pub(crate) async fn report(conn: &mut PgConnection, q: &OutstandingQuery) -> Result<OutstandingReport, DomainError> {
+    let as_of = match q.as_of {
+        Some(day) => day,
+        None => calendar::today(&mut *conn).await?,
+    };
     let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(
-        "with open as (
-                 select i.customer_id, i.currency, i.due_date,
-                        i.total_cents - coalesce(paid.cents, 0)::bigint as due, ",
+        "select customer_id, currency,
+                sum(open_cents)::bigint as outstanding_cents,
+                coalesce(sum(open_cents) filter (where days_late > 0), 0)::bigint as overdue_cents,
+                count(*) as open_invoices,
+                min(due_date) as oldest_due_date,
+                coalesce(sum(open_cents) filter (where days_late is null or days_late <= 0), 0)::bigint as current_cents,
+                coalesce(sum(open_cents) filter (where days_late between 1 and 30), 0)::bigint as days_1_30_cents,
+                coalesce(sum(open_cents) filter (where days_late between 31 and 60), 0)::bigint as days_31_60_cents,
+                coalesce(sum(open_cents) filter (where days_late between 61 and 90), 0)::bigint as days_61_90_cents,
+                coalesce(sum(open_cents) filter (where days_late > 90), 0)::bigint as over_90_cents
+           from (select b.customer_id, b.currency, b.due_date, b.open_cents, ",
     );
-    // The payments summed once per invoice (a correlated subquery in the select list was
-    // evaluated twice: once for `due`, once for the `due > 0` filter on the inlined CTE).
-    sql.push_bind(as_of).push(
-        " - i.due_date as days_late
-                   from invoices i
-                   cross join lateral (select sum(p.amount_cents) as cents from payments p
-                                        where p.invoice_id = i.invoice_id
-                                          and (p.paid_at at time zone 'utc')::date <= ",
-    );
-    sql.push_bind(as_of).push(
-        ") paid
-                  where i.tenant_id = ",
-    );
-    sql.push_bind(tenant);
-    sql.push(" and i.issued_at is not null and (i.issued_at at time zone 'utc')::date <= ").push_bind(as_of);
-    sql.push(" and (i.voided_at is null or (i.voided_at at time zone 'utc')::date > ").push_bind(as_of).push(")");
+    sql.push_bind(as_of).push(" - b.due_date as days_late from invoice_balances(").push_bind(as_of);
+    sql.push(") b where b.open_cents > 0");
+    // invoice_balances reads the transaction's tenant (`begin_for` set it to `tenant`).
     if let Some(customer) = &q.customer_id {
-        sql.push(" and i.customer_id = ").push_bind(customer);
+        sql.push(" and b.customer_id = ").push_bind(customer);
     }
     if let Some(currency) = &q.currency {
-        sql.push(" and i.currency = ").push_bind(currency.code());
-    }
-    // As of today or later only a sent invoice can be open (see the `invoices_open` migration):
-    // saying so lets Postgres read that partial index instead of the tenant's whole history.
-    // An earlier date reads history: an invoice paid since may have been open then.
-    if as_of >= today {
-        sql.push(" and i.status = 'sent'");
+        sql.push(" and b.currency = ").push_bind(currency.code());
     }
     sql.push(
-        ")
-             select customer_id, currency,
-                    sum(due)::bigint as outstanding_cents,
-                    coalesce(sum(due) filter (where days_late > 0), 0)::bigint as overdue_cents,
-                    count(*) as open_invoices,
-                    min(due_date) as oldest_due_date,
-                    coalesce(sum(due) filter (where days_late is null or days_late <= 0), 0)::bigint as current_cents,
-                    coalesce(sum(due) filter (where days_late between 1 and 30), 0)::bigint as days_1_30_cents,
-                    coalesce(sum(due) filter (where days_late between 31 and 60), 0)::bigint as days_31_60_cents,
-                    coalesce(sum(due) filter (where days_late between 61 and 90), 0)::bigint as days_61_90_cents,
-                    coalesce(sum(due) filter (where days_late > 90), 0)::bigint as over_90_cents
-               from open where due > 0
-              group by customer_id, currency
-              order by customer_id, currency",
+        ") open
+          group by customer_id, currency
+          order by customer_id, currency",
     );
     let balances = sql.build_query_as().fetch_all(&mut *conn).await?;
     Ok(OutstandingReport { as_of, balances })

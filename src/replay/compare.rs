@@ -7,6 +7,8 @@
 //! - Text blocks that hold JSON are compared as JSON.
 //! - Who made a change (`token_id`, `token_name` in an invoice's history) is the replayer's own
 //!   token, not the recorded caller's: those compare by type (a string or null).
+//! - A `tools/list` answer may hold tools added since the recording; every recorded tool must
+//!   still be there, unchanged, in the same order.
 //! - Everything else, invoice numbers and amounts included, must be equal.
 
 use std::collections::{HashMap, HashSet};
@@ -106,6 +108,9 @@ impl Bindings {
                     }
                 }
             }
+            (Value::Array(e), Value::Array(a)) if key == "tools" && named_tools(e) && named_tools(a) => {
+                self.compare_tools(e, a, path, out)
+            }
             (Value::Array(e), Value::Array(a)) => {
                 if e.len() != a.len() {
                     out.push(Mismatch {
@@ -121,6 +126,26 @@ impl Bindings {
             (Value::Number(_), Value::Number(_)) if VOLATILE_NUMBERS.contains(&key) => {}
             (e, a) if e == a => {}
             (e, a) => out.push(Mismatch { path: path.to_owned(), expected: e.to_string(), actual: a.to_string() }),
+        }
+    }
+
+    /// A `tools/list` answer: every recorded tool must still be served, unchanged and in the same
+    /// order relative to the others; tools added since the recording are accepted.
+    fn compare_tools(&mut self, e: &[Value], a: &[Value], path: &str, out: &mut Vec<Mismatch>) {
+        let mut from = 0;
+        for ev in e {
+            let name = &ev["name"];
+            match a.iter().enumerate().skip(from).find(|(_, av)| &av["name"] == name) {
+                Some((i, av)) => {
+                    self.compare(ev, av, &format!("{path}[{}]", name.as_str().unwrap_or_default()), out);
+                    from = i + 1;
+                }
+                None => out.push(Mismatch {
+                    path: format!("{path}[{name}]"),
+                    expected: format!("tool {name} (in the recorded order)"),
+                    actual: "(missing or moved)".into(),
+                }),
+            }
         }
     }
 
@@ -172,6 +197,11 @@ impl Bindings {
         }
         out.push(Mismatch { path: path.to_owned(), expected: format!("{e:?}"), actual: format!("{a:?}") });
     }
+}
+
+/// A list of tool objects, each with a name.
+fn named_tools(items: &[Value]) -> bool {
+    items.iter().all(|t| t["name"].is_string())
 }
 
 /// Holds a run of 16 or more hex digits: a UUID-based id or a session id.
@@ -236,6 +266,43 @@ mod tests {
         let wrong =
             diff(&mut b, json!({"invoice_id": old}), json!({"invoice_id": "inv_0194cccccccccccccccccccccccccccc"}));
         assert_eq!(wrong[0].path, "invoice_id", "a bound value must stay bound");
+    }
+
+    /// The `tools/list` answer of a committed recording, as a fixture.
+    fn recorded_tools() -> Value {
+        let text = include_str!("../../tests/sessions/readme_snippet.jsonl");
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find_map(|r| r["message"]["result"].get("tools").cloned())
+            .expect("the recording lists its tools")
+    }
+
+    #[test]
+    fn a_tool_added_since_the_recording_is_accepted() {
+        let recorded = recorded_tools();
+        let Value::Array(tools) = recorded.clone() else { panic!("tools is a list") };
+        let added = json!({"name": "added_later", "title": "Added later", "description": "x", "inputSchema": {}});
+        // At the end, and in the middle: both keep the recorded tools' order.
+        for at in [tools.len(), 1] {
+            let mut now = tools.clone();
+            now.insert(at, added.clone());
+            let out = diff(&mut Bindings::default(), json!({"tools": recorded}), json!({"tools": now}));
+            assert!(out.is_empty(), "{out:?}");
+        }
+    }
+
+    #[test]
+    fn a_removed_or_changed_tool_still_fails() {
+        let Value::Array(tools) = recorded_tools() else { panic!("tools is a list") };
+        let mut removed = tools.clone();
+        removed.remove(0);
+        let out = diff(&mut Bindings::default(), json!({"tools": tools}), json!({"tools": removed}));
+        assert_eq!(out.len(), 1, "{out:?}");
+        let mut changed = tools.clone();
+        changed[0]["description"] = json!("something else");
+        let out = diff(&mut Bindings::default(), json!({"tools": tools}), json!({"tools": changed}));
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].path.ends_with(".description"), "{out:?}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::Role;
 use super::outputs::{CustomerAccount, CustomerPage, UpsertedCustomer};
 use super::shapes::{customer_id, idempotency_key};
 use super::{About, Annotations, Tool, ToolContext, ToolFailure};
+use crate::domain::Patch;
 use crate::domain::customers::{CustomerService, CustomerUpsert};
 use crate::domain::money::Currency;
 use crate::schema::{Format, integer, string};
@@ -16,8 +17,9 @@ pub struct UpsertCustomer(pub CustomerService);
 crate::params! {
     pub struct UpsertCustomerParams {
         customer_id: String = customer_id().describe("The business's own key for the customer, e.g. cust_42."),
-        name: String = string().min_len(1).max_len(200).describe("The customer's name, e.g. \"Acme Ltd\"."),
-        email: Option<String> = string().format(Format::Email).max_len(254).optional().describe("Billing e-mail address."),
+        name: Option<String> = string().min_len(1).max_len(200).optional().describe("The customer's name, e.g. \"Acme Ltd\"; required for a new customer."),
+        #[serde(default)]
+        email: Patch<String> = string().format(Format::Email).max_len(254).optional().nullable().describe("Billing e-mail address. Omit to keep; null clears."),
         currency: Option<Currency> = string()
                         .format(Format::Currency)
                         .optional()
@@ -26,17 +28,21 @@ crate::params! {
                         .range(0, 365)
                         .optional()
                         .describe("Days from sending to due date; 30 for new customers unless given."),
-        billing_address: Option<String> = string()
+        #[serde(default)]
+        billing_address: Patch<String> = string()
                         .multiline()
                         .min_len(1)
                         .max_len(500)
                         .optional()
-                        .describe("Postal address printed in the invoice's buyer block, one line per line, e.g. \"1 Main St\\nSpringfield\"."),
-        tax_id: Option<String> = string()
+                        .nullable()
+                        .describe("Postal address printed in the invoice's buyer block, one line per line, e.g. \"1 Main St\\nSpringfield\". Omit to keep; null clears."),
+        #[serde(default)]
+        tax_id: Patch<String> = string()
                         .min_len(1)
                         .max_len(50)
                         .optional()
-                        .describe("The customer's VAT or tax number, printed on its invoices."),
+                        .nullable()
+                        .describe("The customer's VAT or tax number, printed on its invoices. Omit to keep; null clears."),
         idempotency_key: Option<String> = idempotency_key(),
     }
 }
@@ -49,9 +55,11 @@ impl Tool for UpsertCustomer {
         About {
             name: "upsert_customer",
             title: "Create or update customer",
-            description: "Add a customer under the business's own key (customer_id, e.g. a CRM id), or update \
-                the fields you pass for an existing one. Safe to repeat. payment_terms_days sets when \
-                invoices sent without a due date fall due (default 30).",
+            description: "Add a customer under the business's own key (customer_id, e.g. a CRM id), or change \
+                only the fields you pass for an existing one (null clears email, billing_address or tax_id). A \
+                new customer needs a name; invoices can only be sent to customers added here. Invoices already \
+                sent keep the details they were issued with. currency is used by create_invoice when it names \
+                none; payment_terms_days sets when invoices sent without a due date fall due (default 30).",
             annotations: Annotations::ADDITIVE,
             role: Role::Admin,
         }

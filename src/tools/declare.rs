@@ -56,6 +56,8 @@ pub enum Shape {
     Object(fn() -> Vec<(&'static str, Field, Shape)>),
     /// `Option<T>`: the field may be absent.
     Optional(Box<Shape>),
+    /// `Patch<T>`: the field may be absent (keep), `null` (clear) or a value (set).
+    Patch(Box<Shape>),
 }
 
 /// A type a declared field can have.
@@ -153,6 +155,12 @@ impl<T: HasShape> HasShape for Vec<T> {
     }
 }
 
+impl<T: HasShape> HasShape for crate::domain::Patch<T> {
+    fn shape() -> Shape {
+        Shape::Patch(Box::new(T::shape()))
+    }
+}
+
 impl<T: HasShape> HasShape for Option<T> {
     fn shape() -> Shape {
         Shape::Optional(Box::new(T::shape()))
@@ -205,6 +213,12 @@ fn check_fields(fields: &[(&'static str, Field, Shape)], prefix: &str, dir: Dire
         let path = if prefix.is_empty() { (*name).to_owned() } else { format!("{prefix}.{name}") };
         let (shape, optional_type) = match shape {
             Shape::Optional(inner) => (inner.as_ref(), true),
+            Shape::Patch(inner) => {
+                if !field.is_nullable() {
+                    out.push(format!("{path}: a Patch is cleared by null, but the schema does not allow null"));
+                }
+                (inner.as_ref(), true)
+            }
             other => (other, false),
         };
         match dir {

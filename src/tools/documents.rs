@@ -18,7 +18,7 @@ use crate::domain::documents::{
     self, Document, DocumentService, EntryKind, Logo, ProfileUpdate, StatementKind, StatementQuery,
 };
 use crate::domain::money::{self, Currency};
-use crate::domain::{InvoiceId, receivables};
+use crate::domain::{InvoiceId, Patch, receivables};
 use crate::schema::{Field, Format, array, boolean, integer, string};
 
 /// The largest PDF embedded in a tool result, in bytes: a few pages of invoice (about 200 000
@@ -188,12 +188,17 @@ crate::params! {
                         .default(json!("activity"))
                         .describe("activity: everything between from and to with a running balance (default); open_items: the invoices open at as_of."),
         from: Option<NaiveDate> = string().format(Format::Date).optional().describe("activity: the first day, YYYY-MM-DD (required)."),
-        to: Option<NaiveDate> = string().format(Format::Date).optional().describe("activity: the last day, YYYY-MM-DD; defaults to today (UTC)."),
-        as_of: Option<NaiveDate> = string().format(Format::Date).optional().describe("open_items: the day, YYYY-MM-DD; defaults to today (UTC)."),
+        to: Option<NaiveDate> = string().format(Format::Date).optional().describe("activity: the last day, YYYY-MM-DD; defaults to today."),
+        as_of: Option<NaiveDate> = string().format(Format::Date).optional().describe("open_items: the day, YYYY-MM-DD; defaults to today."),
         currency: Option<Currency> = string().format(Format::Currency).optional().describe("Only this ISO-4217 currency; default every currency, one section each."),
+        rows_after: u32 = integer().range(0, 5000).default(json!(0)).describe("Skip this many rows (entries or open items, across sections): pass the previous answer's next_rows_after for the next rows. The PDF always holds every row."),
         embed: bool = embed_field(),
     }
 }
+
+/// The most rows (entries and open items) one get_statement result lists as data; the PDF holds
+/// them all. About 10 000 tokens of text.
+pub const STATEMENT_ROWS_SHOWN: usize = 100;
 
 crate::output! {
     pub struct StatementEntry {
@@ -249,7 +254,9 @@ crate::output! {
         kind: String = string().describe("activity or open_items."),
         from: Option<NaiveDate> = string().format(Format::Date).nullable().describe("activity: the first day; null for open items."),
         to: NaiveDate = string().format(Format::Date).describe("The statement's date: balances and aging are as of its end."),
-        sections: Vec<StatementSection> = array(StatementSection::object()).describe("One per currency, by code."),
+        sections: Vec<StatementSection> = array(StatementSection::object()).describe("One per currency, by code. Every figure is whole; the rows listed are at most 100 (see rows_total)."),
+        rows_total: u32 = integer().min(0).describe("How many rows (entries or open items) the statement has, across sections; the PDF prints them all."),
+        next_rows_after: Option<u32> = integer().min(1).nullable().describe("When more rows follow those listed: pass as rows_after for the next ones; null when none follow."),
         document: DocumentLink = DocumentLink::object().describe("The PDF."),
         warnings: Vec<String> = warnings_field(),
     }
@@ -274,8 +281,7 @@ fn refuse(path: &str, message: String, expected: &str) -> ToolFailure {
 
 impl GetStatement {
     /// The period the params ask for, with the cross-field rules checked.
-    fn kind(p: &GetStatementParams) -> Result<StatementKind, ToolFailure> {
-        let today = Utc::now().date_naive();
+    fn kind(p: &GetStatementParams, today: NaiveDate) -> Result<StatementKind, ToolFailure> {
         match p.kind {
             StatementMode::Activity => {
                 if p.as_of.is_some() {
@@ -325,21 +331,43 @@ impl Tool for GetStatement {
                 to the end of to with a running balance, and the closing balance. kind open_items: the invoices \
                 open at as_of with original and open amounts. Both end with the aging table (current, 1-30, \
                 31-60, 61-90, over 90 days) as of the statement's date; the figures equal list_outstanding's for \
-                that date. Returns a resource_link (statement://...) to read with resources/read; set embed to \
-                also get the PDF inline.",
+                that date. The statement ends today at the latest. Lists at most 100 rows as data (the PDF \
+                has them all): page with rows_after = next_rows_after. Returns a resource_link (statement://...) \
+                to read with resources/read; set embed to also get the PDF inline.",
             annotations: Annotations::READ_ONLY,
             role: Role::Viewer,
         }
     }
 
     async fn call(&self, ctx: ToolContext, p: GetStatementParams) -> Result<Attached<Statement>, ToolFailure> {
-        let kind = Self::kind(&p)?;
+        let today = self.0.service.today(ctx.tenant_id()).await?;
+        let kind = Self::kind(&p, today)?;
         let query = StatementQuery { customer_id: p.customer_id.clone(), kind, currency: p.currency.clone() };
         let st = self.0.service.statement(ctx.tenant_id(), &query).await?;
         let uri = statement_uri(&p.customer_id, kind, p.currency.as_ref());
         let title = format!("Statement for {} to {}", st.customer_name, kind.end());
         let (document, attachment, warnings) = self.0.attach(&ctx, uri, title, st.document, p.embed);
-        let sections = st.figures.sections.into_iter().map(section).collect();
+        let rows_total: usize = st.figures.sections.iter().map(|s| s.entries.len() + s.open_items.len()).sum();
+        let mut skip = p.rows_after as usize;
+        let mut room = STATEMENT_ROWS_SHOWN;
+        let sections = st
+            .figures
+            .sections
+            .into_iter()
+            .map(|mut sec| {
+                // The rows listed: `rows_after` skipped, then at most `room` across sections.
+                for rows in [&mut sec.entries as &mut dyn RowList, &mut sec.open_items] {
+                    let n = rows.len();
+                    let skipped = skip.min(n);
+                    rows.window(skipped, room);
+                    skip -= skipped;
+                    room -= rows.len();
+                }
+                section(sec)
+            })
+            .collect();
+        let shown_to = p.rows_after as usize + STATEMENT_ROWS_SHOWN;
+        let next_rows_after = (shown_to < rows_total).then_some(shown_to as u32);
         let (kind_name, from) = match kind {
             StatementKind::Activity { from, .. } => ("activity", Some(from)),
             StatementKind::OpenItems { .. } => ("open_items", None),
@@ -351,10 +379,30 @@ impl Tool for GetStatement {
             from,
             to: kind.end(),
             sections,
+            rows_total: rows_total as u32,
+            next_rows_after,
             document,
             warnings,
         };
         Ok(Attached { output, attachment })
+    }
+}
+
+/// A section's list of rows, windowed without caring which kind of row it holds.
+trait RowList {
+    fn len(&self) -> usize;
+    /// Drops the first `skip` rows and keeps at most `keep` of the rest.
+    fn window(&mut self, skip: usize, keep: usize);
+}
+
+impl<T> RowList for Vec<T> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn window(&mut self, skip: usize, keep: usize) {
+        self.drain(..skip);
+        self.truncate(keep);
     }
 }
 
@@ -413,6 +461,8 @@ crate::output! {
         footer: Option<String> = string().nullable().describe("Printed at the foot of every page, or null."),
         logo: Option<String> = string().nullable().describe("image/png or image/svg+xml when a logo is set, else null."),
         logo_bytes: i64 = integer().min(0).describe("Size of the logo; 0 without one."),
+        time_zone: String = string().describe("The business's IANA time zone; its today is the default date everywhere."),
+        amount_format: String = string().describe("How documents write amounts, e.g. 1,234.56."),
         updated_at: Option<DateTime<Utc>> = string().nullable().describe("When an admin last set it (RFC 3339), or null: documents then print the tenant's name alone."),
     }
 }
@@ -430,6 +480,8 @@ impl From<Profile> for BusinessProfile {
             payment_link: p.payment_link,
             footer: p.footer,
             logo: p.logo_type,
+            time_zone: p.time_zone,
+            amount_format: p.amount_format,
             updated_at: p.updated_at,
         }
     }
@@ -463,20 +515,30 @@ impl Tool for GetBusinessProfile {
 
 pub struct SetBusinessProfile(pub DocumentService);
 
+/// A printed text field of the profile: absent keeps it, null clears it.
 fn text(max: usize, what: &str) -> Field {
-    string().min_len(1).max_len(max).optional().describe(what)
+    string().min_len(1).max_len(max).optional().nullable().describe(&format!("{what} Omit to keep; null clears."))
 }
 
 crate::params! {
     pub struct SetBusinessProfileParams {
-        legal_name: String = string().min_len(1).max_len(200).describe("The seller's legal name, e.g. \"Acme Trading Ltd\"."),
-        address: Option<String> = text(500, "Postal address, one line per line.").multiline(),
-        tax_id: Option<String> = text(50, "VAT or tax number."),
-        email: Option<String> = string().format(Format::Email).max_len(254).optional().describe("Contact e-mail printed on documents."),
-        phone: Option<String> = text(50, "Phone printed on documents."),
-        payment_instructions: Option<String> = text(1000, "Bank details (IBAN, BIC) or other instructions, one line per line.").multiline(),
-        payment_link: Option<String> = text(500, "A payment page URL, printed under How to pay."),
-        footer: Option<String> = text(300, "Printed at the foot of every page, e.g. the company registration."),
+        legal_name: Option<String> = string().min_len(1).max_len(200).optional().describe("The seller's legal name, e.g. \"Acme Trading Ltd\"; the tenant's name until set."),
+        #[serde(default)]
+        address: Patch<String> = text(500, "Postal address, one line per line.").multiline(),
+        #[serde(default)]
+        tax_id: Patch<String> = text(50, "VAT or tax number."),
+        #[serde(default)]
+        email: Patch<String> = string().format(Format::Email).max_len(254).optional().nullable().describe("Contact e-mail printed on documents. Omit to keep; null clears."),
+        #[serde(default)]
+        phone: Patch<String> = text(50, "Phone printed on documents."),
+        #[serde(default)]
+        payment_instructions: Patch<String> = text(1000, "Bank details (IBAN, BIC) or other instructions, one line per line.").multiline(),
+        #[serde(default)]
+        payment_link: Patch<String> = text(500, "A payment page URL, printed under How to pay."),
+        #[serde(default)]
+        footer: Patch<String> = text(300, "Printed at the foot of every page, e.g. the company registration."),
+        time_zone: Option<String> = string().min_len(1).max_len(64).optional().describe("The business's IANA time zone, e.g. Europe/Berlin: its today decides default dates, future-date refusals and overdue. UTC until set."),
+        amount_format: Option<String> = string().min_len(1).max_len(16).optional().describe("How documents write amounts, one of 1,234.56 (until set), 1.234,56, 1 234,56, 1'234.56."),
         logo_base64: Option<String> = string()
                         .min_len(8)
                         .max_len(349_528)
@@ -495,9 +557,10 @@ impl Tool for SetBusinessProfile {
         About {
             name: "set_business_profile",
             title: "Set business profile",
-            description: "Set the seller's details printed on every invoice and statement. Sets the whole profile: \
-                text fields left out are cleared. The logo is kept unless logo_base64 replaces it or remove_logo \
-                is true; a logo that cannot be printed is refused.",
+            description: "Set the seller's details printed on invoices and statements, and the business's time \
+                zone. Changes only the fields you pass: an omitted field is kept, null clears it. Invoices already \
+                issued keep the seller they were issued with. The logo is kept unless logo_base64 replaces it or \
+                remove_logo is true; a logo that cannot be printed is refused.",
             annotations: Annotations::ADDITIVE,
             role: Role::Admin,
         }
@@ -533,6 +596,8 @@ impl Tool for SetBusinessProfile {
             payment_instructions: p.payment_instructions,
             payment_link: p.payment_link,
             footer: p.footer,
+            time_zone: p.time_zone,
+            amount_format: p.amount_format,
             logo,
             remove_logo: p.remove_logo,
         };

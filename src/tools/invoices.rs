@@ -27,7 +27,7 @@ crate::params! {
         #[validate(custom(function = "total_within_limit"))]
         line_items: Vec<LineParams> = line_items().describe("The lines of the invoice, 1 to 100, in order."),
         due_date: Option<NaiveDate> = string().format(Format::Date).optional().describe("When payment is due, YYYY-MM-DD. Optional while the invoice is a draft."),
-        currency: Currency = string().format(Format::Currency).default(json!("USD")).describe("ISO-4217 currency code of all amounts, e.g. USD, EUR, JPY. Defaults to USD."),
+        currency: Option<Currency> = string().format(Format::Currency).optional().describe("ISO-4217 currency code of all amounts, e.g. USD, EUR, JPY. Defaults to the customer's currency (upsert_customer), else USD."),
         memo: Option<String> = string().multiline().max_len(2000).optional().describe("A note printed on the invoice; may span several lines."),
         idempotency_key: Option<String> = idempotency_key(),
     }

@@ -1,13 +1,11 @@
 //! apply_payment: money received against a sent invoice.
 
 use chrono::NaiveDate;
-use validator::ValidationError;
 
 use super::Reply;
 use super::Role;
 use super::outputs::PaymentReceipt;
 use super::shapes::{idempotency_key, invoice_id, payment_method};
-use super::validation::rule_broken;
 use super::{About, Annotations, Tool, ToolContext, ToolFailure};
 use crate::domain::payments::{NewPayment, PaymentMethod};
 use crate::domain::{InvoiceId, InvoiceService};
@@ -21,11 +19,10 @@ crate::params! {
         amount_cents: i64 = integer()
                         .range(1, 1_000_000_000_000_000)
                         .describe("Amount received, in minor units of the invoice currency (USD cents)."),
-        #[validate(custom(function = "not_in_the_future"))]
         paid_at: Option<NaiveDate> = string()
                         .format(Format::Date)
                         .optional()
-                        .describe("The day the money arrived, YYYY-MM-DD; defaults to today (UTC)."),
+                        .describe("The day the money arrived, YYYY-MM-DD; defaults to today. Not in the future."),
         method: PaymentMethod = payment_method()
                         .default(serde_json::json!("bank_transfer"))
                         .describe("How it was paid; defaults to bank_transfer."),
@@ -36,21 +33,6 @@ crate::params! {
                         .describe("The payer's reference (bank reference, card authorization, check number)."),
         idempotency_key: Option<String> = idempotency_key(),
     }
-}
-
-/// Domain rule: money cannot arrive tomorrow. (A day of slack covers callers ahead of UTC.)
-fn not_in_the_future(day: &Option<NaiveDate>) -> Result<(), ValidationError> {
-    let Some(day) = day else { return Ok(()) };
-    let latest = chrono::Utc::now().date_naive() + chrono::Days::new(1);
-    if *day <= latest {
-        return Ok(());
-    }
-    Err(rule_broken(
-        "out_of_range",
-        format!("paid_at {day} is in the future; a payment is recorded once the money has arrived"),
-        format!("a date on or before {latest}"),
-        Some(day.to_string().into()),
-    ))
 }
 
 impl Tool for ApplyPayment {

@@ -104,7 +104,7 @@ def total(lines: list[dict[str, Any]]) -> int:
 
 
 def issued_on(invoice: dict[str, Any]) -> dt.date:
-    return dt.datetime.fromisoformat(invoice["issued_at"].replace("Z", "+00:00")).date()
+    return dt.date.fromisoformat(invoice["issue_date"])
 
 
 def number_of(invoice: dict[str, Any]) -> int:
@@ -399,8 +399,14 @@ async def malformed_params_self_correcting(c: Client) -> None:
     second = await call_correcting(c, "create_invoice", draft, {("line_items", "too_few_items")}, add_prepared_lines)
     assert second["total_cents"] == 98_000
 
-    sent = await call(c, "send_invoice", {"invoice_id": inv["invoice_id"], "idempotency_key": "soylent-send-7731"})
+    # Issued when the work was billed (an issue date is never after its due date).
+    sent = await call(
+        c,
+        "send_invoice",
+        {"invoice_id": inv["invoice_id"], "issue_date": "2025-01-29", "idempotency_key": "soylent-send-7731"},
+    )
     assert sent["status"] == "overdue", "due 2025-02-28, so overdue as soon as it is sent"
+    assert sent["issue_date"] == "2025-01-29"
 
     # A payment with the amount as a dollar string and a wrongly cased method.
     receipt = await call_correcting(
@@ -550,7 +556,11 @@ async def chasing_overdue(c: Client) -> None:
         if due_date:
             args["due_date"] = due_date
         inv = await call(c, "create_invoice", args)
-        sent = await call(c, "send_invoice", {"invoice_id": inv["invoice_id"], "idempotency_key": f"overdue-send-{n}"})
+        send: dict[str, Any] = {"invoice_id": inv["invoice_id"], "idempotency_key": f"overdue-send-{n}"}
+        if due_date:
+            # Issued 30 days before it fell due, back then: the dates rise with the numbers.
+            send["issue_date"] = (dt.date.fromisoformat(due_date) - dt.timedelta(days=30)).isoformat()
+        sent = await call(c, "send_invoice", send)
         assert sent["status"] == ("overdue" if due_date else "sent"), sent
         if due_date:
             assert sent["due_date"] == due_date
@@ -560,9 +570,13 @@ async def chasing_overdue(c: Client) -> None:
     assert sorted(i["invoice_id"] for i in overdue["invoices"]) == sorted(ids[:3])
     assert all(i["status"] == "overdue" for i in overdue["invoices"])
 
-    # As of 2025-06-30 nothing had been issued yet (all were sent today): an empty report.
-    past = await call(c, "list_outstanding", {"as_of": "2025-06-30"})
-    assert past["as_of"] == "2025-06-30" and past["balances"] == []
+    # As of 2019-12-31 nothing had been issued yet: an empty report. As of 2020-06-30, the first
+    # was 91 days late and the second due that day.
+    past = await call(c, "list_outstanding", {"as_of": "2019-12-31"})
+    assert past["as_of"] == "2019-12-31" and past["balances"] == []
+    then = await call(c, "list_outstanding", {"as_of": "2020-06-30", "customer_id": "cust_tyrell"})
+    (tyrell_then,) = then["balances"]
+    assert tyrell_then["aging"]["over_90_cents"] == 310_000 and tyrell_then["aging"]["current_cents"] == 125_000
 
     now = await call(c, "list_outstanding", {})
     by_customer = {b["customer_id"]: b for b in now["balances"]}
@@ -842,6 +856,8 @@ async def stdio_session(c: Client) -> None:
 async def idempotent_retries_and_drafts(c: Client) -> None:
     """Retries with idempotency keys, a refused key reuse, draft edits, and double sends."""
     await discover(c)
+    # An invoice is sent only to a customer Tally has a record of: it names its buyer.
+    await call(c, "upsert_customer", {"customer_id": "cust_massive", "name": "Massive Dynamic"})
     args = {
         "customer_id": "cust_massive",
         "line_items": [line("Dynamic widgets", 2_500, 40)],
@@ -886,9 +902,10 @@ async def idempotent_retries_and_drafts(c: Client) -> None:
     )
     assert edited_again["due_date"] == "2020-12-31" and edited_again["total_cents"] == edited["total_cents"]
 
-    sent = await call(c, "send_invoice", {"invoice_id": invoice_id, "idempotency_key": "idem-send-1"})
+    send = {"invoice_id": invoice_id, "issue_date": "2020-12-01", "idempotency_key": "idem-send-1"}
+    sent = await call(c, "send_invoice", send)
     assert sent["status"] == "overdue" and sent["number"] is not None
-    resent = await call(c, "send_invoice", {"invoice_id": invoice_id, "idempotency_key": "idem-send-1"})
+    resent = await call(c, "send_invoice", send)
     assert resent["number"] == sent["number"] and resent["issued_at"] == sent["issued_at"], (
         "a retried send is the same send"
     )
@@ -949,7 +966,7 @@ async def stateless_billing(c: Client) -> None:
         "invoice_id": invoice["invoice_id"], "amount_cents": 20_000, "idempotency_key": "stateless-pay-1"})
     assert paid["amount_due_cents"] == 12_500 * 4 + 4_000 - 20_000
     templates = await c.list_resource_templates()
-    assert {t.uri_template for t in templates.resource_templates} == {"invoice://{invoice_id}", "customer://{customer_id}"}
+    assert {"invoice://{invoice_id}", "customer://{customer_id}"} <= {t.uri_template for t in templates.resource_templates}
     read = await c.read_resource(f"invoice://{invoice['invoice_id']}")
     body = json.loads(read.contents[0].text)
     assert body["amount_paid_cents"] == 20_000 and [e["action"] for e in body["history"]] == [

@@ -8,6 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use crate::helpers::{TestApp, pool, spawn_app, widget_invoice};
 
 async fn sent_invoice(app: &TestApp, s: &str, cents: i64) -> String {
+    app.customer(s, "cust_c").await;
     let args = json!({"customer_id": "cust_c", "line_items": [{"description": "Work", "amount_cents": cents}]});
     let id = app.ok(s, "create_invoice", args).await["invoice_id"].as_str().unwrap().to_owned();
     app.ok(s, "send_invoice", json!({"invoice_id": id})).await;
@@ -20,6 +21,7 @@ async fn fifty_racing_sends_get_numbers_one_to_fifty(o: PgPoolOptions, c: PgConn
     let s = app.session().await;
     let mut drafts = Vec::new();
     for i in 0..50 {
+        app.customer(&s, &format!("cust_{i}")).await;
         drafts.push(app.ok(&s, "create_invoice", widget_invoice(&format!("cust_{i}"))).await["invoice_id"].clone());
     }
     let sends = drafts.iter().map(|id| app.ok(&s, "send_invoice", json!({"invoice_id": id})));
@@ -115,6 +117,7 @@ async fn reply_text(app: &TestApp, s: &str, tool: &str, args: &Value) -> String 
 async fn a_keyed_repeat_answers_with_the_first_replys_very_text(o: PgPoolOptions, c: PgConnectOptions) {
     let app = spawn_app(pool(o, c).await).await;
     let s = app.session().await;
+    app.customer(&s, "cust_bytes").await;
     let mut args = widget_invoice("cust_bytes");
     args["idempotency_key"] = json!("bytes-1");
     let first = reply_text(&app, &s, "create_invoice", &args).await;

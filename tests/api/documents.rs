@@ -322,7 +322,7 @@ async fn a_statement_agrees_with_list_outstanding_and_get_customer(o: PgPoolOpti
         "Closing balance",
         "60.00 USD",
         "70.00 EUR",
-        "1500 JPY",
+        "1,500 JPY",
         "Void",
         "Duplicate",
     ] {
@@ -363,7 +363,22 @@ async fn a_500_row_statement_paginates_with_its_header_on_every_page(o: PgPoolOp
     let st =
         app.ok(&s, "get_statement", json!({"customer_id": customer, "from": "2026-01-01", "to": "2026-07-31"})).await;
     let usd = &st["sections"][0];
-    assert_eq!(usd["entries"].as_array().unwrap().len(), 500);
+    // The result lists the first 100 rows as data and says how to page; the PDF has all 500.
+    assert_eq!(usd["entries"].as_array().unwrap().len(), 100);
+    assert_eq!((st["rows_total"].as_i64(), st["next_rows_after"].as_i64()), (Some(500), Some(100)));
+    let last = app
+        .ok(
+            &s,
+            "get_statement",
+            json!({"customer_id": customer, "from": "2026-01-01", "to": "2026-07-31", "rows_after": 400}),
+        )
+        .await;
+    assert_eq!(last["sections"][0]["entries"].as_array().unwrap().len(), 100);
+    assert_eq!(last["next_rows_after"], Value::Null);
+    assert_eq!(
+        last["sections"][0]["entries"][99]["balance_cents"], usd["closing_cents"],
+        "the last row is the closing"
+    );
     assert_eq!(usd["closing_cents"], 250 * 7_500);
     let printed = inspect(&read_pdf(&app, &s, st["document"]["uri"].as_str().unwrap()).await);
     assert_eq!(st["document"]["pages"], printed.pages);
@@ -383,7 +398,7 @@ async fn a_500_row_statement_paginates_with_its_header_on_every_page(o: PgPoolOp
     }
     assert_eq!(printed.text.matches("Payment on BENCH-").count(), 250);
     assert_eq!(printed.text.matches("Invoice BENCH-").count(), 250);
-    assert!(printed.text.contains("Closing balance") && printed.text.contains("18750.00 USD"), "{}", printed.text);
+    assert!(printed.text.contains("Closing balance") && printed.text.contains("18,750.00 USD"), "{}", printed.text);
     app.stop().await;
 }
 
@@ -402,7 +417,7 @@ async fn a_character_no_bundled_font_has_is_replaced_visibly_and_reported(o: PgP
     assert!(warnings.iter().any(|w| w.starts_with("U+682A (株)")), "{warnings:?}");
     let printed = inspect(&read_pdf(&app, &s, out["document"]["uri"].as_str().unwrap()).await);
     assert!(printed.text.contains("Sakura \u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}"), "{}", printed.text);
-    assert!(printed.text.contains("1500 JPY"));
+    assert!(printed.text.contains("1,500 JPY"), "documents group digits: {}", printed.text);
     // The stored name is untouched: only the document stands in for what it cannot print.
     let customer = app.ok(&s, "get_customer", json!({"customer_id": "kk"})).await;
     assert_eq!(customer["name"], "Sakura 株式会社");

@@ -200,8 +200,18 @@ pub fn widget_invoice(customer: &str) -> Value {
 }
 
 impl TestApp {
-    /// Creates and sends a one-line invoice of `cents` for `customer`; its id.
+    /// Adds `customer` (named after its id) unless it exists: an invoice can only be sent to a
+    /// customer Tally has a record of.
+    pub async fn customer(&self, session: &str, customer: &str) {
+        let known = self.call(session, "get_customer", json!({"customer_id": customer})).await;
+        if known["isError"] == true {
+            self.ok(session, "upsert_customer", json!({"customer_id": customer, "name": customer})).await;
+        }
+    }
+
+    /// Creates and sends a one-line invoice of `cents` for `customer` (added if new); its id.
     pub async fn sent_invoice(&self, session: &str, customer: &str, description: &str, cents: i64) -> String {
+        self.customer(session, customer).await;
         let line = json!({"description": description, "amount_cents": cents});
         let inv = self.ok(session, "create_invoice", json!({"customer_id": customer, "line_items": [line]})).await;
         let id = inv["invoice_id"].as_str().unwrap().to_owned();

@@ -186,6 +186,7 @@ async fn pages_through_three_pages_newest_first(o: PgPoolOptions, c: PgConnectOp
 async fn statuses_filter_and_overdue_is_derived(o: PgPoolOptions, c: PgConnectOptions) {
     let app = spawn_app(pool(o, c).await).await;
     let s = app.session().await;
+    app.customer(&s, "cust_s").await;
     let create = async |due: &str| {
         let mut args = widget_invoice("cust_s");
         args["due_date"] = json!(due);
@@ -198,7 +199,11 @@ async fn statuses_filter_and_overdue_is_derived(o: PgPoolOptions, c: PgConnectOp
         create("2099-01-01").await,
         create("2099-01-01").await,
     );
-    for id in [&late, &on_time, &voided, &paid] {
+    // Issued on or before their due dates, in date order (a due date never precedes the issue date).
+    for id in [&late, &voided] {
+        app.ok(&s, "send_invoice", json!({"invoice_id": id, "issue_date": "2020-01-01"})).await;
+    }
+    for id in [&on_time, &paid] {
         app.ok(&s, "send_invoice", json!({"invoice_id": id})).await;
     }
     app.ok(&s, "void_invoice", json!({"invoice_id": voided, "reason": "test"})).await;

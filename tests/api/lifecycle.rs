@@ -7,6 +7,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use crate::helpers::{TestApp, pool, spawn_app, widget_invoice};
 
 async fn draft(app: &TestApp, s: &str, customer: &str, cents: i64) -> String {
+    app.customer(s, customer).await;
     let args = json!({"customer_id": customer, "line_items": [{"description": "Work", "amount_cents": cents}]});
     app.ok(s, "create_invoice", args).await["invoice_id"].as_str().unwrap().to_owned()
 }
@@ -58,7 +59,11 @@ async fn sending_numbers_dates_and_refuses_what_cannot_be_sent(o: PgPoolOptions,
     assert_eq!(sent["due_date"], (today + chrono::Days::new(15)).to_string(), "the customer's terms");
     let other = app.ok(&s, "send_invoice", json!({"invoice_id": second})).await;
     assert_eq!(other["number"], "INV-000002");
-    assert_eq!(other["due_date"], (today + chrono::Days::new(30)).to_string(), "default terms for unknown customers");
+    assert_eq!(
+        other["due_date"],
+        (today + chrono::Days::new(30)).to_string(),
+        "default terms for customers added without terms"
+    );
 
     let err = app.refused(&s, "send_invoice", json!({"invoice_id": first})).await;
     assert_eq!(err["code"], "invalid_state");
@@ -130,6 +135,7 @@ async fn money_in_currencies_with_other_exponents(o: PgPoolOptions, c: PgConnect
     for (currency, cents, formatted) in
         [("JPY", 1500, "1500 JPY"), ("KWD", 1500, "1.500 KWD"), ("EUR", 1505, "15.05 EUR")]
     {
+        app.customer(&s, "fx").await;
         let args = json!({"customer_id": "fx", "currency": currency, "line_items": [{"description": "x", "amount_cents": cents}]});
         let inv = app.ok(&s, "create_invoice", args).await;
         assert_eq!(inv["amount_due_formatted"], formatted);
@@ -177,6 +183,7 @@ async fn voiding_and_its_refusals(o: PgPoolOptions, c: PgConnectOptions) {
 async fn history_records_every_change_with_its_origin(o: PgPoolOptions, c: PgConnectOptions) {
     let app = spawn_app(pool(o, c).await).await;
     let s = app.session().await;
+    app.customer(&s, "cust_h").await;
     let mut args = widget_invoice("cust_h");
     args["idempotency_key"] = json!("create-h");
     let id = app.ok(&s, "create_invoice", args).await["invoice_id"].as_str().unwrap().to_owned();

@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod bench_smoke;
 mod burst;
+mod business_dates;
 mod cluster_limits;
 mod concurrency;
 mod documents;

@@ -874,7 +874,7 @@ async fn a_write_cut_off_during_begin_leaves_no_transaction_open() {
         customer_id: "cut".into(),
         line_items: vec![NewLine { description: "Widget".into(), amount_cents: 1000, quantity: 1 }],
         due_date: None,
-        currency: Currency::default(),
+        currency: Some(Currency::default()),
         memo: None,
     };
     // A second per round trip: the pool's ping of the idle connection answers at 1 s, BEGIN's

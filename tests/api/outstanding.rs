@@ -6,18 +6,13 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::helpers::{TestApp, pool, spawn_app};
 
-/// A sent invoice of `cents` due `due`, issued on `issued` (backdated).
+/// A sent invoice of `cents` due `due`, issued on `issued` (backdated: issue in date order).
 async fn issued(app: &TestApp, s: &str, customer: &str, currency: &str, cents: i64, due: &str, issued: &str) -> String {
     let args = json!({"customer_id": customer, "currency": currency, "due_date": due,
                       "line_items": [{"description": "Work", "amount_cents": cents}]});
+    app.customer(s, customer).await;
     let id = app.ok(s, "create_invoice", args).await["invoice_id"].as_str().unwrap().to_owned();
-    app.ok(s, "send_invoice", json!({"invoice_id": id})).await;
-    sqlx::query("update invoices set issued_at = $2::date::timestamp at time zone 'utc' where invoice_id = $1")
-        .bind(uuid::Uuid::try_parse(&id[4..]).unwrap())
-        .bind(issued)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.ok(s, "send_invoice", json!({"invoice_id": id, "issue_date": issued})).await;
     id
 }
 

@@ -65,6 +65,7 @@ async fn a_thousand_creates_through_tight_limits_retry_to_exactly_a_thousand(o: 
 async fn a_call_held_past_its_timeout_is_rolled_back_and_the_pool_stays_clean(o: PgPoolOptions, c: PgConnectOptions) {
     let app = spawn_app_with(pool(o, c).await, &["--timeout", "1s", "--db-acquire-timeout", "500ms"]).await;
     let s = app.session().await;
+    app.customer(&s, "cust_t").await;
     let id = app.ok(&s, "create_invoice", crate::helpers::widget_invoice("cust_t")).await["invoice_id"].clone();
     // Another connection holds the tenant's invoice counter: send_invoice locks the invoice,
     // then blocks on the counter, mid-transaction, until its deadline.

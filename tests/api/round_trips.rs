@@ -58,7 +58,7 @@ async fn counting_proxy(upstream: (String, u16)) -> (u16, Arc<AtomicUsize>) {
 }
 
 fn create(key: Option<&str>) -> serde_json::Value {
-    let mut args = json!({"customer_id": "acme", "line_items": [
+    let mut args = json!({"customer_id": "acme", "currency": "USD", "line_items": [
         {"description": "Widget", "amount_cents": 1500, "quantity": 2},
         {"description": "Installation", "amount_cents": 500}]});
     if let Some(key) = key {

@@ -238,6 +238,7 @@ async fn the_server_on_its_own_login_serves_and_that_login_cannot_get_past_the_p
     // The whole call path works as that login: a write, reads, readiness and metrics.
     let app = spawn_app_with(login.clone(), &["--tenant", "acme", "--skip-migrations"]).await;
     let s = app.session().await;
+    app.customer(&s, "cust_1").await;
     let id = app.ok(&s, "create_invoice", widget_invoice("cust_1")).await["invoice_id"].as_str().unwrap().to_owned();
     app.ok(&s, "send_invoice", json!({"invoice_id": id})).await;
     let listed = app.ok(&s, "list_invoices", json!({})).await;

@@ -11,11 +11,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-use super::customers::Customer;
-use super::money::format as money;
+use super::money::format_styled;
+use super::parties::{self, Buyer, Seller};
 use super::{DomainError, Entity, Invoice, InvoiceId, InvoiceService, InvoiceStatus};
 use crate::render::{Job, Rendered, Renderer};
-use profile::BusinessProfile;
 pub use profile::{Logo, MAX_LOGO_BYTES, ProfileUpdate};
 pub use statement::{EntryKind, StatementFigures, StatementKind, StatementQuery};
 
@@ -67,20 +66,31 @@ impl DocumentService {
         Self { invoices: InvoiceService::new(pool.clone()), pool, renderer }
     }
 
+    /// The tenant's today (see [`calendar`](super::calendar)).
+    pub async fn today(&self, tenant: &str) -> Result<NaiveDate, DomainError> {
+        let mut tx = crate::db::begin_for(&self.pool, tenant).await?;
+        super::calendar::today(&mut tx).await
+    }
+
     /// The invoice as a PDF: drafts are watermarked DRAFT and unnumbered, void invoices say VOID.
     #[tracing::instrument(skip_all, fields(%id))]
     pub async fn invoice(&self, tenant: &str, id: InvoiceId) -> Result<InvoiceDocument, DomainError> {
         let invoice = self.invoices.get(tenant, id).await?;
         let mut tx = crate::db::begin_for(&self.pool, tenant).await?;
-        let seller = profile::load(&mut tx, tenant).await?;
-        let buyer = customer(&mut tx, tenant, &invoice.summary.customer_id).await?;
+        // An issued invoice prints the parties it was issued to; a draft, the live ones.
+        let parties = match parties::frozen(&mut tx, tenant, id.0).await? {
+            Some(frozen) => frozen,
+            None => parties::live(&mut tx, tenant, &invoice.summary.customer_id).await?,
+        };
+        let logo = self.logo(&mut tx, tenant, &parties.seller).await?;
         tx.commit().await?;
-        let data = invoice_data(&invoice, &seller, buyer.as_ref());
+        let (seller, buyer) = (&parties.seller, &parties.buyer);
+        let data = invoice_data(&invoice, seller, buyer, logo.as_ref());
         let filename = match &invoice.summary.number {
             Some(number) => format!("{number}.pdf"),
             None => format!("draft-{id}.pdf"),
         };
-        let job = self.job(INVOICE, data, format!("tally/{tenant}/invoice/{id}"), invoice_date(&invoice), &seller);
+        let job = self.job(INVOICE, data, format!("tally/{tenant}/invoice/{id}"), invoice_date(&invoice), logo);
         let rendered = self.render(job).await?;
         Ok(InvoiceDocument { invoice, document: Document::new(rendered, filename) })
     }
@@ -90,8 +100,8 @@ impl DocumentService {
     #[tracing::instrument(skip_all, fields(customer = %q.customer_id))]
     pub async fn statement(&self, tenant: &str, q: &StatementQuery) -> Result<StatementDocument, DomainError> {
         let mut tx = crate::db::begin_for(&self.pool, tenant).await?;
-        let buyer = customer(&mut tx, tenant, &q.customer_id).await?;
-        if buyer.is_none() {
+        let known_customer = super::customers::load(&mut tx, tenant, &q.customer_id).await?.is_some();
+        if !known_customer {
             let known: bool =
                 sqlx::query_scalar("select exists (select 1 from invoices where tenant_id = $1 and customer_id = $2)")
                     .bind(tenant)
@@ -102,20 +112,24 @@ impl DocumentService {
                 return Err(DomainError::NotFound { entity: Entity::Customer, id: q.customer_id.clone() });
             }
         }
-        let seller = profile::load(&mut tx, tenant).await?;
+        let parties = parties::live(&mut tx, tenant, &q.customer_id).await?;
+        let logo = self.logo(&mut tx, tenant, &parties.seller).await?;
         let figures = statement::figures(&mut tx, tenant, q).await?;
         tx.commit().await?;
-        let name = buyer.as_ref().map_or_else(|| q.customer_id.clone(), |c| c.name.clone());
-        let data = statement_data(&figures, &seller, &q.customer_id, buyer.as_ref());
+        let name = parties.buyer.name.clone().unwrap_or_else(|| q.customer_id.clone());
+        let currency_code = q.currency.as_ref().map(|c| c.code());
+        let data =
+            statement_data(&figures, &parties.seller, &q.customer_id, &parties.buyer, logo.as_ref(), currency_code);
         let (label, ident) = match q.kind {
             StatementKind::Activity { from, to } => (format!("{from}-{to}"), format!("activity/{from}/{to}")),
             StatementKind::OpenItems { as_of } => (format!("open-{as_of}"), format!("open-items/{as_of}")),
         };
         let currency = q.currency.as_ref().map_or(String::new(), |c| format!("/{}", c.code()));
         let ident = format!("tally/{tenant}/statement/{}/{ident}{currency}", q.customer_id);
-        let job = self.job(STATEMENT, data, ident, q.kind.end(), &seller);
+        let job = self.job(STATEMENT, data, ident, q.kind.end(), logo);
         let rendered = self.render(job).await?;
-        let filename = format!("statement-{}-{label}.pdf", q.customer_id);
+        let only = q.currency.as_ref().map_or(String::new(), |c| format!("-{}", c.code()));
+        let filename = format!("statement-{}-{label}{only}.pdf", q.customer_id);
         Ok(StatementDocument {
             customer_id: q.customer_id.clone(),
             customer_name: name,
@@ -124,15 +138,8 @@ impl DocumentService {
         })
     }
 
-    fn job(
-        &self,
-        template: &'static str,
-        data: Value,
-        ident: String,
-        date: NaiveDate,
-        seller: &BusinessProfile,
-    ) -> Job {
-        let files = seller.logo().map(|l| vec![(l.path().to_owned(), l.bytes)]).unwrap_or_default();
+    fn job(&self, template: &'static str, data: Value, ident: String, date: NaiveDate, logo: Option<Logo>) -> Job {
+        let files = logo.map(|l| vec![(l.path().to_owned(), l.bytes)]).unwrap_or_default();
         Job { template, modules: MODULES, data, ident, date, files }
     }
 
@@ -144,12 +151,16 @@ impl DocumentService {
     }
 }
 
-async fn customer(
-    conn: &mut sqlx::PgConnection,
-    tenant: &str,
-    customer_id: &str,
-) -> Result<Option<Customer>, DomainError> {
-    Ok(super::customers::load(conn, tenant, customer_id).await?)
+impl DocumentService {
+    /// The seller's logo, as kept when it was set (a frozen seller names it by hash).
+    async fn logo(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        tenant: &str,
+        seller: &Seller,
+    ) -> Result<Option<Logo>, DomainError> {
+        Ok(parties::logo(conn, tenant, seller).await?.and_then(|bytes| Logo::sniff(bytes).ok()))
+    }
 }
 
 /// The document's date: the latest thing that happened to the invoice, so that the same
@@ -173,35 +184,37 @@ fn text_lines(text: &Option<String>) -> Vec<String> {
     nonempty(text).map(|t| t.lines().map(|l| l.trim_end().to_owned()).collect()).unwrap_or_default()
 }
 
-fn seller_block(p: &BusinessProfile) -> Value {
+fn seller_block(p: &Seller, logo: Option<&Logo>) -> Value {
     let mut lines = text_lines(&p.address);
     lines.extend(nonempty(&p.tax_id).map(|t| format!("Tax ID: {t}")));
     lines.extend(nonempty(&p.email).map(str::to_owned));
     lines.extend(nonempty(&p.phone).map(str::to_owned));
-    json!({ "legal_name": p.legal_name, "lines": lines, "logo": p.logo().map(|l| l.path()) })
+    json!({ "legal_name": p.legal_name, "lines": lines, "logo": logo.map(|l| l.path()) })
 }
 
-fn buyer_block(customer_id: &str, c: Option<&Customer>) -> Value {
-    let Some(c) = c else {
+fn buyer_block(customer_id: &str, c: &Buyer) -> Value {
+    let Some(name) = &c.name else {
         return json!({ "name": customer_id, "lines": [format!("Customer {customer_id}")] });
     };
     let mut lines = text_lines(&c.billing_address);
     lines.extend(nonempty(&c.tax_id).map(|t| format!("Tax ID: {t}")));
     lines.extend(nonempty(&c.email).map(str::to_owned));
     lines.push(format!("Customer {customer_id}"));
-    json!({ "name": c.name, "lines": lines })
+    json!({ "name": name, "lines": lines })
 }
 
-fn pay_lines(p: &BusinessProfile) -> Vec<String> {
+fn pay_lines(p: &Seller) -> Vec<String> {
     let mut lines = text_lines(&p.payment_instructions);
     lines.extend(nonempty(&p.payment_link).map(|l| format!("Pay online: {l}")));
     lines
 }
 
-fn invoice_data(invoice: &Invoice, seller: &BusinessProfile, buyer: Option<&Customer>) -> Value {
+fn invoice_data(invoice: &Invoice, seller: &Seller, buyer: &Buyer, logo: Option<&Logo>) -> Value {
+    let style = seller.amount_style();
+    let money = |cents: i64, currency: &str| format_styled(cents, currency, style);
     let s = &invoice.summary;
     let c = s.currency.as_str();
-    let issued = s.issued_at.map(|t| t.date_naive());
+    let issued = s.issue_date;
     let status = s.status;
     let (heading, watermark) = match status {
         InvoiceStatus::Draft => ("Draft invoice", Some("DRAFT")),
@@ -226,6 +239,12 @@ fn invoice_data(invoice: &Invoice, seller: &BusinessProfile, buyer: Option<&Cust
     if let Some(due) = s.due_date {
         facts.push(("Due date", due.to_string()));
     }
+    if let Some(day) = invoice.supply.supply_date {
+        facts.push(("Supply date", day.to_string()));
+    }
+    if let (Some(start), Some(end)) = (invoice.supply.period_start, invoice.supply.period_end) {
+        facts.push(("Service period", format!("{start} to {end}")));
+    }
     if let (Some(issued), Some(due)) = (issued, s.due_date) {
         let days = (due - issued).num_days();
         facts.push(("Terms", if days <= 0 { "Due on receipt".into() } else { format!("Net {days} days") }));
@@ -236,16 +255,46 @@ fn invoice_data(invoice: &Invoice, seller: &BusinessProfile, buyer: Option<&Cust
         format!("VOID — voided on {}: {}", at.date_naive(), invoice.void_reason.as_deref().unwrap_or("no reason given"))
     });
     let due = if status == InvoiceStatus::Void { 0 } else { s.amount_due_cents };
+    let title = match &s.number {
+        Some(n) => format!("Invoice {n}"),
+        None => format!("Draft invoice {}", s.invoice_id),
+    };
+    // What happened, where "How to pay" would stand: a paid or void invoice asks for nothing.
+    let settled_note = match status {
+        InvoiceStatus::Paid => {
+            let last = invoice.payments.iter().map(|p| p.paid_at.date_naive()).max();
+            Some(match last {
+                Some(day) => format!("Paid in full on {day}. Thank you."),
+                None => "Paid in full. Thank you.".to_owned(),
+            })
+        }
+        _ => None,
+    };
+    let pay = match status {
+        InvoiceStatus::Paid | InvoiceStatus::Void => vec![],
+        _ => pay_lines(seller),
+    };
+    // The headline under the title: what is asked of the reader, and by when.
+    let headline = match (status, s.due_date) {
+        (InvoiceStatus::Void, _) => "Void: nothing is due".to_owned(),
+        (InvoiceStatus::Paid, _) => format!("Paid: {}", money(s.total_cents, c)),
+        (_, Some(due_date)) => format!("Amount due {} by {due_date}", money(due, c)),
+        (_, None) => format!("Amount due {}", money(due, c)),
+    };
+    let buyer_name = buyer.name.clone().unwrap_or_else(|| s.customer_id.clone());
     json!({
-        "title": match &s.number { Some(n) => format!("Invoice {n}"), None => format!("Draft invoice {}", s.invoice_id) },
+        "title": title,
+        "running": format!("{title} · {buyer_name}"),
         "watermark": watermark,
         "footer": nonempty(&seller.footer).unwrap_or(""),
-        "seller": seller_block(seller),
+        "seller": seller_block(seller, logo),
         "buyer": buyer_block(&s.customer_id, buyer),
         "invoice": {
             "heading": heading,
             "facts": facts.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
             "void_note": void_note,
+            "settled_note": settled_note,
+            "headline": headline,
             "memo": nonempty(&s.memo),
         },
         "lines": invoice.line_items.iter().map(|l| json!({
@@ -266,16 +315,20 @@ fn invoice_data(invoice: &Invoice, seller: &BusinessProfile, buyer: Option<&Cust
             "reference": p.reference.as_deref().unwrap_or(""),
             "amount": money(p.amount_cents, c),
         })).collect::<Vec<_>>(),
-        "pay": pay_lines(seller),
+        "pay": pay,
     })
 }
 
 fn statement_data(
     f: &StatementFigures,
-    seller: &BusinessProfile,
+    seller: &Seller,
     customer_id: &str,
-    buyer: Option<&Customer>,
+    buyer: &Buyer,
+    logo: Option<&Logo>,
+    currency: Option<&str>,
 ) -> Value {
+    let style = seller.amount_style();
+    let money = |cents: i64, currency: &str| format_styled(cents, currency, style);
     let (kind, heading, from, to, mut facts) = match f.kind {
         StatementKind::Activity { from, to } => (
             "activity",
@@ -293,6 +346,14 @@ fn statement_data(
         ),
     };
     facts.push(("Customer", customer_id.to_owned()));
+    if let Some(c) = currency {
+        facts.push(("Currency", format!("{c} only")));
+    }
+    let heading_in = match currency {
+        Some(c) => format!("{heading} in {c}"),
+        None => heading.to_owned(),
+    };
+    let buyer_name = buyer.name.clone().unwrap_or_else(|| customer_id.to_owned());
     let sections: Vec<Value> = f
         .sections
         .iter()
@@ -332,14 +393,15 @@ fn statement_data(
         })
         .collect();
     json!({
-        "title": format!("{heading} — {customer_id} — {to}"),
+        "title": format!("{heading_in} — {customer_id} — {to}"),
+        "running": format!("{heading_in} · {buyer_name} · {to}"),
         "watermark": null,
         "footer": nonempty(&seller.footer).unwrap_or(""),
-        "seller": seller_block(seller),
+        "seller": seller_block(seller, logo),
         "buyer": buyer_block(customer_id, buyer),
         "statement": {
             "kind": kind,
-            "heading": heading,
+            "heading": heading_in,
             "facts": facts.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
             "from": from,
             "to": to,

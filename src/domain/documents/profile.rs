@@ -7,8 +7,10 @@ use sqlx::FromRow;
 
 use super::super::audit::{AuditAction, Change};
 use super::super::idempotency::{Keyed, Written};
+use super::super::money::AmountStyle;
 use super::super::write::{Begun, Write};
 use super::super::{Actor, DomainError, Entity};
+use super::super::{Patch, calendar};
 use super::DocumentService;
 
 /// The largest logo Tally keeps, in bytes.
@@ -49,18 +51,23 @@ impl Logo {
     }
 }
 
-/// What `set_business_profile` stores: the whole profile. Text fields left out are cleared; the
+/// What `set_business_profile` changes: only the fields given (`Patch::Clear` clears one). The
+/// legal name is the tenant's name until one is set; the time zone is UTC until one is set. The
 /// logo is kept unless a new one is given or `remove_logo` is set.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProfileUpdate {
-    pub legal_name: String,
-    pub address: Option<String>,
-    pub tax_id: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub payment_instructions: Option<String>,
-    pub payment_link: Option<String>,
-    pub footer: Option<String>,
+    pub legal_name: Option<String>,
+    pub address: Patch<String>,
+    pub tax_id: Patch<String>,
+    pub email: Patch<String>,
+    pub phone: Patch<String>,
+    pub payment_instructions: Patch<String>,
+    pub payment_link: Patch<String>,
+    pub footer: Patch<String>,
+    /// An IANA time zone name: the tenant's "today" is the date there.
+    pub time_zone: Option<String>,
+    /// How documents write amounts, by example: `1,234.56`, `1.234,56`, `1 234,56`, `1'234.56`.
+    pub amount_format: Option<String>,
     /// A digest stands in for the bytes in the idempotency hash.
     #[serde(serialize_with = "logo_digest")]
     pub logo: Option<Logo>,
@@ -84,6 +91,8 @@ pub struct BusinessProfile {
     pub footer: Option<String>,
     pub logo: Option<Vec<u8>>,
     pub logo_type: Option<String>,
+    pub time_zone: String,
+    pub amount_format: String,
     /// Null until an admin sets the profile (the tenant's name stands in).
     pub updated_at: Option<DateTime<Utc>>,
 }
@@ -96,7 +105,7 @@ impl BusinessProfile {
 }
 
 const COLUMNS: &str = "legal_name, address, tax_id, email, phone, payment_instructions, payment_link, footer, \
-                       logo, logo_type, updated_at";
+                       logo, logo_type, time_zone, amount_format, updated_at";
 
 /// The tenant's profile, or one made of its name alone.
 pub(crate) async fn load(conn: &mut sqlx::PgConnection, tenant: &str) -> Result<BusinessProfile, DomainError> {
@@ -124,6 +133,8 @@ pub(crate) async fn load(conn: &mut sqlx::PgConnection, tenant: &str) -> Result<
         footer: None,
         logo: None,
         logo_type: None,
+        time_zone: "UTC".to_owned(),
+        amount_format: AmountStyle::default().name().to_owned(),
         updated_at: None,
     })
 }
@@ -150,37 +161,89 @@ impl DocumentService {
             Begun::Fresh(w) => w,
             Begun::Replay(first) => return Ok(first),
         };
-        let (logo, logo_type, keep_logo) = match (&update.logo, update.remove_logo) {
-            (Some(l), _) => (Some(l.bytes.clone()), Some(l.media_type), false),
-            (None, true) => (None, None, false),
-            (None, false) => (None, None, true),
-        };
+        if let Some(zone) = &update.time_zone {
+            calendar::check_time_zone(w.conn(), zone).await?;
+        }
+        if let Some(format) = update.amount_format.as_deref().filter(|f| AmountStyle::parse(f).is_none()) {
+            return Err(DomainError::InvalidInput {
+                field: "amount_format",
+                message: format!("{format:?} is not one of the amount formats documents print"),
+                expected: format!("one of {}", AmountStyle::CHOICES.map(|(name, _)| name).join(", ")),
+            });
+        }
+        // The current profile under its row lock (or the tenant's name alone), then the fields
+        // given applied to it: what is not given stays as it is.
+        sqlx::query("select 1 from business_profiles where tenant_id = $1 for update")
+            .bind(w.tenant())
+            .execute(w.conn())
+            .await?;
+        let current = load(w.conn(), &actor.tenant_id).await?;
+        let ProfileUpdate {
+            legal_name,
+            address,
+            tax_id,
+            email,
+            phone,
+            payment_instructions,
+            payment_link,
+            footer,
+            time_zone,
+            amount_format,
+            logo,
+            remove_logo,
+        } = update;
+        let (logo_sha256, logo_type, logo_bytes): (Option<String>, Option<String>, Option<Vec<u8>>) =
+            match (&logo, remove_logo) {
+                (Some(l), _) => {
+                    use sha2::Digest;
+                    let sha = format!("{:x}", sha2::Sha256::digest(&l.bytes));
+                    sqlx::query(
+                        "insert into business_logos (tenant_id, sha256, media_type, bytes) values ($1, $2, $3, $4)
+                     on conflict do nothing",
+                    )
+                    .bind(w.tenant())
+                    .bind(&sha)
+                    .bind(l.media_type)
+                    .bind(&l.bytes)
+                    .execute(w.conn())
+                    .await?;
+                    (Some(sha), Some(l.media_type.to_owned()), Some(l.bytes.clone()))
+                }
+                (None, true) => (None, None, None),
+                (None, false) => {
+                    use sha2::Digest;
+                    let sha = current.logo.as_ref().map(|b| format!("{:x}", sha2::Sha256::digest(b)));
+                    (sha, current.logo_type.clone(), current.logo.clone())
+                }
+            };
         let profile: BusinessProfile = sqlx::query_as(&format!(
             "insert into business_profiles as b (tenant_id, legal_name, address, tax_id, email, phone,
-                                                 payment_instructions, payment_link, footer, logo, logo_type)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                                                 payment_instructions, payment_link, footer, logo, logo_type,
+                                                 logo_sha256, time_zone, amount_format)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
              on conflict (tenant_id) do update
                 set legal_name = excluded.legal_name, address = excluded.address, tax_id = excluded.tax_id,
                     email = excluded.email, phone = excluded.phone,
                     payment_instructions = excluded.payment_instructions, payment_link = excluded.payment_link,
-                    footer = excluded.footer,
-                    logo = case when $12 then b.logo else excluded.logo end,
-                    logo_type = case when $12 then b.logo_type else excluded.logo_type end,
-                    updated_at = now()
+                    footer = excluded.footer, logo = excluded.logo, logo_type = excluded.logo_type,
+                    logo_sha256 = excluded.logo_sha256, time_zone = excluded.time_zone,
+                    amount_format = excluded.amount_format, updated_at = now()
              returning {COLUMNS}"
         ))
         .bind(w.tenant())
-        .bind(&update.legal_name)
-        .bind(&update.address)
-        .bind(&update.tax_id)
-        .bind(&update.email)
-        .bind(&update.phone)
-        .bind(&update.payment_instructions)
-        .bind(&update.payment_link)
-        .bind(&update.footer)
-        .bind(logo)
+        .bind(legal_name.unwrap_or(current.legal_name))
+        .bind(address.apply(current.address))
+        .bind(tax_id.apply(current.tax_id))
+        .bind(email.apply(current.email))
+        .bind(phone.apply(current.phone))
+        .bind(payment_instructions.apply(current.payment_instructions))
+        .bind(payment_link.apply(current.payment_link))
+        .bind(footer.apply(current.footer))
+        .bind(logo_bytes)
         .bind(logo_type)
-        .bind(keep_logo)
+        .bind(logo_sha256)
+        .bind(time_zone.unwrap_or(current.time_zone))
+        .bind(amount_format.unwrap_or(current.amount_format))
         .fetch_one(w.conn())
         .await?;
         // Which fields are printed now, not their text (bank details stay out of the audit trail).
@@ -196,7 +259,8 @@ impl DocumentService {
         .into_iter()
         .filter_map(|(name, value)| value.is_some().then_some(name))
         .collect();
-        let details = json!({ "legal_name": profile.legal_name, "logo": profile.logo_type, "printed": printed });
+        let details = json!({ "legal_name": profile.legal_name, "logo": profile.logo_type, "printed": printed,
+                              "time_zone": profile.time_zone });
         w.audit(Change {
             entity: Entity::BusinessProfile,
             entity_id: "business_profile",

@@ -6,12 +6,12 @@
 //! read ([`receivables::report`]), so the three agree to the minor unit. The activity between
 //! them must add up: opening + charges − credits = closing, checked on every statement.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use sqlx::{FromRow, PgConnection};
 
 use super::super::money::Currency;
 use super::super::receivables::{self, Aging, Balance, OutstandingQuery};
-use super::super::{DomainError, InvoiceId};
+use super::super::{DomainError, InvoiceId, calendar};
 
 /// The most activity rows one statement prints, over all currencies.
 pub const MAX_ROWS: usize = 5000;
@@ -121,7 +121,7 @@ struct OpenRow {
     invoice_id: uuid::Uuid,
     number: String,
     currency: String,
-    issued_at: DateTime<Utc>,
+    issue_date: NaiveDate,
     due_date: Option<NaiveDate>,
     total_cents: i64,
     open_cents: i64,
@@ -134,12 +134,25 @@ pub(crate) async fn figures(
     q: &StatementQuery,
 ) -> Result<StatementFigures, DomainError> {
     let end = q.kind.end();
-    let closing = balances(conn, tenant, q, end).await?;
+    // A statement states what happened: one that ends after today would print a projection
+    // (lateness that has not happened, payments that may yet arrive) as fact.
+    let today = calendar::today(&mut *conn).await?;
+    let field = match q.kind {
+        StatementKind::Activity { .. } => "to",
+        StatementKind::OpenItems { .. } => "as_of",
+    };
+    calendar::not_after_today(
+        field,
+        end,
+        today,
+        "a statement reports what has happened, so it ends today at the latest",
+    )?;
+    let closing = balances(conn, q, end).await?;
     let (opening, rows, items) = match q.kind {
         StatementKind::Activity { from, to } => {
             // The balance brought forward is what was owed at the end of the day before.
             let before = from.checked_sub_days(Days::new(1)).unwrap_or(from);
-            let opening = balances(conn, tenant, q, before).await?;
+            let opening = balances(conn, q, before).await?;
             (opening, activity(conn, tenant, q, from, to).await?, vec![])
         }
         StatementKind::OpenItems { as_of } => (vec![], vec![], open_items(conn, tenant, q, as_of).await?),
@@ -206,7 +219,7 @@ pub(crate) async fn figures(
             .map(|i| OpenItem {
                 invoice_id: i.invoice_id.into(),
                 number: i.number.clone(),
-                issued_on: i.issued_at.date_naive(),
+                issued_on: i.issue_date,
                 due_date: i.due_date,
                 original_cents: i.total_cents,
                 open_cents: i.open_cents,
@@ -225,15 +238,10 @@ pub(crate) async fn figures(
     Ok(StatementFigures { kind: q.kind, sections })
 }
 
-async fn balances(
-    conn: &mut PgConnection,
-    tenant: &str,
-    q: &StatementQuery,
-    as_of: NaiveDate,
-) -> Result<Vec<Balance>, DomainError> {
+async fn balances(conn: &mut PgConnection, q: &StatementQuery, as_of: NaiveDate) -> Result<Vec<Balance>, DomainError> {
     let query =
         OutstandingQuery { customer_id: Some(q.customer_id.clone()), currency: q.currency.clone(), as_of: Some(as_of) };
-    Ok(receivables::report(conn, tenant, &query).await?.balances)
+    Ok(receivables::report(conn, &query).await?.balances)
 }
 
 /// Issues, payments and voids dated within the period, in date order. A payment recorded as made
@@ -247,25 +255,24 @@ async fn activity(
 ) -> Result<Vec<EntryRow>, DomainError> {
     let rows: Vec<EntryRow> = sqlx::query_as(
         "select * from (
-             select (i.issued_at at time zone 'utc')::date as day, i.issued_at as at, 0 as ord, 'invoice' as kind,
+             select i.issue_date as day, i.issued_at as at, 0 as ord, 'invoice' as kind,
                     i.invoice_id, i.number, i.currency, i.total_cents as charge, 0::bigint as credit, null::text as note,
                     null::timestamptz as recorded, null::uuid as payment_id
                from invoices i
-              where i.tenant_id = $1 and i.customer_id = $2 and i.issued_at is not null
+              where i.tenant_id = $1 and i.customer_id = $2 and i.issue_date is not null
              union all
-             select greatest((p.paid_at at time zone 'utc')::date, (i.issued_at at time zone 'utc')::date),
-                    greatest(p.paid_at, i.issued_at), 1, 'payment',
+             select greatest(p.paid_on, i.issue_date), greatest(p.paid_at, i.issued_at), 1, 'payment',
                     i.invoice_id, i.number, i.currency, 0, p.amount_cents,
                     replace(p.method, '_', ' ') || coalesce(', ref ' || p.reference, ''),
                     p.created_at, p.payment_id
                from payments p
                join invoices i on i.tenant_id = p.tenant_id and i.invoice_id = p.invoice_id
-              where p.tenant_id = $1 and i.customer_id = $2 and i.issued_at is not null
+              where p.tenant_id = $1 and i.customer_id = $2 and i.issue_date is not null
              union all
-             select (i.voided_at at time zone 'utc')::date, i.voided_at, 2, 'void',
+             select i.void_date, i.voided_at, 2, 'void',
                     i.invoice_id, i.number, i.currency, 0, i.total_cents, i.void_reason, null, null
                from invoices i
-              where i.tenant_id = $1 and i.customer_id = $2 and i.issued_at is not null and i.voided_at is not null
+              where i.tenant_id = $1 and i.customer_id = $2 and i.issue_date is not null and i.void_date is not null
          ) e
          where day between $3 and $4 and ($5::text is null or currency = $5)
          -- Payments share paid_at (a day) with others on the same invoice: when recorded, then
@@ -282,10 +289,41 @@ async fn activity(
     .fetch_all(&mut *conn)
     .await?;
     if rows.len() > MAX_ROWS {
+        // The cap counts rows. Say where the first MAX_ROWS end, so the caller can split the period
+        // there, or, when they all fall on one day, split by currency instead.
+        let last_fitting = rows[MAX_ROWS - 1].day;
+        let (first, over) = (rows[0].day, rows[MAX_ROWS].day);
+        let currencies = rows.iter().any(|r| r.currency != rows[0].currency);
+        let (field, message) = if first == over || (currencies && q.currency.is_none()) {
+            (
+                "currency",
+                format!(
+                    "The statement has more than {MAX_ROWS} rows: ask for one currency at a time (currency), or \
+                     for the open items (kind open_items)"
+                ),
+            )
+        } else if over > last_fitting {
+            (
+                "to",
+                format!(
+                    "The statement has more than {MAX_ROWS} rows; the first {MAX_ROWS} end on {last_fitting}: ask for \
+                 from {from} to {last_fitting}, then from {over}"
+                ),
+            )
+        } else {
+            let before = last_fitting.pred_opt().unwrap_or(last_fitting);
+            (
+                "to",
+                format!(
+                    "The statement has more than {MAX_ROWS} rows; they fit up to {before}: ask for from {from} to \
+                 {before}, then from {last_fitting}"
+                ),
+            )
+        };
         return Err(DomainError::InvalidInput {
-            field: "from",
-            message: format!("The period holds more than {MAX_ROWS} entries; ask for a shorter one"),
-            expected: format!("a period with at most {MAX_ROWS} invoices, payments and voids"),
+            field,
+            message,
+            expected: format!("a statement of at most {MAX_ROWS} rows (invoices, payments and voids)"),
         });
     }
     Ok(rows)
@@ -299,20 +337,12 @@ async fn open_items(
     as_of: NaiveDate,
 ) -> Result<Vec<OpenRow>, DomainError> {
     let rows: Vec<OpenRow> = sqlx::query_as(
-        "select * from (
-             select i.invoice_id, i.number, i.currency, i.issued_at, i.due_date, i.total_cents,
-                    i.total_cents - coalesce((select sum(p.amount_cents) from payments p
-                                               where p.invoice_id = i.invoice_id
-                                                 and (p.paid_at at time zone 'utc')::date <= $3), 0)::bigint as open_cents
-               from invoices i
-              where i.tenant_id = $1 and i.customer_id = $2 and i.issued_at is not null
-                and (i.issued_at at time zone 'utc')::date <= $3
-                and (i.voided_at is null or (i.voided_at at time zone 'utc')::date > $3)
-                and ($4::text is null or i.currency = $4)
-         ) o
-         where open_cents > 0
-         order by currency, issued_at, number
-         limit $5",
+        "select b.invoice_id, b.number, b.currency, b.issue_date, b.due_date, b.total_cents, b.open_cents
+           from invoice_balances($3) b
+          where b.customer_id = $2 and b.open_cents > 0 and ($4::text is null or b.currency = $4)
+            and $1::text = current_setting('app.tenant_id', true)
+          order by b.currency, b.issue_date, b.number
+          limit $5",
     )
     .bind(tenant)
     .bind(&q.customer_id)

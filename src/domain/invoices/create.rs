@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{Invoice, InvoiceService, InvoiceStatus, InvoiceSummary, LineItem, NewInvoice, NewLine};
+use super::{Invoice, InvoiceService, InvoiceStatus, InvoiceSummary, LineItem, NewInvoice, NewLine, Supply};
 use crate::domain::audit::{AuditAction, Event};
 use crate::domain::idempotency::{self, IdempotencyKey, Keyed, Written};
-use crate::domain::money;
+use crate::domain::money::{self, Currency};
 use crate::domain::write::Write;
 use crate::domain::{Actor, DomainError, InvoiceId};
 
@@ -27,6 +27,10 @@ impl InvoiceService {
         let total = money::total_of(new.line_items.iter().map(|l| (l.amount_cents, i64::from(l.quantity))))
             .ok_or(DomainError::TotalTooLarge)?;
         crate::db::check_tenant_id(&actor.tenant_id)?;
+        let currency = match &new.currency {
+            Some(currency) => currency.clone(),
+            None => self.usual_currency(&actor.tenant_id, &new.customer_id).await?,
+        };
         let keyed = key.map(|k| (IdempotencyKey::new(actor.via, k.key, &new, k.shape), k.keep));
         let id = InvoiceId::generate();
         // Postgres keeps microseconds: the reply says exactly what a later read will.
@@ -56,7 +60,7 @@ impl InvoiceService {
             from_status: None,
             to_status: Some(InvoiceStatus::Draft),
             amount_cents: Some(total),
-            currency: Some(new.currency.code().to_owned()),
+            currency: Some(currency.code().to_owned()),
             via: actor.via.to_owned(),
             session_id: actor.session_id.clone(),
             idempotency_key: key_text.clone(),
@@ -71,12 +75,13 @@ impl InvoiceService {
                 number: None,
                 status: InvoiceStatus::Draft,
                 customer_id: new.customer_id.clone(),
-                currency: new.currency.code().to_owned(),
+                currency: currency.code().to_owned(),
                 total_cents: total,
                 amount_paid_cents: 0,
                 amount_due_cents: total,
                 amount_due_formatted: String::new(),
                 due_date: new.due_date,
+                issue_date: None,
                 issued_at: None,
                 memo: new.memo.clone(),
                 created_at: at,
@@ -84,6 +89,7 @@ impl InvoiceService {
             .derive(),
             line_items,
             payments: vec![],
+            supply: Supply::default(),
             voided_at: None,
             void_reason: None,
             history,
@@ -103,7 +109,7 @@ impl InvoiceService {
             .bind(id.0)
             .bind(id.to_string())
             .bind(&new.customer_id)
-            .bind(new.currency.code())
+            .bind(currency.code())
             .bind(total)
             .bind(new.due_date)
             .bind(&new.memo)
@@ -128,6 +134,20 @@ impl InvoiceService {
             }
             _ => Err(DomainError::Inconsistent("create_invoice_once answered neither created nor exists")),
         }
+    }
+}
+
+impl InvoiceService {
+    /// The customer's usual currency, or USD for a customer Tally has no record of. Only a create
+    /// that names no currency pays this round trip (one statement, scoped to the tenant by
+    /// `customer_currency` as `create_invoice_once` scopes itself).
+    async fn usual_currency(&self, tenant: &str, customer_id: &str) -> Result<Currency, DomainError> {
+        let stored: Option<String> = sqlx::query_scalar("select customer_currency($1, $2)")
+            .bind(tenant)
+            .bind(customer_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(stored.and_then(|code| Currency::parse(&code)).unwrap_or_default())
     }
 }
 

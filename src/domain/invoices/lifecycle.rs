@@ -9,8 +9,9 @@ use sqlx::PgConnection;
 
 use super::create::insert_lines;
 use super::read::load;
-use super::{DISPLAY_STATUS, Invoice, InvoiceService, InvoiceStatus, NewLine};
+use super::{DISPLAY_STATUS, Invoice, InvoiceService, InvoiceStatus, NewLine, Supply};
 use crate::domain::audit::{AuditAction, Change};
+use crate::domain::calendar;
 use crate::domain::idempotency::{Keyed, Written};
 use crate::domain::money::{self, Currency};
 use crate::domain::state::{self, Action};
@@ -26,6 +27,13 @@ pub struct DraftChanges {
     pub currency: Option<Currency>,
 }
 
+/// What `send` may be told about the invoice's dates; absent, the issue date is today.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct IssueDetails {
+    pub issue_date: Option<NaiveDate>,
+    pub supply: Supply,
+}
+
 /// The facts about a locked invoice that decide a move.
 #[derive(sqlx::FromRow)]
 pub(crate) struct Locked {
@@ -34,12 +42,16 @@ pub(crate) struct Locked {
     pub currency: String,
     pub total_cents: i64,
     pub amount_paid_cents: i64,
+    pub due_date: Option<NaiveDate>,
+    /// The tenant's today, read with the lock (see [`calendar`]).
+    pub today: NaiveDate,
 }
 
 /// Locks the invoice row for the rest of the transaction: concurrent moves on one invoice queue.
 pub(crate) async fn lock(conn: &mut PgConnection, tenant: &str, id: InvoiceId) -> Result<Locked, DomainError> {
     sqlx::query_as(&format!(
-        "select {DISPLAY_STATUS} as status, i.customer_id, i.currency, i.total_cents, i.amount_paid_cents
+        "select {DISPLAY_STATUS} as status, i.customer_id, i.currency, i.total_cents, i.amount_paid_cents,
+                i.due_date, (select tenant_today()) as today
            from invoices i where i.tenant_id = $1 and i.invoice_id = $2 for update"
     ))
     .bind(tenant)
@@ -147,16 +159,22 @@ impl InvoiceService {
         w.commit(invoice).await
     }
 
-    /// draft → sent. Assigns the next gapless number of the tenant, sets `issued_at`, and when
-    /// the draft has no due date, sets it to the issue date plus the customer's payment terms.
+    /// draft → sent. Assigns the next gapless number of the tenant and the issue date, freezes
+    /// the seller and the buyer as they are now, and when the draft has no due date, sets it to
+    /// the issue date plus the customer's payment terms.
+    ///
+    /// Refused, before a number is spent: a customer Tally has no record of (an invoice names its
+    /// buyer); an issue date after today or before the series' latest; a due date before the issue
+    /// date.
     #[tracing::instrument(skip_all, fields(%id))]
     pub async fn send(
         &self,
         actor: &Actor,
         id: InvoiceId,
+        issue: IssueDetails,
         key: Option<Keyed<Invoice>>,
     ) -> Result<Written<Invoice>, DomainError> {
-        let mut w = match Write::begin(&self.pool, actor, key, &id).await? {
+        let mut w = match Write::begin(&self.pool, actor, key, &(id, &issue)).await? {
             Begun::Fresh(w) => w,
             Begun::Replay(first) => return Ok(first),
         };
@@ -165,13 +183,38 @@ impl InvoiceService {
         if locked.total_cents == 0 {
             return Err(DomainError::ZeroTotal);
         }
-        let terms: i32 =
+        let today = locked.today;
+        let terms: Option<i32> =
             sqlx::query_scalar("select payment_terms_days from customers where tenant_id = $1 and customer_id = $2")
                 .bind(w.tenant())
                 .bind(&locked.customer_id)
                 .fetch_optional(w.conn())
-                .await?
-                .unwrap_or(self.default_terms_days);
+                .await?;
+        let Some(terms) = terms else {
+            return Err(DomainError::InvalidInput {
+                field: "invoice_id",
+                message: format!(
+                    "The invoice's customer {:?} has no customer record, so the invoice would name no buyer. \
+                     Add the customer with upsert_customer (its name, and address and tax id if the invoice \
+                     must show them), then send again.",
+                    locked.customer_id
+                ),
+                expected: "an invoice whose customer_id names a customer added with upsert_customer".into(),
+            });
+        };
+        let issue_date = issue.issue_date.unwrap_or(today);
+        calendar::not_after_today("issue_date", issue_date, today, "an invoice cannot be dated in the future")?;
+        let due_date = locked.due_date.unwrap_or(issue_date + chrono::Days::new(terms.max(0) as u64));
+        if due_date < issue_date {
+            return Err(DomainError::InvalidInput {
+                field: "due_date",
+                message: format!(
+                    "The invoice is due {due_date}, before its issue date {issue_date}. Set a due date on or \
+                     after the issue date with update_draft_invoice, or send with an earlier issue_date."
+                ),
+                expected: format!("a due date on or after {issue_date}"),
+            });
+        }
         // The counter row's lock serializes concurrent sends; a rollback gives the number back.
         let (prefix, n): (String, i64) = sqlx::query_as(
             "with next as (
@@ -185,23 +228,50 @@ impl InvoiceService {
         .fetch_one(w.conn())
         .await?;
         let number = format!("{prefix}{n:06}");
-        let due_date: NaiveDate = sqlx::query_scalar(
-            "update invoices set status = 'sent', number = $3, issued_at = now(),
-                    due_date = coalesce(due_date, (now() at time zone 'utc')::date + $4), updated_at = now()
-              where tenant_id = $1 and invoice_id = $2 returning due_date",
+        // Under the counter's lock, this statement sees every earlier send committed: the issue
+        // date must not go back before the series' latest, so numbers and dates rise together.
+        let sent: Option<NaiveDate> = sqlx::query_scalar(
+            "update invoices set status = 'sent', number = $3, issued_at = now(), issue_date = $4, due_date = $5,
+                    supply_date = $6, period_start = $7, period_end = $8,
+                    seller = seller_snapshot($1), buyer = buyer_snapshot($1, customer_id), updated_at = now()
+              where tenant_id = $1 and invoice_id = $2
+                and $4 >= coalesce((select max(l.issue_date) from invoices l
+                                     where l.tenant_id = $1 and l.issue_date is not null), $4)
+              returning due_date",
         )
         .bind(w.tenant())
         .bind(id.0)
         .bind(&number)
-        .bind(terms)
-        .fetch_one(w.conn())
+        .bind(issue_date)
+        .bind(due_date)
+        .bind(issue.supply.supply_date)
+        .bind(issue.supply.period_start)
+        .bind(issue.supply.period_end)
+        .fetch_optional(w.conn())
         .await?;
+        if sent.is_none() {
+            let latest: Option<NaiveDate> = sqlx::query_scalar(
+                "select max(issue_date) from invoices where tenant_id = $1 and issue_date is not null",
+            )
+            .bind(w.tenant())
+            .fetch_one(w.conn())
+            .await?;
+            let latest = latest.unwrap_or(issue_date);
+            return Err(DomainError::InvalidInput {
+                field: "issue_date",
+                message: format!(
+                    "issue_date {issue_date} is before {latest}, the date of the latest invoice issued in this \
+                     number series; invoice numbers and dates must rise together"
+                ),
+                expected: format!("a date from {latest} to {today}"),
+            });
+        }
         let id_text = id.to_string();
         w.audit(
             Change::invoice(&id_text, AuditAction::Sent)
                 .status(Some(InvoiceStatus::Draft), InvoiceStatus::Sent)
                 .amount(locked.total_cents, &locked.currency)
-                .details(json!({ "number": number, "due_date": due_date })),
+                .details(json!({ "number": number, "issue_date": issue_date, "due_date": due_date })),
         )
         .await?;
         let invoice = load(w.conn(), &actor.tenant_id, id).await?;
@@ -223,12 +293,16 @@ impl InvoiceService {
         };
         let locked = lock(w.conn(), &actor.tenant_id, id).await?;
         check(&locked, Action::Void)?;
-        sqlx::query("update invoices set status = 'void', voided_at = now(), void_reason = $3, updated_at = now() where tenant_id = $1 and invoice_id = $2")
-            .bind(w.tenant())
-            .bind(id.0)
-            .bind(&reason)
-            .execute(w.conn())
-            .await?;
+        sqlx::query(
+            "update invoices set status = 'void', voided_at = now(), void_reason = $3, void_date = tenant_today(),
+                    settled_on = tenant_today(), updated_at = now()
+              where tenant_id = $1 and invoice_id = $2",
+        )
+        .bind(w.tenant())
+        .bind(id.0)
+        .bind(&reason)
+        .execute(w.conn())
+        .await?;
         let id_text = id.to_string();
         w.audit(
             Change::invoice(&id_text, AuditAction::Voided)

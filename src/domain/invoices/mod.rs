@@ -16,7 +16,7 @@ use super::audit::Event;
 use super::money::{self, Currency};
 use payments::Payment;
 
-pub use lifecycle::DraftChanges;
+pub use lifecycle::{DraftChanges, IssueDetails};
 pub(crate) use lifecycle::{check, lock};
 
 /// An invoice's status as callers see it. `Overdue` is derived: sent and past its due date.
@@ -50,13 +50,16 @@ impl InvoiceStatus {
 pub type StatusFilter = InvoiceStatus;
 
 /// The SQL for the status a caller sees (the rule lives in `invoice_display_status`, see
-/// migrations/); "today" is the UTC date.
-pub(crate) const DISPLAY_STATUS: &str =
-    "invoice_display_status(i.status, i.due_date, (now() at time zone 'utc')::date)";
+/// migrations/); "today" is the tenant's (see [`calendar`](crate::domain::calendar)).
+pub(crate) const DISPLAY_STATUS: &str = "invoice_display_status(i.status, i.due_date, (select tenant_today()))";
 
+/// The summary's columns. What is due on an invoice today is the one ledger rule
+/// (`invoice_balances`, see migrations/): what is open on it at the end of the tenant's today. A
+/// draft is on no books yet; what sending it will make due is its total.
 pub(crate) const SUMMARY_COLUMNS: &str = "i.invoice_id, i.number, i.customer_id, i.currency, i.total_cents, i.amount_paid_cents, \
-     invoice_amount_due(i.status, i.total_cents, i.amount_paid_cents) as amount_due_cents, \
-     i.due_date, i.issued_at, i.memo, i.created_at";
+     case when i.status = 'draft' then i.total_cents \
+     else coalesce((select b.open_cents from invoice_balances(tenant_today()) b where b.invoice_id = i.invoice_id), 0) end \
+     as amount_due_cents, i.due_date, i.issue_date, i.issued_at, i.memo, i.created_at";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct NewLine {
@@ -71,7 +74,8 @@ pub struct NewInvoice {
     pub customer_id: String,
     pub line_items: Vec<NewLine>,
     pub due_date: Option<NaiveDate>,
-    pub currency: Currency,
+    /// None: the customer's usual currency (USD for a customer Tally has no record of).
+    pub currency: Option<Currency>,
     pub memo: Option<String>,
 }
 
@@ -101,6 +105,8 @@ pub struct InvoiceSummary {
     #[sqlx(skip)]
     pub amount_due_formatted: String,
     pub due_date: Option<NaiveDate>,
+    /// The invoice's date, chosen when it is sent (the tenant's today unless given).
+    pub issue_date: Option<NaiveDate>,
     pub issued_at: Option<DateTime<Utc>>,
     pub memo: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -126,10 +132,20 @@ pub struct Invoice {
     pub summary: InvoiceSummary,
     pub line_items: Vec<LineItem>,
     pub payments: Vec<Payment>,
+    /// When the goods or services were supplied, or the period they cover, if the invoice says.
+    pub supply: Supply,
     pub voided_at: Option<DateTime<Utc>>,
     pub void_reason: Option<String>,
     /// Every change, oldest first, from the audit trail.
     pub history: Vec<Event>,
+}
+
+/// When what is invoiced was supplied: a day, a period, both or neither (EN 16931 BT-72, BG-14).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Supply {
+    pub supply_date: Option<NaiveDate>,
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -149,14 +165,11 @@ pub struct Page {
 #[derive(Clone)]
 pub struct InvoiceService {
     pool: PgPool,
-    /// The customer's payment terms apply when a draft without a due date is sent; this is the
-    /// fallback for customers Tally has no record of.
-    default_terms_days: i32,
 }
 
 impl InvoiceService {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool, default_terms_days: 30 }
+        Self { pool }
     }
 
     pub fn pool(&self) -> &PgPool {

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::{InvoiceService, InvoiceStatus, check, lock};
 use crate::domain::audit::{AuditAction, Change};
+use crate::domain::calendar;
 use crate::domain::idempotency::{Keyed, Written};
 use crate::domain::state::Action;
 use crate::domain::write::{Begun, Write};
@@ -51,7 +52,7 @@ impl TryFrom<String> for PaymentMethod {
 #[derive(Debug, Clone, Serialize)]
 pub struct NewPayment {
     pub amount_cents: i64,
-    /// The day the money arrived; today (UTC) when not given.
+    /// The day the money arrived; the tenant's today when not given, never after it.
     pub paid_on: Option<NaiveDate>,
     pub method: PaymentMethod,
     pub reference: Option<String>,
@@ -139,6 +140,9 @@ impl InvoiceService {
             Begun::Replay(first) => return Ok(first),
         };
         let locked = lock(w.conn(), &actor.tenant_id, id).await?;
+        let today = locked.today;
+        let paid_on = p.paid_on.unwrap_or(today);
+        calendar::not_after_today("paid_at", paid_on, today, "a payment is recorded once the money has arrived")?;
         check(&locked, Action::ApplyPayment)?;
         let due = locked.total_cents - locked.amount_paid_cents;
         if p.amount_cents > due {
@@ -149,10 +153,10 @@ impl InvoiceService {
             });
         }
         let payment_id = PaymentId::generate();
+        // paid_at is the day's midnight, UTC: the day is what is recorded (payments.paid_on).
         let row: PaymentRow = sqlx::query_as(
             "insert into payments (payment_id, tenant_id, invoice_id, amount_cents, currency, method, reference, paid_at)
-             values ($1, $2, $3, $4, $5, $6, $7,
-                     coalesce($8::date, (now() at time zone 'utc')::date)::timestamp at time zone 'utc')
+             values ($1, $2, $3, $4, $5, $6, $7, $8::date::timestamp at time zone 'UTC')
              returning payment_id, amount_cents, currency, method, reference, paid_at, created_at",
         )
         .bind(payment_id.0)
@@ -162,13 +166,17 @@ impl InvoiceService {
         .bind(&locked.currency)
         .bind(p.method.as_str())
         .bind(&p.reference)
-        .bind(p.paid_on)
+        .bind(paid_on)
         .fetch_one(w.conn())
         .await?;
         let paid = locked.amount_paid_cents + p.amount_cents;
         let status = if paid == locked.total_cents { InvoiceStatus::Paid } else { locked.status };
         sqlx::query(
             "update invoices set amount_paid_cents = $3, status = case when $3 = total_cents then 'paid' else status end,
+                    settled_on = case when $3 = total_cents
+                                      then greatest(issue_date, (select max(p.paid_on) from payments p
+                                                                  where p.tenant_id = $1 and p.invoice_id = $2))
+                                 end,
                     updated_at = now() where tenant_id = $1 and invoice_id = $2",
         )
         .bind(w.tenant())

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::payments;
-use super::{DISPLAY_STATUS, Invoice, InvoiceService, InvoiceSummary, ListQuery, Page, SUMMARY_COLUMNS};
+use super::{DISPLAY_STATUS, Invoice, InvoiceService, InvoiceSummary, ListQuery, Page, SUMMARY_COLUMNS, Supply};
 use crate::domain::cursor::Position;
 use crate::domain::{DomainError, InvoiceId, audit};
 
@@ -60,7 +60,8 @@ impl InvoiceService {
 /// write's own changes).
 pub(crate) async fn load(conn: &mut PgConnection, tenant: &str, id: InvoiceId) -> Result<Invoice, DomainError> {
     let sql = format!(
-        "select {SUMMARY_COLUMNS}, {DISPLAY_STATUS} as status, i.voided_at, i.void_reason
+        "select {SUMMARY_COLUMNS}, {DISPLAY_STATUS} as status, i.voided_at, i.void_reason,
+                i.supply_date, i.period_start, i.period_end
            from invoices i where i.tenant_id = $1 and i.invoice_id = $2"
     );
     let row: WithVoid = sqlx::query_as(&sql)
@@ -69,7 +70,7 @@ pub(crate) async fn load(conn: &mut PgConnection, tenant: &str, id: InvoiceId) -
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| DomainError::NotFound { entity: Entity::Invoice, id: id.to_string() })?;
-    let WithVoid { summary, voided_at, void_reason } = row;
+    let WithVoid { summary, voided_at, void_reason, supply } = row;
     let line_items = sqlx::query_as(
         "select line_no, description, amount_cents, quantity, line_total_cents
            from invoice_lines where invoice_id = $1 and tenant_id = $2 order by line_no",
@@ -80,7 +81,7 @@ pub(crate) async fn load(conn: &mut PgConnection, tenant: &str, id: InvoiceId) -
     .await?;
     let payments = payments::of_invoice(&mut *conn, tenant, id).await?;
     let history = audit::history(&mut *conn, tenant, Entity::Invoice, &id.to_string()).await?;
-    Ok(Invoice { summary: summary.derive(), line_items, payments, voided_at, void_reason, history })
+    Ok(Invoice { summary: summary.derive(), line_items, payments, supply, voided_at, void_reason, history })
 }
 
 #[derive(sqlx::FromRow)]
@@ -89,4 +90,6 @@ struct WithVoid {
     summary: InvoiceSummary,
     voided_at: Option<DateTime<Utc>>,
     void_reason: Option<String>,
+    #[sqlx(flatten)]
+    supply: Supply,
 }
