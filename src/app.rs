@@ -28,12 +28,8 @@ use crate::pipeline::oauth::OAuth;
 use crate::recording::{Recorder, RecorderTask};
 use crate::render::Renderer;
 use crate::tools::Registry;
-use crate::tools::customers::{GetCustomer, ListCustomers, UpsertCustomer};
-use crate::tools::documents::{Documents, GetBusinessProfile, GetStatement, RenderInvoice, SetBusinessProfile};
-use crate::tools::invoice_lifecycle::{SendInvoice, UpdateDraftInvoice, VoidInvoice};
-use crate::tools::invoices::{CreateInvoice, CreateInvoicesBatch, GetInvoice, ListInvoices};
-use crate::tools::payments::ApplyPayment;
-use crate::tools::receivables::ListOutstanding;
+use crate::tools::catalogue::{Services, catalogue};
+use crate::tools::documents::Documents;
 use crate::transport::http::{Guard, HttpServer, HttpState, ServerOptions};
 use crate::transport::stdio::{self, StdioOptions};
 use crate::{db, telemetry};
@@ -41,34 +37,21 @@ use crate::{db, telemetry};
 /// How often expired idempotency keys are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
-/// Every tool Tally serves, over the services of one pool.
-/// Every tool, with documents rendered as `docs` says (no download links by default).
+/// Every tool Tally serves (the catalogue), over the services of one pool, with documents rendered
+/// as the defaults say (no download links).
 pub fn registry(pool: &PgPool) -> Registry {
     registry_with(pool, &DocumentArgs::default()).expect("the default document settings are valid")
 }
 
 pub fn registry_with(pool: &PgPool, docs: &DocumentArgs) -> anyhow::Result<Registry> {
-    let invoices = InvoiceService::new(pool.clone());
-    let customers = CustomerService::new(pool.clone());
     let documents = DocumentService::new(pool.clone(), Renderer::new(docs.render_concurrency));
-    let rendering = Documents { service: documents.clone(), links: docs.links().map_err(anyhow::Error::msg)? };
-    Ok(Registry::new()
-        .register(UpsertCustomer(customers.clone()))
-        .register(GetCustomer(customers.clone()))
-        .register(ListCustomers(customers))
-        .register(CreateInvoice(invoices.clone()))
-        .register(CreateInvoicesBatch(invoices.clone()))
-        .register(UpdateDraftInvoice(invoices.clone()))
-        .register(SendInvoice(invoices.clone()))
-        .register(GetInvoice(invoices.clone()))
-        .register(ListInvoices(invoices.clone()))
-        .register(ApplyPayment(invoices.clone()))
-        .register(VoidInvoice(invoices))
-        .register(ListOutstanding(ReceivablesService::new(pool.clone())))
-        .register(RenderInvoice(rendering.clone()))
-        .register(GetStatement(rendering))
-        .register(GetBusinessProfile(documents.clone()))
-        .register(SetBusinessProfile(documents)))
+    let services = Services {
+        invoices: InvoiceService::new(pool.clone()),
+        customers: CustomerService::new(pool.clone()),
+        receivables: ReceivablesService::new(pool.clone()),
+        documents: Documents { service: documents, links: docs.links().map_err(anyhow::Error::msg)? },
+    };
+    Ok(catalogue(&services))
 }
 
 fn stack(

@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::{ErrorCode, ErrorData};
 use super::jsonrpc::Message;
-use super::methods::ClientInfo;
+use super::methods::{ClientInfo, LOG_LEVELS};
 use super::version;
 
 /// The stateless revision Tally serves.
@@ -151,9 +151,6 @@ pub fn unsupported_version(requested: &str, supported: &[&str]) -> ErrorData {
     )
     .with_data(json!({ "supported": supported, "requested": requested }))
 }
-
-/// The logging levels of RFC 5424 that MCP uses, most verbose first.
-pub const LOG_LEVELS: [&str; 8] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
 
 fn check_headers(
     method: &str,

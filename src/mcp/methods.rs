@@ -6,6 +6,9 @@ use serde_json::Value;
 use super::error::ErrorData;
 use crate::schema::TextRule;
 
+/// The logging levels of RFC 5424 that MCP uses, most verbose first.
+pub const LOG_LEVELS: [&str; 8] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
+
 /// Who the client says it is, from `initialize`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ClientInfo {
@@ -81,11 +84,11 @@ impl ClientRequest {
             "resources/templates/list" => Self::ResourceTemplatesList(typed(method, params)?),
             "logging/setLevel" => {
                 let p: SetLevelParams = typed(method, params)?;
-                if !super::era::LOG_LEVELS.contains(&p.level.as_str()) {
+                if !LOG_LEVELS.contains(&p.level.as_str()) {
                     return Err(ErrorData::invalid_params(format!(
                         "Invalid params for logging/setLevel: level {:?} is not one of {}",
                         p.level,
-                        super::era::LOG_LEVELS.join(", ")
+                        LOG_LEVELS.join(", ")
                     )));
                 }
                 Self::SetLevel(p)

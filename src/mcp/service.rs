@@ -19,7 +19,7 @@ use super::era::{self, Cache, CacheScope, Envelope, Era};
 use super::error::{ErrorCode, ErrorData, UNAVAILABLE_RETRY};
 use super::instructions::INSTRUCTIONS;
 use super::jsonrpc::{self, Message, Request, RequestId};
-use super::methods::{CallParams, ClientRequest, InitializeParams, ListParams};
+use super::methods::{CallParams, ClientRequest, InitializeParams, LOG_LEVELS, ListParams};
 use super::session::{Session, SessionStore};
 use super::version;
 use crate::domain::Principal;
@@ -109,7 +109,7 @@ impl Listening {
 }
 
 fn level_rank(level: &str) -> Option<usize> {
-    era::LOG_LEVELS.iter().position(|l| *l == level)
+    LOG_LEVELS.iter().position(|l| *l == level)
 }
 
 /// How the reply should travel; the HTTP edge turns this into a status code.

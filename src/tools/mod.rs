@@ -1,12 +1,12 @@
 //! MCP tools: each is a schema declaration, typed params and a short handler over a domain
 //! service. The registry validates arguments before any handler runs.
 
+pub mod catalogue;
 mod context;
 pub mod customers;
 pub mod declare;
 pub mod documents;
 mod error;
-pub mod invoice_lifecycle;
 pub mod invoices;
 pub mod outputs;
 pub mod payments;

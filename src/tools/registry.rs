@@ -124,6 +124,11 @@ impl Registry {
             .collect()
     }
 
+    /// Every tool's definition, in catalogue order.
+    pub fn definitions(&self) -> impl Iterator<Item = &ToolDefinition> + '_ {
+        self.tools.iter().map(|t| t.definition())
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.tools.iter().map(|t| t.definition().name)
     }

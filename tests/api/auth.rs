@@ -7,31 +7,17 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tally::domain::access::{AccessService, Role};
 
-use crate::helpers::{PROTOCOL, TestApp, database_url, pool, spawn_app_with, widget_invoice};
+use crate::helpers::{PROTOCOL, TestApp, catalogue, database_url, pool, spawn_app_with, widget_invoice};
 
-/// The read tools, then what each role adds (as declared beside the tools' annotations).
-const VIEWER: &[&str] = &[
-    "get_customer",
-    "list_customers",
-    "get_invoice",
-    "list_invoices",
-    "list_outstanding",
-    "render_invoice",
-    "get_statement",
-];
-const CLERK: &[&str] =
-    &["create_invoice", "create_invoices_batch", "update_draft_invoice", "send_invoice", "apply_payment"];
-const ADMIN: &[&str] = &["upsert_customer", "void_invoice", "get_business_profile", "set_business_profile"];
+/// The tools whose least role is `role`, from the catalogue (each tool declares its role beside
+/// its annotations).
+fn own(role: Role) -> Vec<&'static str> {
+    catalogue().definitions().filter(|d| d.role == role).map(|d| d.name).collect()
+}
 
+/// What `role` may call: its own tools and those of every role it covers.
 fn allowed(role: Role) -> Vec<&'static str> {
-    let mut tools = VIEWER.to_vec();
-    if role.covers(Role::Clerk) {
-        tools.extend(CLERK);
-    }
-    if role.covers(Role::Admin) {
-        tools.extend(ADMIN);
-    }
-    tools
+    catalogue().definitions().filter(|d| role.covers(d.role)).map(|d| d.name).collect()
 }
 
 async fn token(pool: &PgPool, tenant: &str, role: Role, name: &str) -> String {
@@ -138,7 +124,7 @@ async fn each_role_sees_and_calls_only_its_tools(o: PgPoolOptions, c: PgConnectO
         shown.sort();
         expected.sort();
         assert_eq!(shown, expected, "{role} sees only its tools");
-        for tool in VIEWER.iter().chain(CLERK).chain(ADMIN) {
+        for tool in allowed(Role::Admin) {
             // Arguments that are invalid on purpose: a permitted call gets as far as validation
             // and changes nothing, a forbidden one is refused before it.
             let (status, challenge, body) = call(&app, &t, &s, tool, json!({"invoice_id": invoice, "bogus": 1})).await;
@@ -162,13 +148,7 @@ async fn each_role_sees_and_calls_only_its_tools(o: PgPoolOptions, c: PgConnectO
 }
 
 fn needed(tool: &str) -> Role {
-    if ADMIN.contains(&tool) {
-        Role::Admin
-    } else if CLERK.contains(&tool) {
-        Role::Clerk
-    } else {
-        Role::Viewer
-    }
+    catalogue().definition(tool).expect("a catalogued tool").role
 }
 
 #[sqlx::test]
@@ -231,7 +211,7 @@ async fn anonymous_callers_on_loopback_still_have_presented_tokens_checked(o: Pg
         .iter()
         .map(|t| t["name"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(names.len(), VIEWER.len(), "anonymous viewers see the read tools: {names:?}");
+    assert_eq!(names.len(), own(Role::Viewer).len(), "anonymous viewers see the read tools: {names:?}");
     let res = post(&app, Some("tally_wrong"), None, &initialize()).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "a presented token is always checked");
     let clerk = token(&app.pool, "default", Role::Clerk, "clerk").await;
@@ -299,7 +279,7 @@ async fn stdio_acts_as_tally_token(o: PgPoolOptions, c: PgConnectOptions) {
         let id = answer["id"].as_u64().unwrap() as usize;
         answers[id] = answer;
     }
-    assert_eq!(answers[1]["result"]["tools"].as_array().unwrap().len(), VIEWER.len(), "{}", answers[1]);
+    assert_eq!(answers[1]["result"]["tools"].as_array().unwrap().len(), own(Role::Viewer).len(), "{}", answers[1]);
     assert_eq!(answers[2]["error"]["code"], -32003, "{}", answers[2]);
     drop(stdin);
     assert!(child.wait().await.unwrap().success());

@@ -59,6 +59,11 @@ pub fn database_url(connect: &PgConnectOptions) -> String {
     )
 }
 
+/// The catalogue of tools, as the server builds it (over a pool that never connects).
+pub fn catalogue() -> tally::tools::Registry {
+    tally::app::registry(&sqlx::postgres::PgPoolOptions::new().connect_lazy("postgres://unused/").expect("a lazy pool"))
+}
+
 pub async fn spawn_app(pool: PgPool) -> TestApp {
     spawn_app_with(pool, &[]).await
 }

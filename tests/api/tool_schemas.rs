@@ -12,27 +12,9 @@ async fn every_tool_is_published_with_schemas_and_hints(o: PgPoolOptions, c: PgC
     let res = app.rpc(&session, "tools/list", json!({})).await;
     let tools = res["result"]["tools"].as_array().unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(
-        names,
-        [
-            "upsert_customer",
-            "get_customer",
-            "list_customers",
-            "create_invoice",
-            "create_invoices_batch",
-            "update_draft_invoice",
-            "send_invoice",
-            "get_invoice",
-            "list_invoices",
-            "apply_payment",
-            "void_invoice",
-            "list_outstanding",
-            "render_invoice",
-            "get_statement",
-            "get_business_profile",
-            "set_business_profile"
-        ]
-    );
+    let catalogue: Vec<&str> = tally::app::registry(&app.pool).names().collect();
+    assert_eq!(names, catalogue, "an admin is shown the whole catalogue, in its order");
+    assert!(names.len() >= 16);
     assert!(res["result"].get("nextCursor").is_none(), "one page holds them all");
     for tool in tools {
         let name = &tool["name"];
@@ -77,4 +59,27 @@ async fn every_tool_is_published_with_schemas_and_hints(o: PgPoolOptions, c: PgC
         assert_eq!(by_name(read)["annotations"]["readOnlyHint"], true, "{read}");
     }
     assert_eq!(create["inputSchema"]["required"], json!(["customer_id", "line_items"]));
+}
+
+/// README.md's role table says which role may call which tool: it is checked against the
+/// catalogue, so it cannot drift from what the server enforces.
+#[sqlx::test]
+async fn the_readme_role_table_is_the_catalogues(o: PgPoolOptions, c: PgConnectOptions) {
+    use tally::tools::Role;
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let registry = tally::app::registry(&pool(o, c).await);
+    let mut seen = 0;
+    for role in [Role::Viewer, Role::Clerk, Role::Admin] {
+        let row = readme
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("| `{}` |", role.as_str())))
+            .unwrap_or_else(|| panic!("README has no role row for {}", role.as_str()));
+        let mut listed: Vec<&str> = row.split('`').skip(3).step_by(2).collect();
+        listed.sort_unstable();
+        let mut own: Vec<&str> = registry.definitions().filter(|d| d.role == role).map(|d| d.name).collect();
+        own.sort_unstable();
+        assert_eq!(listed, own, "README's `{}` row", role.as_str());
+        seen += own.len();
+    }
+    assert_eq!(seen, registry.names().count(), "every tool has a role row");
 }

@@ -1,16 +1,14 @@
-//! Customer tools: upsert_customer, get_customer, list_customers.
+//! upsert_customer: add a customer, or change the fields given.
 
-use serde_json::json;
-
-use super::Reply;
-use super::Role;
-use super::outputs::{CustomerAccount, CustomerPage, UpsertedCustomer};
-use super::shapes::{customer_id, idempotency_key};
-use super::{About, Annotations, Tool, ToolContext, ToolFailure};
 use crate::domain::Patch;
 use crate::domain::customers::{CustomerService, CustomerUpsert};
 use crate::domain::money::Currency;
 use crate::schema::{Format, integer, string};
+use crate::tools::Reply;
+use crate::tools::Role;
+use crate::tools::outputs::UpsertedCustomer;
+use crate::tools::shapes::{customer_id, idempotency_key};
+use crate::tools::{About, Annotations, Tool, ToolContext, ToolFailure};
 
 pub struct UpsertCustomer(pub CustomerService);
 
@@ -77,76 +75,5 @@ impl Tool for UpsertCustomer {
         };
         let key = Reply::<UpsertedCustomer>::key(p.idempotency_key);
         Ok(self.0.upsert(&ctx.actor(), upsert, key).await?.into())
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-pub struct GetCustomer(pub CustomerService);
-
-crate::params! {
-    pub struct GetCustomerParams {
-        customer_id: String = customer_id().describe("The business's own key for the customer."),
-    }
-}
-
-impl Tool for GetCustomer {
-    type Params = GetCustomerParams;
-    type Output = CustomerAccount;
-
-    fn about() -> About {
-        About {
-            name: "get_customer",
-            title: "Get customer",
-            description: "Fetch a customer added with upsert_customer, with what they owe today per currency: \
-                outstanding and overdue amounts, open invoice count and aging buckets.",
-            annotations: Annotations::READ_ONLY,
-            role: Role::Viewer,
-        }
-    }
-
-    async fn call(&self, ctx: ToolContext, p: GetCustomerParams) -> Result<CustomerAccount, ToolFailure> {
-        Ok(self.0.get(ctx.tenant_id(), &p.customer_id).await?.into())
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-pub struct ListCustomers(pub CustomerService);
-
-crate::params! {
-    pub struct ListCustomersParams {
-        query: Option<String> = string()
-                        .min_len(1)
-                        .max_len(200)
-                        .optional()
-                        .describe("Text the customer's name contains, e.g. \"acme\"."),
-        limit: u32 = integer().range(1, 100).default(json!(20)).describe("Page size, 1-100; defaults to 20."),
-        cursor: Option<String> = string()
-                        .min_len(1)
-                        .max_len(400)
-                        .optional()
-                        .describe("next_cursor from the previous page of the same listing."),
-    }
-}
-
-impl Tool for ListCustomers {
-    type Params = ListCustomersParams;
-    type Output = CustomerPage;
-
-    fn about() -> About {
-        About {
-            name: "list_customers",
-            title: "List customers",
-            description: "List customers by name, optionally those whose name contains `query` (case-insensitive). \
-                Returns up to `limit` customers and next_cursor: pass it back as cursor, with the same query, \
-                for the next page; null on the last page.",
-            annotations: Annotations::READ_ONLY,
-            role: Role::Viewer,
-        }
-    }
-
-    async fn call(&self, ctx: ToolContext, p: ListCustomersParams) -> Result<CustomerPage, ToolFailure> {
-        Ok(self.0.list(ctx.tenant_id(), p.query.as_deref(), p.limit, p.cursor.as_deref()).await?.into())
     }
 }

@@ -2,13 +2,13 @@
 
 use chrono::NaiveDate;
 
-use super::Role;
-use super::outputs::OutstandingReport;
-use super::shapes::customer_id;
-use super::{About, Annotations, Tool, ToolContext, ToolFailure};
 use crate::domain::money::Currency;
 use crate::domain::receivables::{OutstandingQuery, ReceivablesService};
 use crate::schema::{Format, string};
+use crate::tools::Role;
+use crate::tools::outputs::OutstandingReport;
+use crate::tools::shapes::customer_id;
+use crate::tools::{About, Annotations, Tool, ToolContext, ToolFailure};
 
 pub struct ListOutstanding(pub ReceivablesService);
 

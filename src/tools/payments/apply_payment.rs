@@ -2,14 +2,14 @@
 
 use chrono::NaiveDate;
 
-use super::Reply;
-use super::Role;
-use super::outputs::PaymentReceipt;
-use super::shapes::{idempotency_key, invoice_id, payment_method};
-use super::{About, Annotations, Tool, ToolContext, ToolFailure};
 use crate::domain::payments::{NewPayment, PaymentMethod};
 use crate::domain::{InvoiceId, InvoiceService};
 use crate::schema::{Format, integer, string};
+use crate::tools::Reply;
+use crate::tools::Role;
+use crate::tools::outputs::PaymentReceipt;
+use crate::tools::shapes::{idempotency_key, invoice_id, payment_method};
+use crate::tools::{About, Annotations, Tool, ToolContext, ToolFailure};
 
 pub struct ApplyPayment(pub InvoiceService);
 

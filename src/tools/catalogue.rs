@@ -1,0 +1,47 @@
+//! The catalogue: every tool Tally serves, once, in the order `tools/list` publishes them. The
+//! server builds its registry here; `tools/list`, the role table in README.md and the tests read
+//! the registry it returns (`tests/api/tool_schemas.rs` checks the README against it). Adding a
+//! tool is its file under its family, one line here, and its tests.
+
+use super::Registry;
+use super::customers::{GetCustomer, ListCustomers, UpsertCustomer};
+use super::documents::{Documents, GetBusinessProfile, GetStatement, RenderInvoice, SetBusinessProfile};
+use super::invoices::{
+    CreateInvoice, CreateInvoicesBatch, GetInvoice, ListInvoices, SendInvoice, UpdateDraftInvoice, VoidInvoice,
+};
+use super::payments::ApplyPayment;
+use super::receivables::ListOutstanding;
+use crate::domain::InvoiceService;
+use crate::domain::customers::CustomerService;
+use crate::domain::receivables::ReceivablesService;
+
+/// The domain services the tools call.
+#[derive(Clone)]
+pub struct Services {
+    pub invoices: InvoiceService,
+    pub customers: CustomerService,
+    pub receivables: ReceivablesService,
+    /// Documents, with their download-link signer.
+    pub documents: Documents,
+}
+
+/// Every tool, over `s`.
+pub fn catalogue(s: &Services) -> Registry {
+    Registry::new()
+        .register(UpsertCustomer(s.customers.clone()))
+        .register(GetCustomer(s.customers.clone()))
+        .register(ListCustomers(s.customers.clone()))
+        .register(CreateInvoice(s.invoices.clone()))
+        .register(CreateInvoicesBatch(s.invoices.clone()))
+        .register(UpdateDraftInvoice(s.invoices.clone()))
+        .register(SendInvoice(s.invoices.clone()))
+        .register(GetInvoice(s.invoices.clone()))
+        .register(ListInvoices(s.invoices.clone()))
+        .register(ApplyPayment(s.invoices.clone()))
+        .register(VoidInvoice(s.invoices.clone()))
+        .register(ListOutstanding(s.receivables.clone()))
+        .register(RenderInvoice(s.documents.clone()))
+        .register(GetStatement(s.documents.clone()))
+        .register(GetBusinessProfile(s.documents.service.clone()))
+        .register(SetBusinessProfile(s.documents.service.clone()))
+}
