@@ -27,6 +27,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const PING_WHEN_IDLE: Duration = Duration::from_secs(10);
 
 pub mod cache;
+pub mod call;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 

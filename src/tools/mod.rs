@@ -15,6 +15,7 @@ mod registry;
 mod reply;
 pub mod resources;
 mod shapes;
+pub mod uri;
 mod validation;
 
 use std::future::Future;
@@ -28,7 +29,7 @@ use declare::Declared;
 pub use crate::domain::access::Role;
 pub use context::{Notice, Notifier, ToolContext};
 pub use error::{Code, ToolError, ToolFailure};
-pub use registry::{CallFailure, Registry, ToolResult};
+pub use registry::{CallFailure, Registry, RunFailure, ToolResult};
 pub use reply::{Attached, Attachment, Output, Reply};
 
 /// Behaviour hints published with the tool. Tally's tools touch only its own database, so

@@ -1,6 +1,7 @@
 //! The registry: publishes every tool's definition and runs a call through
 //! declared schema → typed params (serde + validator) → handler.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,6 +27,21 @@ pub enum CallFailure {
     },
     Unavailable,
     Internal,
+}
+
+/// Counts a call of `tool` and its time, by outcome.
+fn observe(tool: &'static str, outcome: &'static str, started: Instant) {
+    metrics::counter!("tally_tool_calls_total", "tool" => tool, "outcome" => outcome).increment(1);
+    metrics::histogram!("tally_tool_call_duration_seconds", "tool" => tool).record(started.elapsed().as_secs_f64());
+    tracing::debug!(tool, outcome, elapsed_ms = started.elapsed().as_millis() as u64, "tool call");
+}
+
+/// Why [`Registry::run`] has no output to give.
+#[derive(Debug)]
+pub enum RunFailure {
+    Call(CallFailure),
+    /// Refused by the tool or its validation, or failed (unavailable, internal).
+    Refused(ToolFailure),
 }
 
 /// A tool with its params and output types erased, so that tools of every kind sit in one list.
@@ -93,6 +109,9 @@ pub struct Registry {
     tools: Vec<Box<dyn DynTool>>,
     published: Vec<Value>,
     by_name: HashMap<&'static str, usize>,
+    /// Each tool again by its type, for callers inside Tally that know which tool they want
+    /// (resources): [`Registry::run`].
+    by_type: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
 }
 
 impl Registry {
@@ -109,7 +128,9 @@ impl Registry {
             definition.name
         );
         self.published.push(publish(&definition));
-        self.tools.push(Box::new(Registered { tool: Arc::new(tool), definition }));
+        let tool = Arc::new(tool);
+        self.by_type.insert(TypeId::of::<T>(), Arc::clone(&tool) as Arc<dyn Any + Send + Sync>);
+        self.tools.push(Box::new(Registered { tool, definition }));
         self
     }
 
@@ -142,6 +163,37 @@ impl Registry {
         self.by_name.get(name).map(|&i| self.tools[i].definition())
     }
 
+    /// Runs tool `T` itself, from inside Tally: the same role check and the same validation of
+    /// `args` as a `tools/call` (its declared schema, then its typed params), and its typed output
+    /// back, not JSON to read again.
+    pub async fn run<T: Tool>(&self, args: Value, mut ctx: ToolContext) -> Result<T::Output, RunFailure> {
+        let tool = self
+            .by_type
+            .get(&TypeId::of::<T>())
+            .and_then(|t| Arc::clone(t).downcast::<T>().ok())
+            .ok_or(RunFailure::Call(CallFailure::UnknownTool))?;
+        let definition = self.definition(T::about().name).ok_or(RunFailure::Call(CallFailure::UnknownTool))?;
+        let name = definition.name;
+        if !ctx.principal.role.covers(definition.role) {
+            metrics::counter!("tally_tool_calls_total", "tool" => name, "outcome" => "forbidden").increment(1);
+            return Err(RunFailure::Call(CallFailure::Forbidden { needed: definition.role }));
+        }
+        ctx.tool = name;
+        let started = Instant::now();
+        let result = match parse::<T>(definition, &args) {
+            Ok(params) => tool.call(ctx, params).await,
+            Err(refused) => Err(refused),
+        };
+        let label = match &result {
+            Ok(_) => "ok",
+            Err(ToolFailure::Rejected(err)) => err.code.as_str(),
+            Err(ToolFailure::Unavailable) => "unavailable",
+            Err(ToolFailure::Internal) => "internal",
+        };
+        observe(name, label, started);
+        result.map_err(RunFailure::Refused)
+    }
+
     /// Runs one call and shapes its `CallToolResult`: the structured output plus the same JSON as
     /// text, or an `isError` result explaining what to fix.
     pub async fn call(&self, name: &str, args: Value, ctx: ToolContext) -> Result<ToolResult, CallFailure> {
@@ -164,9 +216,7 @@ impl Registry {
             Err(ToolFailure::Unavailable) => ("unavailable", Err(CallFailure::Unavailable)),
             Err(ToolFailure::Internal) => ("internal", Err(CallFailure::Internal)),
         };
-        metrics::counter!("tally_tool_calls_total", "tool" => name, "outcome" => label).increment(1);
-        metrics::histogram!("tally_tool_call_duration_seconds", "tool" => name).record(started.elapsed().as_secs_f64());
-        tracing::debug!(tool = name, outcome = label, elapsed_ms = started.elapsed().as_millis() as u64, "tool call");
+        observe(name, label, started);
         result
     }
 }

@@ -1,19 +1,47 @@
 //! Resources, each backed by a read tool so that it has one declaration: reading
 //! `invoice://{invoice_id}` is `get_invoice` with that id (its validation, its role, its output),
 //! `invoice://{invoice_id}/pdf` is `render_invoice`'s PDF, and `resources/list` is the first pages
-//! of `list_invoices`. The protocol layer sees URIs, JSON text and blobs only.
+//! of `list_invoices`. Each runs its tool by type ([`Registry::run`]) and reads the tool's typed
+//! output. The protocol layer sees URIs, JSON text and blobs only.
 
 use serde_json::{Map, Value, json};
 
-use super::registry::{CallFailure, Registry};
-use super::{Code, Role, ToolContext};
+use super::customers::GetCustomer;
+use super::documents::{GetStatement, RenderInvoice};
+use super::error::ToolFailure;
+use super::invoices::{GetInvoice, ListInvoices};
+use super::outputs::InvoiceSummary;
+use super::registry::{CallFailure, Registry, RunFailure};
+use super::uri::decode;
+use super::{Code, Output, Role, Tool, ToolContext};
+
+/// The read tool behind a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backing {
+    Invoice,
+    InvoicePdf,
+    Customer,
+    Statement,
+}
+
+impl Backing {
+    /// The backing tool's name, as the catalogue has it.
+    fn tool(self) -> &'static str {
+        match self {
+            Self::Invoice => GetInvoice::about().name,
+            Self::InvoicePdf => RenderInvoice::about().name,
+            Self::Customer => GetCustomer::about().name,
+            Self::Statement => GetStatement::about().name,
+        }
+    }
+}
 
 /// A resource template (RFC 6570): `{name}` is one path segment, `{/name}` an optional last one.
-/// Reading a URI that matches calls `tool` with the segments, percent-decoded, as arguments
-/// beside `fixed`.
+/// Reading a URI that matches runs its backing tool with the segments, percent-decoded, as
+/// arguments beside `fixed`.
 pub struct Template {
     pub uri_template: &'static str,
-    pub tool: &'static str,
+    pub backing: Backing,
     pub fixed: &'static [(&'static str, &'static str)],
     pub name: &'static str,
     pub title: &'static str,
@@ -24,7 +52,7 @@ pub struct Template {
 pub const TEMPLATES: [Template; 5] = [
     Template {
         uri_template: "invoice://{invoice_id}",
-        tool: "get_invoice",
+        backing: Backing::Invoice,
         fixed: &[],
         name: "invoice",
         title: "Invoice",
@@ -34,7 +62,7 @@ pub const TEMPLATES: [Template; 5] = [
     },
     Template {
         uri_template: "invoice://{invoice_id}/pdf",
-        tool: "render_invoice",
+        backing: Backing::InvoicePdf,
         fixed: &[],
         name: "invoice-pdf",
         title: "Invoice PDF",
@@ -43,7 +71,7 @@ pub const TEMPLATES: [Template; 5] = [
     },
     Template {
         uri_template: "customer://{customer_id}",
-        tool: "get_customer",
+        backing: Backing::Customer,
         fixed: &[],
         name: "customer",
         title: "Customer",
@@ -52,7 +80,7 @@ pub const TEMPLATES: [Template; 5] = [
     },
     Template {
         uri_template: "statement://{customer_id}/activity/{from}/{to}{/currency}",
-        tool: "get_statement",
+        backing: Backing::Statement,
         fixed: &[("kind", "activity")],
         name: "statement",
         title: "Statement of account (PDF)",
@@ -62,7 +90,7 @@ pub const TEMPLATES: [Template; 5] = [
     },
     Template {
         uri_template: "statement://{customer_id}/open-items/{as_of}{/currency}",
-        tool: "get_statement",
+        backing: Backing::Statement,
         fixed: &[("kind", "open_items")],
         name: "statement-open-items",
         title: "Statement of open items (PDF)",
@@ -100,37 +128,6 @@ pub enum Contents {
 pub struct ResourcePage {
     pub resources: Vec<Value>,
     pub next_cursor: Option<String>,
-}
-
-/// Percent-encodes a template variable's value (RFC 6570 simple expansion: only unreserved
-/// characters stay as they are).
-pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = segment.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 impl Template {
@@ -179,7 +176,7 @@ impl Registry {
     pub fn resource_templates(&self, role: Role) -> Vec<Value> {
         TEMPLATES
             .iter()
-            .filter(|t| self.definition(t.tool).is_some_and(|d| role.covers(d.role)))
+            .filter(|t| self.definition(t.backing.tool()).is_some_and(|d| role.covers(d.role)))
             .map(|t| {
                 json!({
                     "uriTemplate": t.uri_template,
@@ -202,22 +199,29 @@ impl Registry {
         };
         let (template, args) =
             TEMPLATES.iter().find_map(|t| t.arguments(uri).map(|args| (t, args))).ok_or_else(not_found)?;
-        let result = self.call(template.tool, Value::Object(args), ctx).await.map_err(ResourceFailure::Call)?;
-        match result.error {
-            None => match result.attachment {
-                Some(a) if template.mime_type != JSON => {
-                    Ok(Contents::Blob { mime_type: a.mime_type, bytes: a.bytes, name: a.name })
+        let args = Value::Object(args);
+        let read = match template.backing {
+            Backing::Invoice => self.run::<GetInvoice>(args, ctx).await.map(text),
+            Backing::Customer => self.run::<GetCustomer>(args, ctx).await.map(text),
+            Backing::InvoicePdf => self.run::<RenderInvoice>(args, ctx).await.map(|o| blob(o.attachment)),
+            Backing::Statement => self.run::<GetStatement>(args, ctx).await.map(|o| blob(o.attachment)),
+        };
+        match read {
+            Ok(Some(contents)) => Ok(contents),
+            Ok(None) => Err(ResourceFailure::Call(CallFailure::Internal)),
+            Err(RunFailure::Call(failure)) => Err(ResourceFailure::Call(failure)),
+            Err(RunFailure::Refused(ToolFailure::Rejected(err))) => match err.code {
+                // A malformed id names no resource, the same as an unknown one.
+                Code::NotFound | Code::InvalidParams => {
+                    Err(ResourceFailure::NotFound(format!("No {} {uri} in this caller's books", template.name)))
                 }
-                _ => Ok(Contents::Text(result.structured().to_owned())),
+                code => {
+                    tracing::warn!(uri, code = code.as_str(), "a resource read was refused by its tool");
+                    Err(ResourceFailure::NotFound(format!("{uri} cannot be read: {}", code.as_str())))
+                }
             },
-            // A malformed id names no resource, the same as an unknown one.
-            Some(Code::NotFound | Code::InvalidParams) => {
-                Err(ResourceFailure::NotFound(format!("No {} {uri} in this caller's books", template.name)))
-            }
-            Some(code) => {
-                tracing::warn!(uri, code = code.as_str(), "a resource read was refused by its tool");
-                Err(ResourceFailure::NotFound(format!("{uri} cannot be read: {}", code.as_str())))
-            }
+            Err(RunFailure::Refused(ToolFailure::Unavailable)) => Err(ResourceFailure::Call(CallFailure::Unavailable)),
+            Err(RunFailure::Refused(ToolFailure::Internal)) => Err(ResourceFailure::Call(CallFailure::Internal)),
         }
     }
 
@@ -231,32 +235,52 @@ impl Registry {
         if let Some(cursor) = cursor {
             args["cursor"] = json!(cursor);
         }
-        let result = self.call("list_invoices", args, ctx).await.map_err(ResourceFailure::Call)?;
-        if result.error.is_some() {
-            return Err(ResourceFailure::InvalidCursor(
-                "Invalid cursor for resources/list: pass back the nextCursor of the previous page".into(),
-            ));
-        }
-        let page: Value = serde_json::from_str(result.structured()).expect("list_invoices output is JSON");
-        let resources = page["invoices"]
-            .as_array()
-            .map(|invoices| invoices.iter().map(invoice_resource).collect())
-            .unwrap_or_default();
-        Ok(ResourcePage { resources, next_cursor: page["next_cursor"].as_str().map(str::to_owned) })
+        let page = match self.run::<ListInvoices>(args, ctx).await {
+            Ok(page) => page,
+            Err(RunFailure::Call(failure)) => return Err(ResourceFailure::Call(failure)),
+            Err(RunFailure::Refused(ToolFailure::Rejected(_))) => {
+                return Err(ResourceFailure::InvalidCursor(
+                    "Invalid cursor for resources/list: pass back the nextCursor of the previous page".into(),
+                ));
+            }
+            Err(RunFailure::Refused(ToolFailure::Unavailable)) => {
+                return Err(ResourceFailure::Call(CallFailure::Unavailable));
+            }
+            Err(RunFailure::Refused(ToolFailure::Internal)) => {
+                return Err(ResourceFailure::Call(CallFailure::Internal));
+            }
+        };
+        let resources = page.invoices.iter().map(invoice_resource).collect();
+        Ok(ResourcePage { resources, next_cursor: page.next_cursor })
     }
 }
 
-fn invoice_resource(summary: &Value) -> Value {
-    let id = summary["invoice_id"].as_str().unwrap_or_default();
-    let label = summary["number"].as_str().unwrap_or("draft");
+/// A JSON resource: the tool's output, serialized once.
+fn text(output: impl Output) -> Option<Contents> {
+    match output.into_json() {
+        Ok(json) => Some(Contents::Text(json)),
+        Err(e) => {
+            tracing::error!(error = %e, "a resource's output did not serialize");
+            None
+        }
+    }
+}
+
+/// A document resource: the PDF the tool rendered.
+fn blob(a: super::Attachment) -> Option<Contents> {
+    Some(Contents::Blob { mime_type: a.mime_type, bytes: a.bytes, name: a.name })
+}
+
+fn invoice_resource(summary: &InvoiceSummary) -> Value {
+    let label = summary.number.as_deref().unwrap_or("draft");
     json!({
-        "uri": format!("invoice://{id}"),
-        "name": id,
+        "uri": format!("invoice://{}", summary.invoice_id),
+        "name": summary.invoice_id.to_string(),
         "title": format!(
             "{label} · {} · {} · {} due",
-            summary["customer_id"].as_str().unwrap_or_default(),
-            summary["status"].as_str().unwrap_or_default(),
-            summary["amount_due_formatted"].as_str().unwrap_or_default(),
+            summary.customer_id,
+            summary.status.as_str(),
+            summary.amount_due_formatted,
         ),
         "mimeType": JSON,
     })
@@ -295,13 +319,5 @@ mod tests {
         assert_eq!(args("statement://c1/open-items"), None);
         assert_eq!(args("statement://c1/activity/2026-01-01"), None);
         assert_eq!(args("statement://c%ZZ/open-items/2026-01-01"), None, "bad percent-encoding");
-    }
-
-    #[test]
-    fn encoding_round_trips() {
-        for id in ["cust_42", "a:b@c.d-e", "x y/ü"] {
-            assert_eq!(decode(&encode(id)).as_deref(), Some(id));
-        }
-        assert_eq!(encode("a:b@c"), "a%3Ab%40c");
     }
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::{Invoice, InvoiceService, InvoiceStatus, InvoiceSummary, LineItem, NewInvoice, NewLine, Supply};
+use crate::db::call::NamedCall;
 use crate::domain::audit::{AuditAction, Event};
 use crate::domain::idempotency::{self, IdempotencyKey, Keyed, Written};
 use crate::domain::money::{self, Currency};
@@ -99,32 +100,32 @@ impl InvoiceService {
             None => (None, Some(invoice)),
         };
         let key = keyed.as_ref().map(|(k, _)| k);
-        let (outcome, hash, response, shape): Outcome = sqlx::query_as(CREATE)
-            .bind(&actor.tenant_id)
-            .bind(&key_text)
-            .bind(key.map(|k| k.request_hash.as_str()))
-            .bind(&kept)
-            .bind(key.map(|k| k.shape))
-            .bind(idempotency::RETENTION_HOURS)
-            .bind(id.0)
-            .bind(id.to_string())
-            .bind(&new.customer_id)
-            .bind(currency.code())
-            .bind(total)
-            .bind(new.due_date)
-            .bind(&new.memo)
-            .bind(at)
-            .bind(&descriptions)
-            .bind(&amounts)
-            .bind(&quantities)
-            .bind(actor.via)
-            .bind(&actor.session_id)
-            .bind(&details)
-            .bind(actor.token.as_ref().map(|t| t.id))
-            .bind(actor.token.as_ref().map(|t| t.name.as_str()))
-            .bind(actor.role)
-            .fetch_one(&self.pool)
-            .await?;
+        let entity_id = id.to_string();
+        let mut call = NamedCall::new("outcome, request_hash, response, result_shape", "create_invoice_once")
+            .arg("p_tenant", &actor.tenant_id)
+            .arg("p_key", &key_text)
+            .arg("p_request_hash", key.map(|k| k.request_hash.as_str()))
+            .arg("p_response", &kept)
+            .arg("p_shape", key.map(|k| k.shape))
+            .arg("p_retention_hours", idempotency::RETENTION_HOURS)
+            .arg("p_invoice_id", id.0)
+            .arg("p_entity_id", &entity_id)
+            .arg("p_customer_id", &new.customer_id)
+            .arg("p_currency", currency.code())
+            .arg("p_total_cents", total)
+            .arg("p_due_date", new.due_date)
+            .arg("p_memo", &new.memo)
+            .arg("p_created_at", at)
+            .arg("p_descriptions", &descriptions)
+            .arg("p_amounts", &amounts)
+            .arg("p_quantities", &quantities)
+            .arg("p_tool", actor.via)
+            .arg("p_session_id", &actor.session_id)
+            .arg("p_details", &details)
+            .arg("p_token_id", actor.token.as_ref().map(|t| t.id))
+            .arg("p_token_name", actor.token.as_ref().map(|t| t.name.as_str()))
+            .arg("p_role", actor.role);
+        let (outcome, hash, response, shape): Outcome = call.query_as().fetch_one(&self.pool).await?;
         match (outcome.as_str(), kept, invoice, key) {
             ("created", Some(kept), _, _) => Ok(Written::Kept(kept)),
             ("created", None, Some(invoice), _) => Ok(Written::Value(invoice)),
@@ -154,11 +155,6 @@ impl InvoiceService {
 /// `create_invoice_once`'s answer: `created`, or `exists` with the key's request hash, kept
 /// reply and its shape.
 type Outcome = (String, Option<String>, Option<String>, Option<String>);
-
-/// Every argument of `create_invoice_once`, in its order.
-const CREATE: &str = "select outcome, request_hash, response, result_shape
-      from create_invoice_once($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                               $18, $19, $20, $21, $22, $23)";
 
 /// The one statement that writes an invoice's lines from three arrays (description, unit
 /// amount, quantity), numbering them from 1; Postgres computes each line's total and a

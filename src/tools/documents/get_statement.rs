@@ -110,7 +110,7 @@ crate::output! {
 
 /// The URI a statement is read at (RFC 6570 simple expansion: reserved characters escaped).
 pub fn statement_uri(customer_id: &str, kind: StatementKind, currency: Option<&Currency>) -> String {
-    let customer = crate::tools::resources::encode(customer_id);
+    let customer = crate::tools::uri::encode(customer_id);
     let base = match kind {
         StatementKind::Activity { from, to } => format!("statement://{customer}/activity/{from}/{to}"),
         StatementKind::OpenItems { as_of } => format!("statement://{customer}/open-items/{as_of}"),

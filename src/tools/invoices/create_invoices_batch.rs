@@ -4,13 +4,14 @@ use serde_json::json;
 use validator::ValidationError;
 
 use super::create_invoice::CreateInvoiceParams;
-use crate::domain::{InvoiceId, InvoiceService};
+use crate::domain::idempotency::Written;
+use crate::domain::{self, InvoiceId, InvoiceService};
 use crate::schema::{Format, array, boolean, integer, string};
 use crate::tools::Reply;
 use crate::tools::Role;
 use crate::tools::outputs::Invoice;
 use crate::tools::shapes::total_within_limit;
-use crate::tools::{About, Annotations, Notice, Output, Tool, ToolContext, ToolFailure};
+use crate::tools::{About, Annotations, Notice, Tool, ToolContext, ToolFailure};
 
 /// The most invoices one batch creates.
 pub const BATCH_MAX: usize = 500;
@@ -49,6 +50,33 @@ crate::output! {
         requested: u32 = integer().min(1).describe("How many invoices the batch asked for."),
         created: Vec<BatchItem> = array(BatchItem::object()).describe("The invoices that exist now, in order: each one whole, committed on its own."),
         completed: bool = boolean().describe("true when every invoice exists; false when the call was cancelled first. Resend the same batch with the same idempotency_key to create the rest."),
+    }
+}
+
+/// What a batch reports of one invoice: from the domain's invoice when it was made now without a
+/// key, else from the reply kept with its key (the only record a replay has), read as a type.
+#[derive(serde::Deserialize)]
+struct Made {
+    invoice_id: String,
+    customer_id: String,
+    currency: String,
+    total_cents: i64,
+}
+
+impl Made {
+    fn from_written(written: Written<domain::Invoice>) -> Result<Self, ToolFailure> {
+        match written {
+            Written::Value(invoice) => Ok(Self {
+                invoice_id: invoice.summary.invoice_id.to_string(),
+                customer_id: invoice.summary.customer_id,
+                currency: invoice.summary.currency,
+                total_cents: invoice.summary.total_cents,
+            }),
+            Written::Kept(text) | Written::Replayed(text) => serde_json::from_str(&text).map_err(|e| {
+                tracing::error!(error = %e, "a kept create_invoice reply does not read as an invoice");
+                ToolFailure::Internal
+            }),
+        }
     }
 }
 
@@ -101,15 +129,13 @@ impl Tool for CreateInvoicesBatch {
             let key = own_key.or_else(|| p.idempotency_key.as_ref().map(|k| format!("{k}#{index}")));
             let written = self.0.create(&actor, new, Reply::<Invoice>::key(key)).await?;
             let replayed = written.replayed();
-            // The invoice as create_invoice would answer it (kept with its key, or made now).
-            let text = Reply::<Invoice>::from(written).into_json().map_err(|_| ToolFailure::Internal)?;
-            let invoice: serde_json::Value = serde_json::from_str(&text).map_err(|_| ToolFailure::Internal)?;
+            let made = Made::from_written(written)?;
             created.push(BatchItem {
                 index: index as u32,
-                invoice_id: invoice["invoice_id"].as_str().unwrap_or_default().to_owned(),
-                customer_id: invoice["customer_id"].as_str().unwrap_or_default().to_owned(),
-                currency: invoice["currency"].as_str().unwrap_or_default().to_owned(),
-                total_cents: invoice["total_cents"].as_i64().unwrap_or_default(),
+                invoice_id: made.invoice_id,
+                customer_id: made.customer_id,
+                currency: made.currency,
+                total_cents: made.total_cents,
                 replayed,
             });
             ctx.notify.send(Notice::Progress {
