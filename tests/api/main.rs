@@ -30,6 +30,7 @@ mod quotas;
 mod replay;
 mod resources;
 mod round_trips;
+mod statements;
 mod stdio;
 mod tenancy;
 mod tool_schemas;
