@@ -136,21 +136,52 @@ fn write_out(amount: i64, exponent: u32, currency: &str, style: AmountStyle) -> 
     format!("{sign}{grouped}{mark}{:0width$} {currency}", abs % unit, width = exponent as usize)
 }
 
-/// An amount written out with its currency's minor unit: `1050 USD` → `10.50 USD`,
-/// `1500 JPY` → `1500 JPY`, `1500 KWD` → `1.500 KWD`. Integer arithmetic only.
-pub fn format(amount: i64, currency: &str) -> String {
-    format_styled(amount, currency, AmountStyle::Plain)
+/// An amount of money: minor units of one currency. The domain hands amounts to the documents
+/// and the tools as `Money`, and this is the only place an amount is written out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Money {
+    minor: i64,
+    currency: Currency,
 }
 
-/// [`format`] in a document's style: `1,149.99 USD`.
-pub fn format_styled(amount: i64, currency: &str, style: AmountStyle) -> String {
-    let exponent = Currency::parse(currency).map_or(0, |c| c.exponent());
-    write_out(amount, exponent, currency, style)
+impl Money {
+    pub fn new(minor: i64, currency: Currency) -> Self {
+        Self { minor, currency }
+    }
+
+    /// An amount read from a row: its currency code was checked when it was written. A code
+    /// the standard no longer lists is kept as it is, written with no minor unit.
+    pub fn of(minor: i64, code: &str) -> Self {
+        Self { minor, currency: Currency::parse(code).unwrap_or_else(|| Currency(code.to_owned())) }
+    }
+
+    pub fn minor(&self) -> i64 {
+        self.minor
+    }
+
+    pub fn currency(&self) -> &Currency {
+        &self.currency
+    }
+
+    /// `10.50 USD`, `1500 JPY`, `1.500 KWD`: as results show it (no grouping, one spelling an agent
+    /// can read back).
+    pub fn plain(&self) -> String {
+        self.written(AmountStyle::Plain)
+    }
+
+    /// `1,149.99 USD` (or the tenant's separators), as documents print it.
+    pub fn written(&self, style: AmountStyle) -> String {
+        write_out(self.minor, self.currency.exponent(), self.currency.code(), style)
+    }
 }
 
 #[cfg(test)]
 mod format_tests {
-    use super::format;
+    use super::Money;
+
+    fn format(minor: i64, code: &str) -> String {
+        Money::of(minor, code).plain()
+    }
 
     #[test]
     fn minor_units_by_exponent() {
@@ -164,7 +195,8 @@ mod format_tests {
 
     #[test]
     fn documents_group_digits_in_the_tenants_style() {
-        use super::{AmountStyle, format_styled};
+        use super::AmountStyle;
+        let format_styled = |minor: i64, code: &str, style: AmountStyle| Money::of(minor, code).written(style);
         assert_eq!(format_styled(114_999, "USD", AmountStyle::default()), "1,149.99 USD");
         assert_eq!(format_styled(123_456_789, "EUR", AmountStyle::Dot), "1.234.567,89 EUR");
         assert_eq!(format_styled(123_456_789, "EUR", AmountStyle::Space), "1\u{202f}234\u{202f}567,89 EUR");

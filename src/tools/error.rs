@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use serde_json::json;
 
-use crate::domain::{DomainError, money};
+use crate::domain::DomainError;
+use crate::domain::money::{self, Money};
 use crate::schema::FieldError;
 
 /// The one vocabulary of tool error codes: stable strings an agent (and a dashboard) can key
@@ -189,8 +190,8 @@ impl From<DomainError> for ToolFailure {
             DomainError::Overpayment { amount_cents, due_cents, currency } => {
                 let message = format!(
                     "The payment of {} is more than the {} due on this invoice. Apply at most amount_due_cents={due_cents}.",
-                    money::format(amount_cents, &currency),
-                    money::format(due_cents, &currency)
+                    Money::of(amount_cents, &currency).plain(),
+                    Money::of(due_cents, &currency).plain()
                 );
                 let mut err = ToolError::new(Code::Overpayment, message);
                 err.details =

@@ -542,3 +542,50 @@ async fn documents_say_what_happened(o: PgPoolOptions, c: PgConnectOptions) {
     assert!(text.contains("Statement of open items in USD"), "{text}");
     app.stop().await;
 }
+
+/// The row cap of a statement counts rows: 5 001 rows on one day are refused with what to do
+/// instead (one currency, or the open items), never "ask for a shorter period"; rows spread over
+/// days are refused with the day to split the period at.
+#[sqlx::test]
+async fn a_statement_too_long_to_print_says_where_to_split_it(o: PgPoolOptions, c: PgConnectOptions) {
+    let owner = pool(o, c).await;
+    let app = spawn_app(owner.clone()).await;
+    let s = app.session().await;
+    for (customer, spread) in [("one_day", 0), ("many_days", 1)] {
+        app.customer(&s, customer).await;
+        // 2 501 invoices and as many payments: 5 002 rows. `spread` days apart per 100 invoices.
+        sqlx::raw_sql(&format!(
+            "begin; select set_config('app.tenant_id', 'default', true);
+             insert into invoices (invoice_id, tenant_id, customer_id, status, currency, total_cents, amount_paid_cents,
+                                   due_date, number, issued_at, issue_date, seller, buyer)
+             select gen_random_uuid(), 'default', '{customer}', 'sent', 'USD', 1000, 100, date '2026-02-01',
+                    '{customer}-' || g, timestamptz '2026-01-05 10:00+00', date '2026-01-05' + (g / 100) * {spread},
+                    seller_snapshot('default'), buyer_snapshot('default', '{customer}')
+               from generate_series(1, 2501) g;
+             insert into payments (payment_id, tenant_id, invoice_id, amount_cents, currency, method, paid_at)
+             select gen_random_uuid(), 'default', invoice_id, 100, 'USD', 'cash', issue_date::timestamp at time zone 'UTC'
+               from invoices where customer_id = '{customer}';
+             commit;"
+        ))
+        .execute(&owner)
+        .await
+        .unwrap();
+    }
+    let one_day = app
+        .refused(&s, "get_statement", json!({"customer_id": "one_day", "from": "2026-01-01", "to": "2026-03-31"}))
+        .await;
+    let message = one_day["message"].as_str().unwrap();
+    assert_eq!(one_day["errors"][0]["path"], "currency", "{one_day}");
+    assert!(message.contains("open_items") && !message.contains("shorter"), "{message}");
+    let many = app
+        .refused(&s, "get_statement", json!({"customer_id": "many_days", "from": "2026-01-01", "to": "2026-03-31"}))
+        .await;
+    let message = many["message"].as_str().unwrap();
+    assert_eq!(many["errors"][0]["path"], "to", "{many}");
+    // 2 500 invoices and payments fit: 100 a day from 2026-01-05, so the first 5 000 end on
+    // 2026-01-29 (rows of one day never split).
+    assert!(message.contains("2026-01-29") || message.contains("2026-01-30"), "{message}");
+    // The open items of the same customer are few enough to print.
+    app.ok(&s, "get_statement", json!({"customer_id": "one_day", "kind": "open_items"})).await;
+    app.stop().await;
+}

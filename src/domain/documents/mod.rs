@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-use super::money::format_styled;
 use super::parties::{self, Buyer, Seller};
 use super::{DomainError, Entity, Invoice, InvoiceId, InvoiceService, InvoiceStatus};
 use crate::render::{Job, Rendered, Renderer};
@@ -211,8 +210,8 @@ fn pay_lines(p: &Seller) -> Vec<String> {
 
 fn invoice_data(invoice: &Invoice, seller: &Seller, buyer: &Buyer, logo: Option<&Logo>) -> Value {
     let style = seller.amount_style();
-    let money = |cents: i64, currency: &str| format_styled(cents, currency, style);
     let s = &invoice.summary;
+    let money = |cents: i64| s.money(cents).written(style);
     let c = s.currency.as_str();
     let issued = s.issue_date;
     let status = s.status;
@@ -277,9 +276,9 @@ fn invoice_data(invoice: &Invoice, seller: &Seller, buyer: &Buyer, logo: Option<
     // The headline under the title: what is asked of the reader, and by when.
     let headline = match (status, s.due_date) {
         (InvoiceStatus::Void, _) => "Void: nothing is due".to_owned(),
-        (InvoiceStatus::Paid, _) => format!("Paid: {}", money(s.total_cents, c)),
-        (_, Some(due_date)) => format!("Amount due {} by {due_date}", money(due, c)),
-        (_, None) => format!("Amount due {}", money(due, c)),
+        (InvoiceStatus::Paid, _) => format!("Paid: {}", s.total().written(style)),
+        (_, Some(due_date)) => format!("Amount due {} by {due_date}", money(due)),
+        (_, None) => format!("Amount due {}", money(due)),
     };
     let buyer_name = buyer.name.clone().unwrap_or_else(|| s.customer_id.clone());
     json!({
@@ -301,19 +300,19 @@ fn invoice_data(invoice: &Invoice, seller: &Seller, buyer: &Buyer, logo: Option<
             "no": l.line_no.to_string(),
             "description": l.description,
             "quantity": l.quantity.to_string(),
-            "unit_price": money(l.amount_cents, c),
-            "amount": money(l.line_total_cents, c),
+            "unit_price": money(l.amount_cents),
+            "amount": money(l.line_total_cents),
         })).collect::<Vec<_>>(),
         "totals": {
-            "total": money(s.total_cents, c),
-            "paid": money(s.amount_paid_cents, c),
-            "due": money(due, c),
+            "total": s.total().written(style),
+            "paid": s.paid().written(style),
+            "due": money(due),
         },
         "payments": invoice.payments.iter().map(|p| json!({
             "date": p.paid_at.date_naive().to_string(),
             "method": capitalized(&p.method.as_str().replace('_', " ")),
             "reference": p.reference.as_deref().unwrap_or(""),
-            "amount": money(p.amount_cents, c),
+            "amount": p.amount().written(style),
         })).collect::<Vec<_>>(),
         "pay": pay,
     })
@@ -328,7 +327,6 @@ fn statement_data(
     currency: Option<&str>,
 ) -> Value {
     let style = seller.amount_style();
-    let money = |cents: i64, currency: &str| format_styled(cents, currency, style);
     let (kind, heading, from, to, mut facts) = match f.kind {
         StatementKind::Activity { from, to } => (
             "activity",
@@ -359,14 +357,15 @@ fn statement_data(
         .iter()
         .map(|s| {
             let c = s.currency.as_str();
-            let amount = |cents: i64| if cents == 0 { String::new() } else { money(cents, c) };
+            let money = |cents: i64| s.money(cents).written(style);
+            let amount = |cents: i64| if cents == 0 { String::new() } else { money(cents) };
             let a = &s.aging;
             let aging = [a.current_cents, a.days_1_30_cents, a.days_31_60_cents, a.days_61_90_cents, a.over_90_cents]
-                .map(|cents| money(cents, c));
+                .map(money);
             json!({
-                "title": format!("{c} — {} owed at {to}", money(s.closing_cents, c)),
-                "opening": money(s.opening_cents, c),
-                "closing": money(s.closing_cents, c),
+                "title": format!("{c} — {} owed at {to}", s.closing().written(style)),
+                "opening": money(s.opening_cents),
+                "closing": s.closing().written(style),
                 "rows": s.entries.iter().map(|e| json!({
                     "date": e.date.to_string(),
                     "description": match (e.kind, &e.note) {
@@ -378,15 +377,15 @@ fn statement_data(
                     },
                     "charge": amount(e.charge_cents),
                     "credit": amount(e.credit_cents),
-                    "balance": money(e.balance_cents, c),
+                    "balance": money(e.balance_cents),
                 })).collect::<Vec<_>>(),
                 "items": s.open_items.iter().map(|i| json!({
                     "number": i.number,
                     "issued": i.issued_on.to_string(),
                     "due": i.due_date.map_or_else(|| "—".to_owned(), |d| d.to_string()),
                     "days_late": if i.days_late > 0 { i.days_late.to_string() } else { String::new() },
-                    "original": money(i.original_cents, c),
-                    "open": money(i.open_cents, c),
+                    "original": money(i.original_cents),
+                    "open": money(i.open_cents),
                 })).collect::<Vec<_>>(),
                 "aging": aging,
             })

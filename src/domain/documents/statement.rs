@@ -9,7 +9,7 @@
 use chrono::{Days, NaiveDate};
 use sqlx::{FromRow, PgConnection};
 
-use super::super::money::Currency;
+use super::super::money::{Currency, Money};
 use super::super::receivables::{self, Aging, Balance, OutstandingQuery};
 use super::super::{DomainError, InvoiceId, calendar};
 
@@ -96,6 +96,17 @@ pub struct Section {
     /// What is owed at the end date: `list_outstanding`'s outstanding_cents.
     pub closing_cents: i64,
     pub aging: Aging,
+}
+
+impl Section {
+    /// An amount of this section's currency.
+    pub fn money(&self, minor: i64) -> Money {
+        Money::of(minor, &self.currency)
+    }
+
+    pub fn closing(&self) -> Money {
+        self.money(self.closing_cents)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::InvoiceId;
 use super::audit::Event;
-use super::money::{self, Currency};
+use super::money::{Currency, Money};
 use payments::Payment;
 
 pub use lifecycle::{DraftChanges, IssueDetails};
@@ -115,8 +115,26 @@ pub struct InvoiceSummary {
 impl InvoiceSummary {
     /// Fills what is derived rather than stored.
     fn derive(mut self) -> Self {
-        self.amount_due_formatted = money::format(self.amount_due_cents, &self.currency);
+        self.amount_due_formatted = self.due().plain();
         self
+    }
+
+    /// An amount of this invoice's currency.
+    pub fn money(&self, minor: i64) -> Money {
+        Money::of(minor, &self.currency)
+    }
+
+    pub fn total(&self) -> Money {
+        self.money(self.total_cents)
+    }
+
+    pub fn paid(&self) -> Money {
+        self.money(self.amount_paid_cents)
+    }
+
+    /// What is due today, by the ledger rule.
+    pub fn due(&self) -> Money {
+        self.money(self.amount_due_cents)
     }
 }
 

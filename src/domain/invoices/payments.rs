@@ -12,6 +12,7 @@ use super::{InvoiceService, InvoiceStatus, check, lock};
 use crate::domain::audit::{AuditAction, Change};
 use crate::domain::calendar;
 use crate::domain::idempotency::{Keyed, Written};
+use crate::domain::money::Money;
 use crate::domain::state::Action;
 use crate::domain::write::{Begun, Write};
 use crate::domain::{Actor, DomainError, InvoiceId, PaymentId};
@@ -67,6 +68,12 @@ pub struct Payment {
     pub reference: Option<String>,
     pub paid_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+}
+
+impl Payment {
+    pub fn amount(&self) -> Money {
+        Money::of(self.amount_cents, &self.currency)
+    }
 }
 
 /// The result of applying a payment: the payment and the invoice's new balance.

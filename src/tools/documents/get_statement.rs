@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{DocumentLink, Documents, embed_field, refuse, warnings_field};
 use crate::domain::documents::{self, EntryKind, StatementKind, StatementQuery};
-use crate::domain::money::{self, Currency};
+use crate::domain::money::Currency;
 use crate::domain::{InvoiceId, receivables};
 use crate::schema::{Format, array, integer, string};
 use crate::tools::declare::{HasShape, Shape, one_of};
@@ -252,7 +252,7 @@ fn section(s: documents::statement::Section) -> StatementSection {
     let receivables::Aging { current_cents, days_1_30_cents, days_31_60_cents, days_61_90_cents, over_90_cents } =
         s.aging;
     StatementSection {
-        closing_formatted: money::format(s.closing_cents, &s.currency),
+        closing_formatted: s.closing().plain(),
         entries: s
             .entries
             .into_iter()

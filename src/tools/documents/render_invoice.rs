@@ -2,7 +2,6 @@
 
 use super::{DocumentLink, Documents, embed_field, warnings_field};
 use crate::domain::InvoiceId;
-use crate::domain::money::{self};
 use crate::schema::string;
 use crate::tools::outputs::InvoiceSummary;
 use crate::tools::shapes::invoice_id;
@@ -51,7 +50,7 @@ impl Tool for RenderInvoice {
             Some(n) => format!("Invoice {n}"),
             None => format!("Draft invoice {}", summary.invoice_id),
         };
-        let total_formatted = money::format(summary.total_cents, &summary.currency);
+        let total_formatted = summary.total().plain();
         let (document, attachment, warnings) = self.0.attach(&ctx, uri, title, rendered.document, p.embed);
         let output = RenderedInvoice { invoice: summary.into(), total_formatted, document, warnings };
         Ok(Attached { output, attachment })
