@@ -443,9 +443,14 @@ async fn every_report_agrees_with_an_independent_model_at_every_date(o: PgPoolOp
                     .await;
                 for section in st["sections"].as_array().unwrap() {
                     let cur = section["currency"].as_str().unwrap();
-                    let want = want.get(cur).map_or(0, |v| v.0);
-                    assert_eq!(section["closing_cents"], want, "activity statement closing, {customer} {cur} {d}");
+                    let (closing, _, aging) = want.get(cur).copied().unwrap_or((0, 0, [0; 5]));
+                    assert_eq!(section["closing_cents"], closing, "activity statement closing, {customer} {cur} {d}");
                     assert_eq!(section["opening_cents"], 0, "nothing before the window");
+                    let a = &section["aging"];
+                    let got =
+                        ["current_cents", "days_1_30_cents", "days_31_60_cents", "days_61_90_cents", "over_90_cents"]
+                            .map(|k| a[k].as_i64().unwrap());
+                    assert_eq!(got, aging, "activity statement aging, {customer} {cur} {d}");
                 }
                 let open = app
                     .ok(&s, "get_statement", json!({"customer_id": customer, "kind": "open_items", "as_of": day(d)}))

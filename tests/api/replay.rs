@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tally::recording::{Direction, Line};
 use tally::replay::{self, Recording, Target};
@@ -172,7 +172,6 @@ fn tempdir() -> std::path::PathBuf {
 #[sqlx::test]
 async fn stateless_calls_are_grouped_by_key_and_replay(o: PgPoolOptions, c: PgConnectOptions) {
     use crate::helpers::{MODERN, with_envelope};
-    use serde_json::Value;
     let dir = tempdir();
     let app = spawn_app_with(pool(o, c).await, &["--record-dir", dir.to_str().unwrap()]).await;
     let call = |id: u64, tool: &str, args: Value| json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params": with_envelope(json!({"name": tool, "arguments": args}))});
@@ -207,4 +206,63 @@ async fn stateless_calls_are_grouped_by_key_and_replay(o: PgPoolOptions, c: PgCo
     assert!(recordings.iter().all(|r| r.header.protocol_version.as_deref() == Some(MODERN)));
     let run1 = recordings.iter().find(|r| r.exchanges[0].request["params"]["name"] == "create_invoice").unwrap();
     assert_eq!(replay_fresh(run1, None).await.unwrap(), 2, "both steps replayed");
+}
+
+/// A server whose `tools/list` differs from the recorded one by `change`: a release that added,
+/// or removed, a tool.
+struct ChangedTools<F: FnMut(&mut Vec<Value>) + Send> {
+    inner: replay::HttpClient,
+    change: F,
+}
+
+impl<F: FnMut(&mut Vec<Value>) + Send> replay::ReplayClient for ChangedTools<F> {
+    fn send<'a>(
+        &'a mut self,
+        request: &'a Value,
+    ) -> futures_util::future::BoxFuture<'a, Result<replay::Answer, String>> {
+        Box::pin(async move {
+            let mut answer = self.inner.send(request).await?;
+            if request["method"] == "tools/list"
+                && let Some(tools) = answer.message.as_mut().and_then(|m| m["result"]["tools"].as_array_mut())
+            {
+                (self.change)(tools);
+            }
+            Ok(answer)
+        })
+    }
+}
+
+/// The committed README session replays green against a server that has gained a tool since
+/// it was recorded (at the end of the list, or among the others); it fails against one that has
+/// lost a tool.
+#[sqlx::test]
+async fn a_recorded_session_replays_unchanged_after_a_tool_is_added(o: PgPoolOptions, c: PgConnectOptions) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sessions/readme_snippet.jsonl");
+    let recording = replay::load(&path).unwrap();
+    let added = json!({"name": "create_credit_note", "title": "Create credit note", "description": "Added later.",
+                       "inputSchema": {"type": "object", "properties": {}, "additionalProperties": false}});
+    let owner = pool(o.clone(), c.clone()).await;
+    for at in [usize::MAX, 3] {
+        // Each server closes its pool when it stops: one pool each.
+        let app = spawn_app_with(pool(o.clone(), c.clone()).await, &[]).await;
+        let added = added.clone();
+        let mut client = ChangedTools {
+            inner: replay::HttpClient::new(&app.url, None),
+            change: move |tools: &mut Vec<Value>| tools.insert(at.min(tools.len()), added.clone()),
+        };
+        let steps = replay::replay(&recording, &mut client).await;
+        assert_eq!(steps.ok(), Some(recording.exchanges.len()), "a tool added at {at} changes nothing");
+        app.stop().await;
+        // Each replay wrote cust_42's invoice; the next starts from the same books.
+        sqlx::query("delete from invoices").execute(&owner).await.unwrap();
+        sqlx::query("delete from idempotency_keys").execute(&owner).await.unwrap();
+    }
+    let app = spawn_app_with(pool(o, c).await, &[]).await;
+    let mut client = ChangedTools {
+        inner: replay::HttpClient::new(&app.url, None),
+        change: |tools: &mut Vec<Value>| drop(tools.remove(0)),
+    };
+    let failure = replay::replay(&recording, &mut client).await.expect_err("a removed tool fails the replay");
+    assert!(failure.mismatches.iter().any(|m| m.path.contains("tools")), "{failure:?}");
+    app.stop().await;
 }
