@@ -52,8 +52,9 @@ impl Tool for CreateInvoice {
             title: "Create invoice",
             description: "Create a draft invoice for a customer from line items. Use it when the business bills a \
                 customer. Amounts are integers in minor units (USD cents: 1050 = $10.50); Tally computes the \
-                total. customer_id is the business's own customer key (e.g. cust_42); one Tally has not seen \
-                is fine. Returns the invoice with its invoice_id (inv_ + 32 hex digits). Always send an \
+                total. customer_id is the business's own customer key (e.g. cust_42); a draft may name one \
+                Tally has not seen, but only a customer added with upsert_customer can be sent an invoice. \
+                Without currency, the customer's usual currency is used. Returns the invoice with its invoice_id (inv_ + 32 hex digits). Always send an \
                 idempotency_key (a fresh UUID per new invoice), so the invoice is never created twice.",
             annotations: Annotations::ADDITIVE,
             role: Role::Clerk,

@@ -19,7 +19,7 @@ crate::params! {
         as_of: Option<NaiveDate> = string()
                         .format(Format::Date)
                         .optional()
-                        .describe("Report date, YYYY-MM-DD; defaults to today (UTC)."),
+                        .describe("Report date, YYYY-MM-DD, past or future; defaults to today in the business's time zone."),
     }
 }
 
@@ -34,7 +34,7 @@ impl Tool for ListOutstanding {
             description: "Who owes what: per customer and currency, the amount still due on sent invoices, the \
                 overdue part, the count of open invoices, the oldest due date and aging buckets (current, \
                 1-30, 31-60, 61-90, over 90 days past due). Use it to chase overdue invoices. as_of reports \
-                as of an earlier date (payments after it do not count); default today.",
+                as of another date (what was open at the end of that day); default today.",
             annotations: Annotations::READ_ONLY,
             role: Role::Viewer,
         }
