@@ -34,6 +34,32 @@ pub(crate) async fn check_time_zone(conn: &mut PgConnection, name: &str) -> Resu
     })
 }
 
+/// Refuses a time zone whose today is earlier than a day the books already hold (an issue date, a
+/// payment date or a void date of the current tenant): moving there would put that record in the
+/// future, and the rule that nothing is dated after today would no longer hold.
+pub(crate) async fn check_zone_keeps_the_books_past(conn: &mut PgConnection, zone: &str) -> Result<(), DomainError> {
+    let (their_today, latest): (NaiveDate, Option<NaiveDate>) = sqlx::query_as(
+        "select (now() at time zone $1)::date,
+                greatest((select max(issue_date) from invoices where tenant_id = current_setting('app.tenant_id', true)),
+                         (select max(void_date) from invoices where tenant_id = current_setting('app.tenant_id', true)),
+                         (select max(paid_on) from payments where tenant_id = current_setting('app.tenant_id', true)))",
+    )
+    .bind(zone)
+    .fetch_one(conn)
+    .await?;
+    match latest {
+        Some(latest) if latest > their_today => Err(DomainError::InvalidInput {
+            field: "time_zone",
+            message: format!(
+                "In {zone} it is still {their_today}, but the books already hold a record dated {latest}: \
+                 moving there would date it in the future. Set this time zone once {latest} has begun there."
+            ),
+            expected: format!("a time zone in which {latest} has begun"),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Refuses a day after `today`: `what` is the field, `why` says what the day records.
 pub(crate) fn not_after_today(
     field: &'static str,

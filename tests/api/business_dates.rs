@@ -229,6 +229,7 @@ async fn today_is_the_tenants_own(o: PgPoolOptions, c: PgConnectOptions) {
         let err = east.refused(&e, "set_business_profile", json!({"time_zone": "EST"})).await;
         assert_eq!(err["errors"][0]["path"], "time_zone", "{err}");
         let held = checks(&east, &e, east_today, &west, &w, west_today).await
+            && moving_back_is_refused(&east, &e, east_today, west_today).await
             && (Utc::now() + chrono::Duration::hours(14)).date_naive() == east_today
             && (Utc::now() - chrono::Duration::hours(12)).date_naive() == west_today;
         east.stop().await;
@@ -239,6 +240,22 @@ async fn today_is_the_tenants_own(o: PgPoolOptions, c: PgConnectOptions) {
         // A zone's midnight passed during the checks: run them again, on new tenants.
         assert!(attempt < 3, "midnight cannot pass three times in a row");
     }
+}
+
+/// The east has issued on its today; in the west it is not that day yet, so the east may not move
+/// there (its records would be dated in the future). Returns false when a midnight passed meanwhile.
+async fn moving_back_is_refused(east: &TestApp, e: &str, east_today: NaiveDate, west_today: NaiveDate) -> bool {
+    let err = east.refused(e, "set_business_profile", json!({"time_zone": "Etc/GMT+12"})).await;
+    assert_eq!(err["errors"][0]["path"], "time_zone", "{err}");
+    let message = err["message"].as_str().unwrap();
+    if !message.contains(&day(east_today)) {
+        return false;
+    }
+    assert!(message.contains(&day(west_today)), "{message}");
+    // Nothing changed: the east's today is still its own.
+    let profile = east.ok(e, "get_business_profile", json!({})).await;
+    assert_eq!(profile["time_zone"], "Pacific/Kiritimati");
+    true
 }
 
 /// Returns false when a check's outcome can be explained only by a midnight passing meanwhile.

@@ -163,6 +163,7 @@ impl DocumentService {
         };
         if let Some(zone) = &update.time_zone {
             calendar::check_time_zone(w.conn(), zone).await?;
+            calendar::check_zone_keeps_the_books_past(w.conn(), zone).await?;
         }
         if let Some(format) = update.amount_format.as_deref().filter(|f| AmountStyle::parse(f).is_none()) {
             return Err(DomainError::InvalidInput {
