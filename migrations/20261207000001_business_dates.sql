@@ -63,8 +63,8 @@ alter table invoices
     add column seller       jsonb,
     add column buyer        jsonb;
 
--- The parties as an issued invoice keeps them, one definition for send, the backfill below and
--- the trigger: the tenant's seller (its business profile, or its name alone) and a buyer (null
+-- The parties as an issued invoice keeps them, one definition for send and the trigger below
+-- (which also completes the invoices issued before this release): the tenant's seller (its business profile, or its name alone) and a buyer (null
 -- when the tenant has no record of the customer). src/domain/parties.rs reads these shapes.
 create function seller_snapshot(p_tenant text) returns jsonb
     language sql stable parallel safe
@@ -95,49 +95,10 @@ grant execute on function seller_snapshot, buyer_snapshot to tally_app;
 -- Payments are dated by the day the money arrived (paid_at is that day's midnight, UTC).
 alter table payments add column paid_on date generated always as ((paid_at at time zone 'UTC')::date) stored;
 
--- Invoices issued before this release: their dates as UTC saw them, and their parties as they
--- print today (what their documents have shown until now). The owner runs this; the policies are
--- forced, so each tenant is visited under its own setting, as the maintenance functions do.
-do $$
-declare
-    t text;
-begin
-    for t in select tenant_id from tenants loop
-        perform set_config('app.tenant_id', t, true);
-        insert into business_logos (tenant_id, sha256, media_type, bytes)
-        select tenant_id, encode(sha256(logo), 'hex'), logo_type, logo from business_profiles
-         where tenant_id = t and logo is not null
-        on conflict do nothing;
-        update business_profiles set logo_sha256 = encode(sha256(logo), 'hex') where tenant_id = t and logo is not null;
-        update invoices set issue_date = (issued_at at time zone 'UTC')::date
-         where tenant_id = t and issued_at is not null;
-        update invoices set void_date = (voided_at at time zone 'UTC')::date
-         where tenant_id = t and voided_at is not null;
-        update invoices i set settled_on = case
-                when i.status = 'void' then i.void_date
-                else greatest(i.issue_date, (select max(p.paid_on) from payments p where p.invoice_id = i.invoice_id))
-            end
-         where i.tenant_id = t and i.status in ('paid', 'void');
-        update invoices i set
-            seller = seller_snapshot(t),
-            buyer = coalesce(buyer_snapshot(t, i.customer_id), jsonb_build_object('customer_id', i.customer_id))
-         where i.tenant_id = t and i.issued_at is not null;
-    end loop;
-    perform set_config('app.tenant_id', '', true);
-end $$;
-
-alter table invoices
-    add constraint invoices_issue_date_iff_issued check ((issue_date is null) = (issued_at is null)),
-    add constraint invoices_parties_frozen check (issue_date is null or (seller is not null and buyer is not null)),
-    add constraint invoices_period_ordered check ((period_start is null) = (period_end is null)
-                                                  and (period_start is null or period_start <= period_end)),
-    add constraint invoices_settled_when_closed check ((settled_on is not null) = (status in ('paid', 'void'))),
-    add constraint invoices_void_dated check ((status = 'void') = (void_date is not null));
-
 -- The previous release writes none of the new columns. So that it can still run against this
--- schema for one release (a rollback, an old allocation rescheduled), a trigger derives them when
--- a write leaves them out. This release always writes them, and the trigger's condition, checked
--- without calling it, is then false.
+-- schema for one release (a rollback, an old allocation rescheduled), and to complete the rows it
+-- wrote before this release, a trigger derives them when a write leaves them out. This release
+-- always writes them, and the trigger's condition, checked without calling it, is then false.
 create function invoices_derive_business_dates() returns trigger language plpgsql as $$
 begin
     if new.issued_at is not null and new.issue_date is null then
@@ -164,6 +125,37 @@ create trigger invoices_derive_business_dates before insert or update on invoice
           or (new.status = 'void' and new.void_date is null)
           or (new.status in ('paid', 'void') and new.settled_on is null))
     execute function invoices_derive_business_dates();
+
+-- Invoices issued before this release get their dates and parties from the same trigger: a row
+-- it has not completed is touched once, and the trigger fills what is missing, as the previous
+-- release's writes will have it filled (dates in the tenant's zone, UTC for every tenant until
+-- now; parties as they print today, which is what these invoices' documents have shown). The
+-- owner runs this; the policies are forced, so each tenant is visited under its own setting, as
+-- the maintenance functions do.
+do $$
+declare
+    t text;
+begin
+    for t in select tenant_id from tenants loop
+        perform set_config('app.tenant_id', t, true);
+        insert into business_logos (tenant_id, sha256, media_type, bytes)
+        select tenant_id, encode(sha256(logo), 'hex'), logo_type, logo from business_profiles
+         where tenant_id = t and logo is not null
+        on conflict do nothing;
+        update business_profiles set logo_sha256 = encode(sha256(logo), 'hex') where tenant_id = t and logo is not null;
+        update invoices set updated_at = updated_at
+         where tenant_id = t and (issued_at is not null or status in ('paid', 'void'));
+    end loop;
+    perform set_config('app.tenant_id', '', true);
+end $$;
+
+alter table invoices
+    add constraint invoices_issue_date_iff_issued check ((issue_date is null) = (issued_at is null)),
+    add constraint invoices_parties_frozen check (issue_date is null or (seller is not null and buyer is not null)),
+    add constraint invoices_period_ordered check ((period_start is null) = (period_end is null)
+                                                  and (period_start is null or period_start <= period_end)),
+    add constraint invoices_settled_when_closed check ((settled_on is not null) = (status in ('paid', 'void'))),
+    add constraint invoices_void_dated check ((status = 'void') = (void_date is not null));
 
 -- The invoices open now, however much paid history a tenant has; and those settled after a day,
 -- for reports as of an earlier day.

@@ -11,31 +11,22 @@ use sqlx::types::Json;
 use super::DomainError;
 use super::money::AmountStyle;
 
-/// The seller as printed: the business profile's printed fields and which logo it had.
+/// The seller as printed: the business profile's printed fields and which logo it had. (A field
+/// a snapshot lacks reads as None.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seller {
     pub legal_name: String,
-    #[serde(default)]
     pub address: Option<String>,
-    #[serde(default)]
     pub tax_id: Option<String>,
-    #[serde(default)]
     pub email: Option<String>,
-    #[serde(default)]
     pub phone: Option<String>,
-    #[serde(default)]
     pub payment_instructions: Option<String>,
-    #[serde(default)]
     pub payment_link: Option<String>,
-    #[serde(default)]
     pub footer: Option<String>,
     /// The logo by content hash (its bytes are kept in `business_logos`, never changed).
-    #[serde(default)]
     pub logo_sha256: Option<String>,
-    #[serde(default)]
     pub logo_type: Option<String>,
     /// How its documents write amounts, by example (`1,234.56`); see [`AmountStyle`].
-    #[serde(default)]
     pub amount_format: Option<String>,
 }
 
@@ -50,13 +41,9 @@ impl Seller {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Buyer {
     pub customer_id: String,
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub email: Option<String>,
-    #[serde(default)]
     pub billing_address: Option<String>,
-    #[serde(default)]
     pub tax_id: Option<String>,
 }
 

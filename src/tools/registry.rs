@@ -36,12 +36,13 @@ fn observe(tool: &'static str, outcome: &'static str, started: Instant) {
     tracing::debug!(tool, outcome, elapsed_ms = started.elapsed().as_millis() as u64, "tool call");
 }
 
-/// Why [`Registry::run`] has no output to give.
+/// Why [`Registry::run`] has no output to give: what `tools/call` would answer as a protocol
+/// error, or the `isError` result it would give.
 #[derive(Debug)]
 pub enum RunFailure {
     Call(CallFailure),
-    /// Refused by the tool or its validation, or failed (unavailable, internal).
-    Refused(ToolFailure),
+    /// Refused by the tool or its validation: what the caller could fix.
+    Rejected(Box<ToolError>),
 }
 
 /// A tool with its params and output types erased, so that tools of every kind sit in one list.
@@ -191,7 +192,11 @@ impl Registry {
             Err(ToolFailure::Internal) => "internal",
         };
         observe(name, label, started);
-        result.map_err(RunFailure::Refused)
+        result.map_err(|failure| match failure {
+            ToolFailure::Rejected(err) => RunFailure::Rejected(err),
+            ToolFailure::Unavailable => RunFailure::Call(CallFailure::Unavailable),
+            ToolFailure::Internal => RunFailure::Call(CallFailure::Internal),
+        })
     }
 
     /// Runs one call and shapes its `CallToolResult`: the structured output plus the same JSON as

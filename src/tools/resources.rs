@@ -8,7 +8,6 @@ use serde_json::{Map, Value, json};
 
 use super::customers::GetCustomer;
 use super::documents::{GetStatement, RenderInvoice};
-use super::error::ToolFailure;
 use super::invoices::{GetInvoice, ListInvoices};
 use super::outputs::InvoiceSummary;
 use super::registry::{CallFailure, Registry, RunFailure};
@@ -210,7 +209,7 @@ impl Registry {
             Ok(Some(contents)) => Ok(contents),
             Ok(None) => Err(ResourceFailure::Call(CallFailure::Internal)),
             Err(RunFailure::Call(failure)) => Err(ResourceFailure::Call(failure)),
-            Err(RunFailure::Refused(ToolFailure::Rejected(err))) => match err.code {
+            Err(RunFailure::Rejected(err)) => match err.code {
                 // A malformed id names no resource, the same as an unknown one.
                 Code::NotFound | Code::InvalidParams => {
                     Err(ResourceFailure::NotFound(format!("No {} {uri} in this caller's books", template.name)))
@@ -220,8 +219,6 @@ impl Registry {
                     Err(ResourceFailure::NotFound(format!("{uri} cannot be read: {}", code.as_str())))
                 }
             },
-            Err(RunFailure::Refused(ToolFailure::Unavailable)) => Err(ResourceFailure::Call(CallFailure::Unavailable)),
-            Err(RunFailure::Refused(ToolFailure::Internal)) => Err(ResourceFailure::Call(CallFailure::Internal)),
         }
     }
 
@@ -238,16 +235,10 @@ impl Registry {
         let page = match self.run::<ListInvoices>(args, ctx).await {
             Ok(page) => page,
             Err(RunFailure::Call(failure)) => return Err(ResourceFailure::Call(failure)),
-            Err(RunFailure::Refused(ToolFailure::Rejected(_))) => {
+            Err(RunFailure::Rejected(_)) => {
                 return Err(ResourceFailure::InvalidCursor(
                     "Invalid cursor for resources/list: pass back the nextCursor of the previous page".into(),
                 ));
-            }
-            Err(RunFailure::Refused(ToolFailure::Unavailable)) => {
-                return Err(ResourceFailure::Call(CallFailure::Unavailable));
-            }
-            Err(RunFailure::Refused(ToolFailure::Internal)) => {
-                return Err(ResourceFailure::Call(CallFailure::Internal));
             }
         };
         let resources = page.invoices.iter().map(invoice_resource).collect();

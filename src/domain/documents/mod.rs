@@ -22,6 +22,11 @@ const INVOICE: &str = include_str!("templates/invoice.typ");
 const STATEMENT: &str = include_str!("templates/statement.typ");
 const MODULES: &[(&str, &str)] = &[("/common.typ", COMMON)];
 
+/// SHA-256 of `bytes`, lowercase hex: how a document and a logo are identified.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
 /// A rendered PDF and what identifies it.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -34,7 +39,7 @@ pub struct Document {
 
 impl Document {
     fn new(rendered: Rendered, filename: String) -> Self {
-        let sha256 = format!("{:x}", Sha256::digest(&rendered.pdf));
+        let sha256 = sha256_hex(&rendered.pdf);
         Self { rendered, sha256, filename }
     }
 }
@@ -81,7 +86,7 @@ impl DocumentService {
             Some(frozen) => frozen,
             None => parties::live(&mut tx, tenant, &invoice.summary.customer_id).await?,
         };
-        let logo = self.logo(&mut tx, tenant, &parties.seller).await?;
+        let logo = logo(&mut tx, tenant, &parties.seller).await?;
         tx.commit().await?;
         let (seller, buyer) = (&parties.seller, &parties.buyer);
         let data = invoice_data(&invoice, seller, buyer, logo.as_ref());
@@ -99,8 +104,9 @@ impl DocumentService {
     #[tracing::instrument(skip_all, fields(customer = %q.customer_id))]
     pub async fn statement(&self, tenant: &str, q: &StatementQuery) -> Result<StatementDocument, DomainError> {
         let mut tx = crate::db::begin_for(&self.pool, tenant).await?;
-        let known_customer = super::customers::load(&mut tx, tenant, &q.customer_id).await?.is_some();
-        if !known_customer {
+        // A buyer without a name is one the tenant has no record of.
+        let parties = parties::live(&mut tx, tenant, &q.customer_id).await?;
+        if parties.buyer.name.is_none() {
             let known: bool =
                 sqlx::query_scalar("select exists (select 1 from invoices where tenant_id = $1 and customer_id = $2)")
                     .bind(tenant)
@@ -111,8 +117,7 @@ impl DocumentService {
                 return Err(DomainError::NotFound { entity: Entity::Customer, id: q.customer_id.clone() });
             }
         }
-        let parties = parties::live(&mut tx, tenant, &q.customer_id).await?;
-        let logo = self.logo(&mut tx, tenant, &parties.seller).await?;
+        let logo = logo(&mut tx, tenant, &parties.seller).await?;
         let figures = statement::figures(&mut tx, tenant, q).await?;
         tx.commit().await?;
         let name = parties.buyer.name.clone().unwrap_or_else(|| q.customer_id.clone());
@@ -150,16 +155,9 @@ impl DocumentService {
     }
 }
 
-impl DocumentService {
-    /// The seller's logo, as kept when it was set (a frozen seller names it by hash).
-    async fn logo(
-        &self,
-        conn: &mut sqlx::PgConnection,
-        tenant: &str,
-        seller: &Seller,
-    ) -> Result<Option<Logo>, DomainError> {
-        Ok(parties::logo(conn, tenant, seller).await?.and_then(|bytes| Logo::sniff(bytes).ok()))
-    }
+/// The seller's logo, as kept when it was set (a frozen seller names it by hash).
+async fn logo(conn: &mut sqlx::PgConnection, tenant: &str, seller: &Seller) -> Result<Option<Logo>, DomainError> {
+    Ok(parties::logo(conn, tenant, seller).await?.and_then(|bytes| Logo::sniff(bytes).ok()))
 }
 
 /// The document's date: the latest thing that happened to the invoice, so that the same

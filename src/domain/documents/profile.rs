@@ -11,7 +11,7 @@ use super::super::money::AmountStyle;
 use super::super::write::{Begun, Write};
 use super::super::{Actor, DomainError, Entity};
 use super::super::{Patch, calendar};
-use super::DocumentService;
+use super::{DocumentService, sha256_hex};
 
 /// The largest logo Tally keeps, in bytes.
 pub const MAX_LOGO_BYTES: usize = 256 * 1024;
@@ -75,8 +75,7 @@ pub struct ProfileUpdate {
 }
 
 fn logo_digest<S: serde::Serializer>(logo: &Option<Logo>, s: S) -> Result<S::Ok, S::Error> {
-    use sha2::Digest;
-    logo.as_ref().map(|l| format!("{:x}", sha2::Sha256::digest(&l.bytes))).serialize(s)
+    logo.as_ref().map(|l| sha256_hex(&l.bytes)).serialize(s)
 }
 
 #[derive(Debug, Clone, PartialEq, FromRow)]
@@ -196,8 +195,7 @@ impl DocumentService {
         let (logo_sha256, logo_type, logo_bytes): (Option<String>, Option<String>, Option<Vec<u8>>) =
             match (&logo, remove_logo) {
                 (Some(l), _) => {
-                    use sha2::Digest;
-                    let sha = format!("{:x}", sha2::Sha256::digest(&l.bytes));
+                    let sha = sha256_hex(&l.bytes);
                     sqlx::query(
                         "insert into business_logos (tenant_id, sha256, media_type, bytes) values ($1, $2, $3, $4)
                      on conflict do nothing",
@@ -212,9 +210,7 @@ impl DocumentService {
                 }
                 (None, true) => (None, None, None),
                 (None, false) => {
-                    use sha2::Digest;
-                    let sha = current.logo.as_ref().map(|b| format!("{:x}", sha2::Sha256::digest(b)));
-                    (sha, current.logo_type.clone(), current.logo.clone())
+                    (current.logo.as_deref().map(sha256_hex), current.logo_type.clone(), current.logo.clone())
                 }
             };
         let profile: BusinessProfile = sqlx::query_as(&format!(

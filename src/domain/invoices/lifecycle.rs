@@ -294,13 +294,14 @@ impl InvoiceService {
         let locked = lock(w.conn(), &actor.tenant_id, id).await?;
         check(&locked, Action::Void)?;
         sqlx::query(
-            "update invoices set status = 'void', voided_at = now(), void_reason = $3, void_date = tenant_today(),
-                    settled_on = tenant_today(), updated_at = now()
+            "update invoices set status = 'void', voided_at = now(), void_reason = $3, void_date = $4,
+                    settled_on = $4, updated_at = now()
               where tenant_id = $1 and invoice_id = $2",
         )
         .bind(w.tenant())
         .bind(id.0)
         .bind(&reason)
+        .bind(locked.today)
         .execute(w.conn())
         .await?;
         let id_text = id.to_string();
