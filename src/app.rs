@@ -49,6 +49,7 @@ pub fn registry_with(pool: &PgPool, docs: &DocumentArgs) -> anyhow::Result<Regis
         invoices: InvoiceService::new(pool.clone()),
         customers: CustomerService::new(pool.clone()),
         receivables: ReceivablesService::new(pool.clone()),
+        taxes: crate::domain::tax::TaxRateService::new(pool.clone()),
         documents: Documents { service: documents, links: docs.links().map_err(anyhow::Error::msg)? },
     };
     Ok(catalogue(&services))

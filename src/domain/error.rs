@@ -9,6 +9,7 @@ pub enum Entity {
     Invoice,
     Customer,
     BusinessProfile,
+    TaxRate,
 }
 
 impl Entity {
@@ -17,6 +18,7 @@ impl Entity {
             Self::Invoice => "invoice",
             Self::Customer => "customer",
             Self::BusinessProfile => "business_profile",
+            Self::TaxRate => "tax_rate",
         }
     }
 }
@@ -49,6 +51,12 @@ pub enum DomainError {
     /// period too long to print).
     #[error("{field}: {message}")]
     InvalidInput { field: &'static str, message: String, expected: String },
+    /// An argument refused where the path is only known at run time (`line_items[2].tax_rate_ids`).
+    #[error("{path}: {message}")]
+    Refused { path: String, message: String, expected: String },
+    /// An invoice breaks a rule of EN 16931 (or one of Tally's own) before it is issued.
+    #[error("{rule} at {path}: {message}")]
+    RuleBroken { rule: &'static str, path: String, message: String, expected: String },
     /// Tally's own figures disagree, or a document failed to typeset: a bug, never the caller's.
     #[error("internal inconsistency: {0}")]
     Inconsistent(&'static str),

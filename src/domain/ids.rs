@@ -61,6 +61,7 @@ macro_rules! public_id {
 
 public_id!(InvoiceId, "inv_", "an invoice id");
 public_id!(PaymentId, "pay_", "a payment id");
+public_id!(TaxRateId, "txr_", "a tax rate id");
 
 #[cfg(test)]
 mod tests {

@@ -18,14 +18,15 @@ pub mod parties;
 pub mod patch;
 pub mod receivables;
 pub mod state;
+pub mod tax;
 mod write;
 
 pub use actor::{Actor, Principal, Quota, TokenRef};
 pub use audit::{AuditAction, Event};
 pub use error::{DomainError, Entity};
-pub use ids::{InvoiceId, PaymentId};
+pub use ids::{InvoiceId, PaymentId, TaxRateId};
 pub use invoices::{
     DraftChanges, Invoice, InvoiceService, InvoiceStatus, InvoiceSummary, IssueDetails, LineItem, ListQuery,
-    NewInvoice, NewLine, Page, StatusFilter, Supply,
+    NewAdjustment, NewInvoice, NewLine, Page, StatusFilter, Supply,
 };
 pub use patch::Patch;

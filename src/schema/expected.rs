@@ -73,6 +73,10 @@ pub fn whole(field: &Field) -> String {
             (None, None) => string_length(field),
         },
         Kind::Integer => integer_range(field),
+        Kind::Decimal(places) => match field.decimal_bounds {
+            Some((min, max)) => format!("number between {min} and {max} with at most {places} decimal places"),
+            None => format!("number with at most {places} decimal places"),
+        },
         Kind::Boolean => "boolean".to_owned(),
         Kind::Enum(values) => format!("string, {}", enum_values(values)),
         Kind::Array(_) => array_items(field),

@@ -18,6 +18,8 @@ pub enum Kind {
     String,
     /// An integral JSON number.
     Integer,
+    /// A JSON number with at most this many decimal places, read exactly (never as a float).
+    Decimal(u32),
     /// `true` or `false`.
     Boolean,
     /// A string restricted to a fixed set of values.
@@ -56,6 +58,8 @@ pub struct Field {
     pub(crate) text: TextRule,
     pub(crate) min: Option<i64>,
     pub(crate) max: Option<i64>,
+    /// The inclusive bounds of a decimal.
+    pub(crate) decimal_bounds: Option<(rust_decimal::Decimal, rust_decimal::Decimal)>,
     pub(crate) min_items: Option<usize>,
     pub(crate) max_items: Option<usize>,
 }
@@ -74,6 +78,7 @@ fn new_field(kind: Kind) -> Field {
         text: TextRule::Line,
         min: None,
         max: None,
+        decimal_bounds: None,
         min_items: None,
         max_items: None,
     }
@@ -88,6 +93,12 @@ pub fn string() -> Field {
 /// An integer field (integral JSON numbers only; `10.0` is rejected).
 pub fn integer() -> Field {
     new_field(Kind::Integer)
+}
+
+/// A decimal number with at most `places` decimal places, between inclusive bounds
+/// ([`Field::between`]). Its digits are read as written: `1.1` is exactly 1.1.
+pub fn decimal(places: u32) -> Field {
+    new_field(Kind::Decimal(places))
 }
 
 /// A boolean field.

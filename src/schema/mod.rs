@@ -24,6 +24,7 @@
 //! ```
 
 mod error;
+pub mod exact;
 mod expected;
 mod field;
 pub mod formats;
@@ -38,7 +39,7 @@ mod validate;
 mod tests;
 
 pub use error::{FieldError, RECEIVED_MAX_CHARS, codes, summarize};
-pub use field::{Field, Kind, Pattern, any_object, array, boolean, enumeration, integer, object, string};
+pub use field::{Field, Kind, Pattern, any_object, array, boolean, decimal, enumeration, integer, object, string};
 pub use formats::{Format, currency_exponent};
 pub use publish::DIALECT;
 pub use suggest::closest;

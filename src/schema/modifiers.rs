@@ -45,6 +45,15 @@ impl Field {
         self
     }
 
+    /// The inclusive bounds of a [`decimal`](super::decimal), written as decimals (`"0.0001"`).
+    #[must_use]
+    pub fn between(mut self, min: &str, max: &str) -> Self {
+        assert!(matches!(self.kind, Kind::Decimal(_)), ".between() is only valid on decimal()");
+        let parse = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap_or_else(|_| panic!("{s:?} is not a decimal"));
+        self.decimal_bounds = Some((parse(min), parse(max)));
+        self
+    }
+
     /// Minimum string length in Unicode characters.
     #[must_use]
     pub fn min_len(mut self, n: usize) -> Self {

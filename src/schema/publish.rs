@@ -32,6 +32,7 @@ pub(crate) fn field_schema(field: &Field, as_property: bool, side: Side) -> Valu
     let type_name = match &field.kind {
         Kind::String | Kind::Enum(_) => "string",
         Kind::Integer => "integer",
+        Kind::Decimal(_) => "number",
         Kind::Boolean => "boolean",
         Kind::Array(_) => "array",
         Kind::Object(_) | Kind::AnyObject => "object",
@@ -46,6 +47,12 @@ pub(crate) fn field_schema(field: &Field, as_property: bool, side: Side) -> Valu
         Kind::Integer => {
             insert_opt(&mut s, "minimum", field.min);
             insert_opt(&mut s, "maximum", field.max);
+        }
+        Kind::Decimal(_) => {
+            if let Some((min, max)) = field.decimal_bounds {
+                s.insert("minimum".into(), super::exact::to_json(min));
+                s.insert("maximum".into(), super::exact::to_json(max));
+            }
         }
         Kind::Boolean => {}
         Kind::Enum(values) => {

@@ -41,6 +41,7 @@ pub(crate) fn validate_value(field: &Field, value: &Value, path: &str, errors: &
         (Kind::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => {
             check_integer(field, value, path, errors);
         }
+        (Kind::Decimal(places), Value::Number(n)) => check_decimal(field, *places, n, value, path, errors),
         (Kind::Boolean, Value::Bool(_)) => {}
         (Kind::Enum(values), Value::String(s)) => {
             if !values.contains(s) {
@@ -150,6 +151,28 @@ fn check_integer(field: &Field, value: &Value, path: &str, errors: &mut Vec<Fiel
         let mut err = FieldError::new(path, codes::OUT_OF_RANGE, msg, exp).received(value);
         err.allowed = expected::range_object(field);
         errors.push(err);
+    }
+}
+
+fn check_decimal(
+    field: &Field,
+    places: u32,
+    n: &serde_json::Number,
+    value: &Value,
+    path: &str,
+    errors: &mut Vec<FieldError>,
+) {
+    let exp = expected::whole(field);
+    match super::exact::parse_number(n) {
+        Some(d) if d.scale() > places => {
+            let msg = format!("{} has more than {places} decimal places; got {value}.", display(path));
+            errors.push(FieldError::new(path, codes::OUT_OF_RANGE, msg, exp).received(value));
+        }
+        Some(d) if field.decimal_bounds.is_none_or(|(min, max)| (min..=max).contains(&d)) => {}
+        _ => {
+            let msg = format!("{} must be {}; got {value}.", display(path), a(&exp));
+            errors.push(FieldError::new(path, codes::OUT_OF_RANGE, msg, exp).received(value));
+        }
     }
 }
 

@@ -11,9 +11,11 @@ use super::invoices::{
 };
 use super::payments::ApplyPayment;
 use super::receivables::ListOutstanding;
+use super::taxes::{ArchiveTaxRate, CreateTaxRate, ListTaxRates, SetTaxSettings};
 use crate::domain::InvoiceService;
 use crate::domain::customers::CustomerService;
 use crate::domain::receivables::ReceivablesService;
+use crate::domain::tax::TaxRateService;
 
 /// The domain services the tools call.
 #[derive(Clone)]
@@ -21,6 +23,7 @@ pub struct Services {
     pub invoices: InvoiceService,
     pub customers: CustomerService,
     pub receivables: ReceivablesService,
+    pub taxes: TaxRateService,
     /// Documents, with their download-link signer.
     pub documents: Documents,
 }
@@ -44,4 +47,8 @@ pub fn catalogue(s: &Services) -> Registry {
         .register(GetStatement(s.documents.clone()))
         .register(GetBusinessProfile(s.documents.service.clone()))
         .register(SetBusinessProfile(s.documents.service.clone()))
+        .register(SetTaxSettings(s.taxes.clone()))
+        .register(CreateTaxRate(s.taxes.clone()))
+        .register(ListTaxRates(s.taxes.clone()))
+        .register(ArchiveTaxRate(s.taxes.clone()))
 }

@@ -49,6 +49,8 @@ pub enum Shape {
         max: i64,
     },
     Boolean,
+    /// An exact decimal number ([`Exact`](super::shapes::Exact)).
+    Decimal,
     /// One of these strings (a Rust enum).
     OneOf(Vec<&'static str>),
     Array(Box<Shape>),
@@ -140,6 +142,18 @@ impl HasShape for InvoiceStatus {
 impl HasShape for crate::domain::access::Role {
     fn shape() -> Shape {
         Shape::OneOf(crate::domain::access::Role::ALL.iter().map(|r| r.as_str()).collect())
+    }
+}
+
+impl HasShape for crate::domain::tax::TaxMode {
+    fn shape() -> Shape {
+        Shape::OneOf(crate::domain::tax::TaxMode::ALL.iter().map(|m| m.as_str()).collect())
+    }
+}
+
+impl HasShape for crate::domain::tax::VatCategory {
+    fn shape() -> Shape {
+        Shape::OneOf(crate::domain::tax::VatCategory::ALL.iter().map(|c| c.code()).collect())
     }
 }
 
@@ -270,6 +284,7 @@ fn check_value(field: &Field, shape: &Shape, path: &str, dir: Direction, out: &m
             }
         }
         (Kind::Boolean, Shape::Boolean) => {}
+        (Kind::Decimal(_), Shape::Decimal) => {}
         (Kind::Enum(values), Shape::OneOf(variants)) => {
             if values.iter().map(String::as_str).ne(variants.iter().copied()) {
                 mismatch(&format!("the schema allows {values:?} but the type has {variants:?}"));

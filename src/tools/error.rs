@@ -26,6 +26,8 @@ pub enum Code {
     Overpayment,
     ZeroTotal,
     IdempotencyResultUnavailable,
+    /// The invoice breaks a rule it must keep to be issued (EN 16931's, by id in `rule`).
+    RuleBroken,
 }
 
 impl Code {
@@ -40,6 +42,7 @@ impl Code {
             Self::Overpayment => "overpayment",
             Self::ZeroTotal => "zero_total",
             Self::IdempotencyResultUnavailable => "idempotency_result_unavailable",
+            Self::RuleBroken => "rule_broken",
         }
     }
 }
@@ -48,6 +51,9 @@ impl Code {
 #[derive(Debug, Clone, Serialize)]
 pub struct ToolError {
     pub code: Code,
+    /// With `rule_broken`: the rule's id (`BR-AE-02`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -69,6 +75,7 @@ impl ToolError {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
         Self {
             code,
+            rule: None,
             message: message.into(),
             path: None,
             expected: None,
@@ -218,6 +225,12 @@ impl From<DomainError> for ToolFailure {
             }
             DomainError::InvalidInput { field, message, expected } => {
                 ToolError::invalid_field(field, message, &expected).into()
+            }
+            DomainError::Refused { path, message, expected } => ToolError::invalid_field(&path, message, &expected).into(),
+            DomainError::RuleBroken { rule, path, message, expected } => {
+                let mut err = ToolError::new(Code::RuleBroken, format!("{rule}: {message}")).at(path).expected(expected);
+                err.rule = Some(rule);
+                err.into()
             }
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");

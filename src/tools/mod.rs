@@ -15,6 +15,7 @@ mod registry;
 mod reply;
 pub mod resources;
 mod shapes;
+pub mod taxes;
 pub mod uri;
 mod validation;
 

@@ -7,10 +7,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
 use super::declare::one_of;
+use super::shapes::Exact;
 use crate::domain::access::Role;
+use crate::domain::invoices::pricing::AppliedAdjustment;
 use crate::domain::payments::PaymentMethod;
+use crate::domain::tax::engine::Group;
+use crate::domain::tax::{AppliedRate, TaxMode};
 use crate::domain::{self, AuditAction, InvoiceId, InvoiceStatus, PaymentId, customers, receivables};
-use crate::schema::{Field, Format, any_object, array, boolean, integer, string};
+use crate::schema::{Field, Format, any_object, array, boolean, decimal, integer, string};
 
 fn timestamp(what: &str) -> Field {
     string().describe(&format!("{what} (RFC 3339, UTC)."))
@@ -49,12 +53,66 @@ crate::output! {
 }
 
 crate::output! {
+    /// A tax a line carries, as it was when the line was priced.
+    pub struct LineTax {
+        tax_rate_id: String = string().describe("The rate's id (txr_…)."),
+        name: String = string().describe("The rate's name."),
+        percent: Exact = decimal(4).describe("The rate, in percent."),
+        category: Option<String> = string().nullable().describe("VAT category (S, Z, E, AE, K, G, O, L, M), or null for sales tax."),
+        jurisdiction: Option<String> = string().nullable().describe("Sales-tax jurisdiction, or null for VAT."),
+    }
+}
+
+crate::output! {
     pub struct Line {
         line_no: i32 = integer().min(1).describe("Position of the line, from 1."),
         description: String = string().describe("What is billed."),
         amount_cents: i64 = integer().min(0).describe("Unit price in minor units."),
-        quantity: i32 = integer().min(1).describe("Units."),
-        line_total_cents: i64 = integer().min(0).describe("amount_cents × quantity."),
+        quantity: Exact = decimal(4).describe("Units, up to 4 decimal places."),
+        line_total_cents: i64 = integer().min(0).describe("round(quantity × amount_cents) − discount_cents: the line's amount as priced."),
+        unit: String = string().describe("UN/ECE Rec 20 unit code (C62 one, HUR hour)."),
+        discount_percent: Option<Exact> = decimal(4).nullable().describe("The line's discount in percent, or null."),
+        discount_cents: i64 = integer().min(0).describe("The line's discount, in minor units."),
+        net_cents: i64 = integer().min(0).describe("The line's amount without tax (EN 16931 BT-131): line_total_cents unless prices include tax."),
+        taxes: Vec<LineTax> = array(LineTax::object()).describe("The line's taxes (one VAT rate, or sales-tax components); empty when untaxed."),
+        period_start: Option<NaiveDate> = string().format(Format::Date).nullable().describe("First day of the line's service period, or null."),
+        period_end: Option<NaiveDate> = string().format(Format::Date).nullable().describe("Last day of the line's service period, or null."),
+    }
+}
+
+crate::output! {
+    /// One tax group: a VAT category at one rate, or one sales-tax component.
+    pub struct TaxGroup {
+        category: Option<String> = string().nullable().describe("VAT category, or null for sales tax."),
+        percent: Exact = decimal(4).describe("The rate, in percent."),
+        name: String = string().describe("The rate's name."),
+        jurisdiction: Option<String> = string().nullable().describe("Sales-tax jurisdiction, or null."),
+        taxable_cents: i64 = integer().describe("What the tax is on: the group's line nets less allowances plus charges."),
+        tax_cents: i64 = integer().describe("The group's tax, rounded once for the group."),
+        exemption_reason_code: Option<String> = string().nullable().describe("Why no VAT is charged, as a code (VATEX-EU-AE), or null."),
+        exemption_reason: Option<String> = string().nullable().describe("Why no VAT is charged, as printed (\"Reverse charge\"), or null."),
+    }
+}
+
+crate::output! {
+    /// An allowance or charge's share of one tax group.
+    pub struct AdjustmentShare {
+        category: Option<String> = string().nullable().describe("The VAT category of the share, or null."),
+        percent: Option<Exact> = decimal(4).nullable().describe("The VAT rate of the share, or null."),
+        tax_rate_ids: Vec<String> = array(string()).describe("The taxes of the lines this share falls on."),
+        amount_cents: i64 = integer().describe("The share, as priced."),
+        net_cents: i64 = integer().describe("The share without tax (equal unless prices include tax)."),
+    }
+}
+
+crate::output! {
+    /// A document allowance (discount) or charge.
+    pub struct Adjustment {
+        reason: String = string().describe("Why, as printed."),
+        reason_code: Option<String> = string().nullable().describe("UNTDID 5189 / 7161 code, or null."),
+        percent: Option<Exact> = decimal(4).nullable().describe("The percent of the lines' total it was given as, or null."),
+        amount_cents: i64 = integer().describe("What it came to, in minor units."),
+        parts: Vec<AdjustmentShare> = array(AdjustmentShare::object()).describe("Its split across the tax groups, in proportion to their lines; the shares add up to amount_cents."),
     }
 }
 
@@ -94,6 +152,15 @@ crate::output! {
     pub struct Invoice {
         ..summary: InvoiceSummary;
         line_items: Vec<Line> = array(Line::object()).describe("The lines, in order."),
+        tax_mode: TaxMode = one_of::<TaxMode>().describe("How the invoice is taxed: none, vat or sales_tax."),
+        prices_include_tax: bool = boolean().describe("Whether unit prices include tax."),
+        subtotal_cents: i64 = integer().describe("Σ line nets, before allowances, charges and tax."),
+        allowance_cents: i64 = integer().min(0).describe("Σ document allowances (net)."),
+        charge_cents: i64 = integer().min(0).describe("Σ document charges (net)."),
+        tax_cents: i64 = integer().min(0).describe("Σ tax of the groups."),
+        tax_breakdown: Vec<TaxGroup> = array(TaxGroup::object()).describe("Per tax group: taxable amount and tax. total_cents = subtotal − allowances + charges + tax."),
+        allowances: Vec<Adjustment> = array(Adjustment::object()).describe("Discounts on the whole invoice."),
+        charges: Vec<Adjustment> = array(Adjustment::object()).describe("Charges on the whole invoice."),
         payments: Vec<Payment> = array(Payment::object()).describe("Payments applied, oldest first."),
         supply_date: Option<NaiveDate> = string().format(Format::Date).nullable().describe("When the goods or services were supplied, YYYY-MM-DD, or null."),
         period_start: Option<NaiveDate> = string().format(Format::Date).nullable().describe("First day of the period billed, or null."),
@@ -221,8 +288,65 @@ impl From<domain::LineItem> for Line {
             line_no: l.line_no,
             description: l.description,
             amount_cents: l.amount_cents,
-            quantity: l.quantity,
+            quantity: Exact(l.quantity),
             line_total_cents: l.line_total_cents,
+            unit: l.unit_code,
+            discount_percent: l.discount_percent.map(Exact),
+            discount_cents: l.discount_cents,
+            net_cents: l.net_cents,
+            taxes: l.taxes.0.into_iter().map(LineTax::from).collect(),
+            period_start: l.period_start,
+            period_end: l.period_end,
+        }
+    }
+}
+
+impl From<AppliedRate> for LineTax {
+    fn from(r: AppliedRate) -> Self {
+        Self {
+            tax_rate_id: r.tax_rate_id,
+            name: r.name,
+            percent: Exact(r.percent),
+            category: r.category.map(|c| c.code().to_owned()),
+            jurisdiction: r.jurisdiction,
+        }
+    }
+}
+
+impl From<Group> for TaxGroup {
+    fn from(g: Group) -> Self {
+        let r = g.rate;
+        Self {
+            category: r.category.map(|c| c.code().to_owned()),
+            percent: Exact(r.percent),
+            name: r.name,
+            jurisdiction: r.jurisdiction,
+            taxable_cents: g.taxable,
+            tax_cents: g.tax,
+            exemption_reason_code: r.exemption_reason_code,
+            exemption_reason: r.exemption_reason,
+        }
+    }
+}
+
+impl From<&AppliedAdjustment> for Adjustment {
+    fn from(a: &AppliedAdjustment) -> Self {
+        Self {
+            reason: a.reason.clone(),
+            reason_code: a.reason_code.clone(),
+            percent: a.percent.map(Exact),
+            amount_cents: a.amount_cents,
+            parts: a
+                .parts
+                .iter()
+                .map(|p| AdjustmentShare {
+                    category: p.category.map(|c| c.code().to_owned()),
+                    percent: p.percent.map(Exact),
+                    tax_rate_ids: p.tax_rate_ids.clone(),
+                    amount_cents: p.amount_cents,
+                    net_cents: p.net_cents,
+                })
+                .collect(),
         }
     }
 }
@@ -264,8 +388,17 @@ impl From<domain::Event> for Event {
 impl From<domain::Invoice> for Invoice {
     fn from(i: domain::Invoice) -> Self {
         Self {
+            subtotal_cents: i.taxes.subtotal(i.summary.total_cents),
             summary: i.summary.into(),
             line_items: all(i.line_items),
+            tax_mode: i.taxes.tax_mode,
+            prices_include_tax: i.taxes.prices_include_tax,
+            allowance_cents: i.taxes.allowance_cents,
+            charge_cents: i.taxes.charge_cents,
+            tax_cents: i.taxes.tax_cents,
+            allowances: i.taxes.allowances().map(Adjustment::from).collect(),
+            charges: i.taxes.charges().map(Adjustment::from).collect(),
+            tax_breakdown: all(i.taxes.tax_breakdown.0),
             payments: all(i.payments),
             supply_date: i.supply.supply_date,
             period_start: i.supply.period_start,

@@ -32,5 +32,6 @@ mod resources;
 mod round_trips;
 mod statements;
 mod stdio;
+mod taxes;
 mod tenancy;
 mod tool_schemas;

@@ -872,10 +872,12 @@ async fn a_write_cut_off_during_begin_leaves_no_transaction_open() {
     };
     let new = NewInvoice {
         customer_id: "cut".into(),
-        line_items: vec![NewLine { description: "Widget".into(), amount_cents: 1000, quantity: 1 }],
+        line_items: vec![NewLine::simple("Widget", 1000, 1)],
         due_date: None,
         currency: Some(Currency::default()),
         memo: None,
+        adjustments: vec![],
+        prices_include_tax: None,
     };
     // A second per round trip: the pool's ping of the idle connection answers at 1 s, BEGIN's
     // reply arrives at 2 s, and the deadline falls between them.

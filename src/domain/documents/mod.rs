@@ -6,6 +6,8 @@ pub mod links;
 pub mod profile;
 pub mod statement;
 
+use crate::domain::invoices::pricing::UNIT_ONE;
+use crate::domain::tax::{TaxMode, percent_text};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -181,20 +183,25 @@ fn text_lines(text: &Option<String>) -> Vec<String> {
     nonempty(text).map(|t| t.lines().map(|l| l.trim_end().to_owned()).collect()).unwrap_or_default()
 }
 
-fn seller_block(p: &Seller, logo: Option<&Logo>) -> Value {
+/// How a party's tax id is labelled: a VAT invoice shows VAT ids.
+fn tax_id_label(vat: bool) -> &'static str {
+    if vat { "VAT ID" } else { "Tax ID" }
+}
+
+fn seller_block(p: &Seller, logo: Option<&Logo>, vat: bool) -> Value {
     let mut lines = text_lines(&p.address);
-    lines.extend(nonempty(&p.tax_id).map(|t| format!("Tax ID: {t}")));
+    lines.extend(nonempty(&p.tax_id).map(|t| format!("{}: {t}", tax_id_label(vat))));
     lines.extend(nonempty(&p.email).map(str::to_owned));
     lines.extend(nonempty(&p.phone).map(str::to_owned));
     json!({ "legal_name": p.legal_name, "lines": lines, "logo": logo.map(|l| l.path()) })
 }
 
-fn buyer_block(customer_id: &str, c: &Buyer) -> Value {
+fn buyer_block(customer_id: &str, c: &Buyer, vat: bool) -> Value {
     let Some(name) = &c.name else {
         return json!({ "name": customer_id, "lines": [format!("Customer {customer_id}")] });
     };
     let mut lines = text_lines(&c.billing_address);
-    lines.extend(nonempty(&c.tax_id).map(|t| format!("Tax ID: {t}")));
+    lines.extend(nonempty(&c.tax_id).map(|t| format!("{}: {t}", tax_id_label(vat))));
     lines.extend(nonempty(&c.email).map(str::to_owned));
     lines.push(format!("Customer {customer_id}"));
     json!({ "name": name, "lines": lines })
@@ -279,13 +286,15 @@ fn invoice_data(invoice: &Invoice, seller: &Seller, buyer: &Buyer, logo: Option<
         (_, None) => format!("Amount due {}", money(due)),
     };
     let buyer_name = buyer.name.clone().unwrap_or_else(|| s.customer_id.clone());
+    let t = &invoice.taxes;
+    let vat = t.tax_mode == TaxMode::Vat;
     json!({
         "title": title,
         "running": format!("{title} · {buyer_name}"),
         "watermark": watermark,
         "footer": nonempty(&seller.footer).unwrap_or(""),
-        "seller": seller_block(seller, logo),
-        "buyer": buyer_block(&s.customer_id, buyer),
+        "seller": seller_block(seller, logo, vat),
+        "buyer": buyer_block(&s.customer_id, buyer, vat),
         "invoice": {
             "heading": heading,
             "facts": facts.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
@@ -297,10 +306,17 @@ fn invoice_data(invoice: &Invoice, seller: &Seller, buyer: &Buyer, logo: Option<
         "lines": invoice.line_items.iter().map(|l| json!({
             "no": l.line_no.to_string(),
             "description": l.description,
-            "quantity": l.quantity.to_string(),
+            "details": line_details(l, &money),
+            "quantity": match l.unit_code.as_str() {
+                UNIT_ONE => l.quantity.normalize().to_string(),
+                unit => format!("{} {}", l.quantity.normalize(), unit_name(unit)),
+            },
             "unit_price": money(l.amount_cents),
+            "tax": l.taxes.0.iter().map(|t| format!("{} %", percent_text(t.percent))).collect::<Vec<_>>().join(" + "),
             "amount": money(l.line_total_cents),
         })).collect::<Vec<_>>(),
+        "taxed": t.tax_mode != TaxMode::None,
+        "tax": tax_data(invoice, &money),
         "totals": {
             "total": s.total().written(style),
             "paid": s.paid().written(style),
@@ -314,6 +330,115 @@ fn invoice_data(invoice: &Invoice, seller: &Seller, buyer: &Buyer, logo: Option<
         })).collect::<Vec<_>>(),
         "pay": pay,
     })
+}
+
+/// A line's second row: its discount and service period, when it has them.
+fn line_details(l: &crate::domain::LineItem, money: &dyn Fn(i64) -> String) -> Vec<String> {
+    let mut out = vec![];
+    if l.discount_cents > 0 {
+        out.push(match l.discount_percent {
+            Some(p) => format!("Discount {} %: −{}", percent_text(p), money(l.discount_cents)),
+            None => format!("Discount: −{}", money(l.discount_cents)),
+        });
+    }
+    match (l.period_start, l.period_end) {
+        (Some(a), Some(b)) => out.push(format!("Period {a} to {b}")),
+        (Some(a), None) => out.push(format!("From {a}")),
+        (None, Some(b)) => out.push(format!("Until {b}")),
+        (None, None) => {}
+    }
+    out
+}
+
+/// UN/ECE Rec 20 codes as a reader knows them; others as the code.
+fn unit_name(code: &str) -> &str {
+    match code {
+        "HUR" => "h",
+        "DAY" => "days",
+        "MON" => "months",
+        "WEE" => "weeks",
+        "MIN" => "min",
+        "KGM" => "kg",
+        "GRM" => "g",
+        "MTR" => "m",
+        "LTR" => "l",
+        "MTK" => "m²",
+        "KWH" => "kWh",
+        other => other,
+    }
+}
+
+/// The totals block and breakdown of a taxed invoice: what each step adds or takes away, the tax
+/// per group, and the words the categories require.
+fn tax_data(invoice: &Invoice, money: &dyn Fn(i64) -> String) -> Value {
+    let t = &invoice.taxes;
+    let total = invoice.summary.total_cents;
+    let inclusive = t.prices_include_tax;
+    let mut steps: Vec<(String, String)> = vec![];
+    let lines_sum: i64 = invoice.line_items.iter().map(|l| l.line_total_cents).sum();
+    steps.push(("Subtotal".into(), money(if inclusive { lines_sum } else { t.subtotal(total) })));
+    for a in t.allowances() {
+        steps.push((adjustment_label(a), format!("−{}", money(a.amount_cents))));
+    }
+    for c in t.charges() {
+        steps.push((adjustment_label(c), money(c.amount_cents)));
+    }
+    let group_name = |g: &crate::domain::tax::engine::Group| match (&g.rate.category, &g.rate.jurisdiction) {
+        (Some(_), _) => format!("VAT {} %", percent_text(g.rate.percent)),
+        (None, Some(j)) => format!("{} {} %", j, percent_text(g.rate.percent)),
+        (None, None) => format!("{} {} %", g.rate.name, percent_text(g.rate.percent)),
+    };
+    if !inclusive {
+        steps.push(("Net total".into(), money(t.subtotal(total) - t.allowance_cents + t.charge_cents)));
+        for g in &t.tax_breakdown.0 {
+            steps.push((format!("{} on {}", group_name(g), money(g.taxable)), money(g.tax)));
+        }
+    }
+    let included: Vec<(String, String)> = if inclusive {
+        t.tax_breakdown
+            .0
+            .iter()
+            .map(|g| (format!("Includes {} on {}", group_name(g), money(g.taxable)), money(g.tax)))
+            .collect()
+    } else {
+        vec![]
+    };
+    let breakdown: Vec<Value> = t
+        .tax_breakdown
+        .0
+        .iter()
+        .map(|g| {
+            json!([
+                g.rate
+                    .category
+                    .map_or_else(|| g.rate.jurisdiction.clone().unwrap_or_default(), |c| c.code().to_owned()),
+                g.rate.name,
+                format!("{} %", percent_text(g.rate.percent)),
+                money(g.taxable),
+                money(g.tax),
+            ])
+        })
+        .collect();
+    let mut wording: Vec<String> = vec![];
+    for w in t.tax_breakdown.0.iter().filter_map(|g| g.rate.wording()) {
+        if !wording.contains(&w) {
+            wording.push(w);
+        }
+    }
+    json!({
+        "steps": steps.into_iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+        "included": included.into_iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+        "breakdown": breakdown,
+        "first_column": if t.tax_mode == TaxMode::SalesTax { "Jurisdiction" } else { "Category" },
+        "wording": wording,
+    })
+}
+
+fn adjustment_label(a: &crate::domain::invoices::pricing::AppliedAdjustment) -> String {
+    match a.percent {
+        Some(p) => format!("{} ({} %)", a.reason, percent_text(p)),
+        None => a.reason.clone(),
+    }
 }
 
 fn statement_data(
@@ -394,8 +519,8 @@ fn statement_data(
         "running": format!("{heading_in} · {buyer_name} · {to}"),
         "watermark": null,
         "footer": nonempty(&seller.footer).unwrap_or(""),
-        "seller": seller_block(seller, logo),
-        "buyer": buyer_block(customer_id, buyer),
+        "seller": seller_block(seller, logo, false),
+        "buyer": buyer_block(customer_id, buyer, false),
         "statement": {
             "kind": kind,
             "heading": heading_in,

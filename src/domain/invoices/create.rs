@@ -3,11 +3,15 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use sqlx::types::Json;
+
+use super::pricing::{self, StoredLine};
 use super::{Invoice, InvoiceService, InvoiceStatus, InvoiceSummary, LineItem, NewInvoice, NewLine, Supply};
 use crate::db::call::NamedCall;
 use crate::domain::audit::{AuditAction, Event};
-use crate::domain::idempotency::{self, IdempotencyKey, Keyed, Written};
-use crate::domain::money::{self, Currency};
+use crate::domain::idempotency::{self, IdempotencyKey, Keep, Keyed, Written};
+use crate::domain::money::Currency;
+use crate::domain::tax::rates::TaxContext;
 use crate::domain::write::Write;
 use crate::domain::{Actor, DomainError, InvoiceId};
 
@@ -25,36 +29,47 @@ impl InvoiceService {
         new: NewInvoice,
         key: Option<Keyed<Invoice>>,
     ) -> Result<Written<Invoice>, DomainError> {
-        let total = money::total_of(new.line_items.iter().map(|l| (l.amount_cents, i64::from(l.quantity))))
-            .ok_or(DomainError::TotalTooLarge)?;
         crate::db::check_tenant_id(&actor.tenant_id)?;
+        let keyed = key.map(|k| (IdempotencyKey::new(actor.via, k.key, &new, k.shape), k.keep));
+        // A draft that names its currency and no tax rate is priced untaxed without a read: if the
+        // tenant taxes after all, create_invoice_once says so, writes nothing, and the draft is
+        // priced again with the tenant's settings.
+        let untaxed = new.currency.is_some()
+            && new.prices_include_tax != Some(true)
+            && new.line_items.iter().all(|l| l.tax_rate_ids.is_empty());
+        if untaxed && let Some(written) = self.write_draft(actor, &new, &keyed, &TaxContext::default()).await? {
+            return Ok(written);
+        }
+        let ctx = tax_context(&self.pool, &actor.tenant_id, &new.customer_id, &new.line_items).await?;
+        self.write_draft(actor, &new, &keyed, &ctx)
+            .await?
+            .ok_or(DomainError::Inconsistent("the tenant's tax mode changed while a draft was created"))
+    }
+
+    /// Prices the draft under `ctx` and writes it; None when the tenant's tax mode is not the one
+    /// `ctx` priced it under.
+    async fn write_draft(
+        &self,
+        actor: &Actor,
+        new: &NewInvoice,
+        keyed: &Option<(IdempotencyKey, Keep<Invoice>)>,
+        ctx: &TaxContext,
+    ) -> Result<Option<Written<Invoice>>, DomainError> {
         let currency = match &new.currency {
             Some(currency) => currency.clone(),
-            None => self.usual_currency(&actor.tenant_id, &new.customer_id).await?,
+            None => ctx.currency.as_deref().and_then(Currency::parse).unwrap_or_default(),
         };
-        let keyed = key.map(|k| (IdempotencyKey::new(actor.via, k.key, &new, k.shape), k.keep));
+        let priced = pricing::price(&new.line_items, &new.adjustments, new.prices_include_tax, ctx)?;
+        let total = priced.calculation.total;
         let id = InvoiceId::generate();
         // Postgres keeps microseconds: the reply says exactly what a later read will.
         let now = Utc::now();
         let at = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
         let key_text = keyed.as_ref().map(|(k, _)| k.key.clone());
         let details = json!({ "customer_id": new.customer_id, "lines": new.line_items.len() });
-        let descriptions: Vec<&str> = new.line_items.iter().map(|l| l.description.as_str()).collect();
-        let amounts: Vec<i64> = new.line_items.iter().map(|l| l.amount_cents).collect();
-        let quantities: Vec<i32> = new.line_items.iter().map(|l| l.quantity).collect();
-        let line_items = new
-            .line_items
-            .iter()
-            .zip(1..)
-            .map(|(l, line_no)| LineItem {
-                line_no,
-                description: l.description.clone(),
-                amount_cents: l.amount_cents,
-                quantity: l.quantity,
-                // total_of has checked every product.
-                line_total_cents: l.amount_cents * i64::from(l.quantity),
-            })
-            .collect();
+        let stored = priced.stored_lines(&new.line_items);
+        let line_items = stored.iter().map(LineItem::from).collect();
+        let taxes = priced.figures();
         let history = vec![Event {
             at,
             action: AuditAction::Created,
@@ -89,13 +104,14 @@ impl InvoiceService {
             }
             .derive(),
             line_items,
+            taxes: taxes.clone(),
             payments: vec![],
             supply: Supply::default(),
             voided_at: None,
             void_reason: None,
             history,
         };
-        let (kept, invoice) = match &keyed {
+        let (kept, invoice) = match keyed {
             Some((_, keep)) => (Some(keep(invoice)), None),
             None => (None, Some(invoice)),
         };
@@ -116,9 +132,14 @@ impl InvoiceService {
             .arg("p_due_date", new.due_date)
             .arg("p_memo", &new.memo)
             .arg("p_created_at", at)
-            .arg("p_descriptions", &descriptions)
-            .arg("p_amounts", &amounts)
-            .arg("p_quantities", &quantities)
+            .arg("p_lines", Json(&stored))
+            .arg("p_tax_mode", taxes.tax_mode)
+            .arg("p_prices_include_tax", taxes.prices_include_tax)
+            .arg("p_allowance_cents", taxes.allowance_cents)
+            .arg("p_charge_cents", taxes.charge_cents)
+            .arg("p_tax_cents", taxes.tax_cents)
+            .arg("p_tax_breakdown", &taxes.tax_breakdown)
+            .arg("p_adjustments", &taxes.adjustments)
             .arg("p_tool", actor.via)
             .arg("p_session_id", &actor.session_id)
             .arg("p_details", &details)
@@ -127,67 +148,67 @@ impl InvoiceService {
             .arg("p_role", actor.role);
         let (outcome, hash, response, shape): Outcome = call.query_as().fetch_one(&self.pool).await?;
         match (outcome.as_str(), kept, invoice, key) {
-            ("created", Some(kept), _, _) => Ok(Written::Kept(kept)),
-            ("created", None, Some(invoice), _) => Ok(Written::Value(invoice)),
+            ("created", Some(kept), _, _) => Ok(Some(Written::Kept(kept))),
+            ("created", None, Some(invoice), _) => Ok(Some(Written::Value(invoice))),
             ("exists", _, _, Some(key)) => {
                 let hash = hash.unwrap_or_default();
-                Ok(Written::Replayed(idempotency::replay(key, &hash, response, shape.as_deref())?))
+                Ok(Some(Written::Replayed(idempotency::replay(key, &hash, response, shape.as_deref())?)))
             }
+            ("tax_mode", ..) => Ok(None),
             _ => Err(DomainError::Inconsistent("create_invoice_once answered neither created nor exists")),
         }
     }
 }
 
-impl InvoiceService {
-    /// The customer's usual currency, or USD for a customer Tally has no record of. Only a create
-    /// that names no currency pays this round trip (one statement, scoped to the tenant by
-    /// `customer_currency` as `create_invoice_once` scopes itself).
-    async fn usual_currency(&self, tenant: &str, customer_id: &str) -> Result<Currency, DomainError> {
-        let stored: Option<String> = sqlx::query_scalar("select customer_currency($1, $2)")
-            .bind(tenant)
-            .bind(customer_id)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(stored.and_then(|code| Currency::parse(&code)).unwrap_or_default())
-    }
+/// The customer's usual currency, the tenant's tax settings and the rates the lines name, in one
+/// round trip (see [`tax::rates::context`](crate::domain::tax::rates::context)).
+pub(super) async fn tax_context(
+    conn: impl sqlx::PgExecutor<'_>,
+    tenant: &str,
+    customer_id: &str,
+    lines: &[NewLine],
+) -> Result<TaxContext, DomainError> {
+    let mut ids: Vec<uuid::Uuid> = lines.iter().flat_map(|l| l.tax_rate_ids.iter().map(|id| id.0)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    crate::domain::tax::rates::context(conn, tenant, customer_id, &ids).await
 }
 
 /// `create_invoice_once`'s answer: `created`, or `exists` with the key's request hash, kept
 /// reply and its shape.
 type Outcome = (String, Option<String>, Option<String>, Option<String>);
 
-/// The one statement that writes an invoice's lines from three arrays (description, unit
-/// amount, quantity), numbering them from 1; Postgres computes each line's total and a
-/// constraint checks it. Its values are given as SQL expressions: invoice id, tenant, arrays.
-macro_rules! insert_invoice_lines {
-    ($invoice:literal, $tenant:literal, $descriptions:literal, $amounts:literal, $quantities:literal) => {
-        concat!(
-            "insert into invoice_lines (invoice_id, line_no, tenant_id, description, amount_cents, quantity, line_total_cents) ",
-            "select ", $invoice, ", l.line_no, ", $tenant, ", l.description, l.amount_cents, l.quantity, l.amount_cents * l.quantity ",
-            "from unnest(", $descriptions, "::text[], ", $amounts, "::bigint[], ", $quantities, "::integer[]) with ordinality ",
-            "as l(description, amount_cents, quantity, line_no) ",
-            "returning line_no::integer as line_no, description, amount_cents, quantity, line_total_cents"
-        )
-    };
-}
-
-/// Writes the lines in one statement; totals per line are computed by Postgres and checked by
-/// a constraint.
+/// Writes a draft's lines, as priced, in one statement (`insert_invoice_lines`, see migrations/).
 pub(super) async fn insert_lines(
     w: &mut Write<'_, Invoice>,
     id: InvoiceId,
-    lines: &[NewLine],
-) -> Result<Vec<LineItem>, DomainError> {
-    let descriptions: Vec<&str> = lines.iter().map(|l| l.description.as_str()).collect();
-    let amounts: Vec<i64> = lines.iter().map(|l| l.amount_cents).collect();
-    let quantities: Vec<i32> = lines.iter().map(|l| l.quantity).collect();
+    lines: &[StoredLine<'_>],
+) -> Result<(), DomainError> {
     let tenant = w.tenant();
-    Ok(sqlx::query_as(insert_invoice_lines!("$1", "$2", "$3", "$4", "$5"))
-        .bind(id.0)
+    sqlx::query("select insert_invoice_lines($1, $2, $3)")
         .bind(tenant)
-        .bind(&descriptions)
-        .bind(&amounts)
-        .bind(&quantities)
-        .fetch_all(w.conn())
-        .await?)
+        .bind(id.0)
+        .bind(Json(lines))
+        .execute(w.conn())
+        .await?;
+    Ok(())
+}
+
+impl From<&StoredLine<'_>> for LineItem {
+    fn from(l: &StoredLine<'_>) -> Self {
+        Self {
+            line_no: l.line_no,
+            description: l.description.to_owned(),
+            amount_cents: l.amount_cents,
+            quantity: l.quantity,
+            unit_code: l.unit_code.to_owned(),
+            discount_percent: l.discount_percent,
+            discount_cents: l.discount_cents,
+            line_total_cents: l.line_total_cents,
+            net_cents: l.net_cents,
+            taxes: Json(l.taxes.to_vec()),
+            period_start: l.period_start,
+            period_end: l.period_end,
+        }
+    }
 }

@@ -7,14 +7,15 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::PgConnection;
 
-use super::create::insert_lines;
+use super::create::{insert_lines, tax_context};
 use super::read::load;
-use super::{DISPLAY_STATUS, Invoice, InvoiceService, InvoiceStatus, NewLine, Supply};
+use super::{DISPLAY_STATUS, Invoice, InvoiceService, InvoiceStatus, NewAdjustment, NewLine, Supply, pricing};
 use crate::domain::audit::{AuditAction, Change};
 use crate::domain::calendar;
 use crate::domain::idempotency::{Keyed, Written};
-use crate::domain::money::{self, Currency};
+use crate::domain::money::Currency;
 use crate::domain::state::{self, Action};
+use crate::domain::tax::rules::{self, RuleBroken};
 use crate::domain::write::{Begun, Write};
 use crate::domain::{Actor, DomainError, InvoiceId};
 
@@ -22,6 +23,8 @@ use crate::domain::{Actor, DomainError, InvoiceId};
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DraftChanges {
     pub line_items: Option<Vec<NewLine>>,
+    pub adjustments: Option<Vec<NewAdjustment>>,
+    pub prices_include_tax: Option<bool>,
     pub due_date: Option<NaiveDate>,
     pub memo: Option<String>,
     pub currency: Option<Currency>,
@@ -102,26 +105,45 @@ impl InvoiceService {
         changes: DraftChanges,
         key: Option<Keyed<Invoice>>,
     ) -> Result<Written<Invoice>, DomainError> {
-        let total = match &changes.line_items {
-            None => None,
-            Some(lines) => Some(
-                money::total_of(lines.iter().map(|l| (l.amount_cents, i64::from(l.quantity))))
-                    .ok_or(DomainError::TotalTooLarge)?,
-            ),
-        };
         let mut w = match Write::begin(&self.pool, actor, key, &(id, &changes)).await? {
             Begun::Fresh(w) => w,
             Begun::Replay(first) => return Ok(first),
         };
         let locked = lock(w.conn(), &actor.tenant_id, id).await?;
         check(&locked, Action::UpdateDraft)?;
-        if let Some(lines) = &changes.line_items {
+        let mut total = None;
+        if changes.line_items.is_some() || changes.adjustments.is_some() || changes.prices_include_tax.is_some() {
+            let current = load(w.conn(), &actor.tenant_id, id).await?;
+            let (lines, adjustments, inclusive) = current.pricing_inputs();
+            let lines = changes.line_items.clone().unwrap_or(lines);
+            let adjustments = changes.adjustments.clone().unwrap_or(adjustments);
+            let inclusive = changes.prices_include_tax.or(inclusive);
+            let ctx = tax_context(w.conn(), &actor.tenant_id, &locked.customer_id, &lines).await?;
+            let priced = pricing::price(&lines, &adjustments, inclusive, &ctx)?;
             sqlx::query("delete from invoice_lines where tenant_id = $1 and invoice_id = $2")
                 .bind(&actor.tenant_id)
                 .bind(id.0)
                 .execute(w.conn())
                 .await?;
-            insert_lines(&mut w, id, lines).await?;
+            insert_lines(&mut w, id, &priced.stored_lines(&lines)).await?;
+            let f = priced.figures();
+            sqlx::query(
+                "update invoices set tax_mode = $3, prices_include_tax = $4, allowance_cents = $5, charge_cents = $6,
+                        tax_cents = $7, tax_breakdown = $8, adjustments = $9
+                  where tenant_id = $1 and invoice_id = $2",
+            )
+            .bind(w.tenant())
+            .bind(id.0)
+            .bind(f.tax_mode)
+            .bind(f.prices_include_tax)
+            .bind(f.allowance_cents)
+            .bind(f.charge_cents)
+            .bind(f.tax_cents)
+            .bind(&f.tax_breakdown)
+            .bind(&f.adjustments)
+            .execute(w.conn())
+            .await?;
+            total = Some(priced.calculation.total);
         }
         sqlx::query(
             "update invoices set total_cents = coalesce($3, total_cents), due_date = coalesce($4, due_date),
@@ -138,6 +160,8 @@ impl InvoiceService {
         .await?;
         let changed: Vec<&str> = [
             changes.line_items.as_ref().map(|_| "line_items"),
+            changes.adjustments.as_ref().map(|_| "adjustments"),
+            changes.prices_include_tax.map(|_| "prices_include_tax"),
             changes.due_date.map(|_| "due_date"),
             changes.memo.as_ref().map(|_| "memo"),
             changes.currency.as_ref().map(|_| "currency"),
@@ -202,6 +226,7 @@ impl InvoiceService {
                 expected: "an invoice whose customer_id names a customer added with upsert_customer".into(),
             });
         };
+        self.check_tax_rules(&mut w, id, &locked, &issue).await?;
         let issue_date = issue.issue_date.unwrap_or(today);
         calendar::not_after_today("issue_date", issue_date, today, "an invoice cannot be dated in the future")?;
         let due_date = locked.due_date.unwrap_or(issue_date + chrono::Days::new(terms.max(0) as u64));
@@ -314,5 +339,59 @@ impl InvoiceService {
         .await?;
         let invoice = load(w.conn(), &actor.tenant_id, id).await?;
         w.commit(invoice).await
+    }
+}
+
+impl InvoiceService {
+    /// Before a draft takes a number: its figures are recalculated from its lines with the
+    /// tenant's rates and mode as they are now, must equal what the draft shows (else the draft is
+    /// out of date and is updated first), and must keep the EN 16931 rules Tally checks itself
+    /// ([`rules`]).
+    async fn check_tax_rules(
+        &self,
+        w: &mut Write<'_, Invoice>,
+        id: InvoiceId,
+        locked: &Locked,
+        issue: &IssueDetails,
+    ) -> Result<(), DomainError> {
+        let tenant = w.tenant();
+        let draft = load(w.conn(), tenant, id).await?;
+        let (lines, adjustments, inclusive) = draft.pricing_inputs();
+        let ctx = tax_context(w.conn(), tenant, &locked.customer_id, &lines).await?;
+        let priced = pricing::price(&lines, &adjustments, inclusive, &ctx).map_err(|e| match e {
+            DomainError::Refused { path, message, expected } => DomainError::Refused {
+                path,
+                message: format!(
+                    "{message} The draft was made before this changed: update it with update_draft_invoice, then send."
+                ),
+                expected,
+            },
+            other => other,
+        })?;
+        if priced.figures() != draft.taxes || priced.calculation.total != draft.summary.total_cents {
+            return Err(DomainError::Refused {
+                path: "invoice_id".into(),
+                message: "The draft's figures were calculated under tax settings that have changed since. Update the draft (update_draft_invoice with its line_items) so it shows what it will carry, then send.".into(),
+                expected: "a draft calculated under the business's current tax mode and rates".into(),
+            });
+        }
+        let parties = crate::domain::parties::live(w.conn(), tenant, &locked.customer_id).await?;
+        let exponent = Currency::parse(&locked.currency).map_or(2, |c| c.exponent());
+        let facts = rules::Facts {
+            mode: priced.settings.mode,
+            calculation: &priced.calculation,
+            line_rates: priced.lines.iter().map(Vec::as_slice).collect(),
+            exponent,
+            seller_vat_id: parties.seller.tax_id.as_deref(),
+            buyer_vat_id: parties.buyer.tax_id.as_deref(),
+            has_supply_date: issue.supply.supply_date.is_some()
+                || (issue.supply.period_start.is_some() && issue.supply.period_end.is_some()),
+        };
+        rules::check(&facts).map_err(|RuleBroken { rule, path, message, expected }| DomainError::RuleBroken {
+            rule,
+            path,
+            message,
+            expected,
+        })
     }
 }

@@ -4,6 +4,7 @@
 mod create;
 mod lifecycle;
 pub mod payments;
+pub mod pricing;
 mod read;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -11,10 +12,15 @@ use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgPool};
 use uuid::Uuid;
 
-use super::InvoiceId;
 use super::audit::Event;
 use super::money::{Currency, Money};
+use super::tax::engine::{AdjustmentKind, Discount, Group};
+use super::tax::{AppliedRate, TaxMode};
+use super::{InvoiceId, TaxRateId};
 use payments::Payment;
+use pricing::AppliedAdjustment;
+use rust_decimal::Decimal;
+use sqlx::types::Json;
 
 pub use lifecycle::{DraftChanges, IssueDetails};
 pub(crate) use lifecycle::{check, lock};
@@ -64,8 +70,43 @@ pub(crate) const SUMMARY_COLUMNS: &str = "i.invoice_id, i.number, i.customer_id,
 #[derive(Debug, Clone, Serialize)]
 pub struct NewLine {
     pub description: String,
+    /// The unit price in minor units (tax included when the invoice's prices are).
     pub amount_cents: i64,
-    pub quantity: i32,
+    /// More than 0, at most four decimal places.
+    pub quantity: Decimal,
+    /// UN/ECE Recommendation 20 code; None is C62 ("one").
+    pub unit: Option<String>,
+    pub discount: Option<Discount>,
+    pub tax_rate_ids: Vec<TaxRateId>,
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
+}
+
+impl NewLine {
+    /// A line of `quantity` pieces at `amount_cents` each, untaxed and undiscounted.
+    pub fn simple(description: impl Into<String>, amount_cents: i64, quantity: i64) -> Self {
+        Self {
+            description: description.into(),
+            amount_cents,
+            quantity: Decimal::from(quantity),
+            unit: None,
+            discount: None,
+            tax_rate_ids: vec![],
+            period_start: None,
+            period_end: None,
+        }
+    }
+}
+
+/// A document allowance (a discount) or charge (shipping, packing…): a percent of the lines'
+/// sum or an amount, with its reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewAdjustment {
+    pub kind: AdjustmentKind,
+    pub reason: String,
+    /// UNTDID 5189 (allowances) or 7161 (charges), e.g. 95 "Discount", FC "Freight".
+    pub reason_code: Option<String>,
+    pub amount: Discount,
 }
 
 /// What `create` needs; also what an idempotency key's fingerprint covers.
@@ -77,15 +118,63 @@ pub struct NewInvoice {
     /// None: the customer's usual currency (USD for a customer Tally has no record of).
     pub currency: Option<Currency>,
     pub memo: Option<String>,
+    pub adjustments: Vec<NewAdjustment>,
+    /// None: the tenant's price basis.
+    pub prices_include_tax: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, FromRow)]
+/// The SQL of a line's columns as [`LineItem`] reads them.
+pub(crate) const LINE_COLUMNS: &str = "line_no, description, amount_cents, quantity, unit_code, discount_percent, \
+     discount_cents, line_total_cents, coalesce(net_cents, line_total_cents) as net_cents, taxes, period_start, period_end";
+
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct LineItem {
     pub line_no: i32,
     pub description: String,
+    /// The unit price, in minor units.
     pub amount_cents: i64,
-    pub quantity: i32,
+    pub quantity: Decimal,
+    pub unit_code: String,
+    pub discount_percent: Option<Decimal>,
+    pub discount_cents: i64,
+    /// `round(quantity × amount_cents) − discount_cents`, as priced.
     pub line_total_cents: i64,
+    /// Net of tax (EN 16931 BT-131): line_total_cents unless prices include tax.
+    pub net_cents: i64,
+    pub taxes: Json<Vec<AppliedRate>>,
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
+}
+
+/// An invoice's tax figures: how it was calculated and what came of it.
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct TaxFigures {
+    pub tax_mode: TaxMode,
+    pub prices_include_tax: bool,
+    pub allowance_cents: i64,
+    pub charge_cents: i64,
+    pub tax_cents: i64,
+    pub tax_breakdown: Json<Vec<Group>>,
+    pub adjustments: Json<Vec<AppliedAdjustment>>,
+}
+
+/// The SQL of an invoice's tax columns as [`TaxFigures`] reads them.
+pub(crate) const TAX_COLUMNS: &str =
+    "i.tax_mode, i.prices_include_tax, i.allowance_cents, i.charge_cents, i.tax_cents, i.tax_breakdown, i.adjustments";
+
+impl TaxFigures {
+    /// Σ line nets (BT-106): what the total is before allowances, charges and tax.
+    pub fn subtotal(&self, total: i64) -> i64 {
+        total - self.tax_cents + self.allowance_cents - self.charge_cents
+    }
+
+    pub fn allowances(&self) -> impl Iterator<Item = &AppliedAdjustment> {
+        self.adjustments.0.iter().filter(|a| a.kind == AdjustmentKind::Allowance)
+    }
+
+    pub fn charges(&self) -> impl Iterator<Item = &AppliedAdjustment> {
+        self.adjustments.0.iter().filter(|a| a.kind == AdjustmentKind::Charge)
+    }
 }
 
 /// An invoice without its lines, as listings show it.
@@ -149,6 +238,7 @@ impl From<Uuid> for InvoiceId {
 pub struct Invoice {
     pub summary: InvoiceSummary,
     pub line_items: Vec<LineItem>,
+    pub taxes: TaxFigures,
     pub payments: Vec<Payment>,
     /// When the goods or services were supplied, or the period they cover, if the invoice says.
     pub supply: Supply,
@@ -156,6 +246,45 @@ pub struct Invoice {
     pub void_reason: Option<String>,
     /// Every change, oldest first, from the audit trail.
     pub history: Vec<Event>,
+}
+
+impl Invoice {
+    /// What the invoice was priced from, as a draft's calculation takes it: its lines, its
+    /// allowances and charges, and its price basis (VAT only).
+    pub(crate) fn pricing_inputs(&self) -> (Vec<NewLine>, Vec<NewAdjustment>, Option<bool>) {
+        let lines = self
+            .line_items
+            .iter()
+            .map(|l| NewLine {
+                description: l.description.clone(),
+                amount_cents: l.amount_cents,
+                quantity: l.quantity,
+                unit: Some(l.unit_code.clone()),
+                discount: match (l.discount_percent, l.discount_cents) {
+                    (Some(p), _) => Some(Discount::Percent(p)),
+                    (None, 0) => None,
+                    (None, c) => Some(Discount::Amount(c)),
+                },
+                tax_rate_ids: l.taxes.0.iter().filter_map(|t| t.tax_rate_id.parse().ok()).collect(),
+                period_start: l.period_start,
+                period_end: l.period_end,
+            })
+            .collect();
+        let adjustments = self
+            .taxes
+            .adjustments
+            .0
+            .iter()
+            .map(|a| NewAdjustment {
+                kind: a.kind,
+                reason: a.reason.clone(),
+                reason_code: a.reason_code.clone(),
+                amount: a.percent.map_or(Discount::Amount(a.amount_cents), Discount::Percent),
+            })
+            .collect();
+        let inclusive = (self.taxes.tax_mode == TaxMode::Vat).then_some(self.taxes.prices_include_tax);
+        (lines, adjustments, inclusive)
+    }
 }
 
 /// When what is invoiced was supplied: a day, a period, both or neither (EN 16931 BT-72, BG-14).

@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::payments;
-use super::{DISPLAY_STATUS, Invoice, InvoiceService, InvoiceSummary, ListQuery, Page, SUMMARY_COLUMNS, Supply};
+use super::{
+    DISPLAY_STATUS, Invoice, InvoiceService, InvoiceSummary, LINE_COLUMNS, ListQuery, Page, SUMMARY_COLUMNS, Supply,
+    TAX_COLUMNS, TaxFigures,
+};
 use crate::domain::cursor::Position;
 use crate::domain::{DomainError, InvoiceId, audit};
 
@@ -61,7 +64,7 @@ impl InvoiceService {
 pub(crate) async fn load(conn: &mut PgConnection, tenant: &str, id: InvoiceId) -> Result<Invoice, DomainError> {
     let sql = format!(
         "select {SUMMARY_COLUMNS}, {DISPLAY_STATUS} as status, i.voided_at, i.void_reason,
-                i.supply_date, i.period_start, i.period_end
+                i.supply_date, i.period_start, i.period_end, {TAX_COLUMNS}
            from invoices i where i.tenant_id = $1 and i.invoice_id = $2"
     );
     let row: WithVoid = sqlx::query_as(&sql)
@@ -70,18 +73,17 @@ pub(crate) async fn load(conn: &mut PgConnection, tenant: &str, id: InvoiceId) -
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| DomainError::NotFound { entity: Entity::Invoice, id: id.to_string() })?;
-    let WithVoid { summary, voided_at, void_reason, supply } = row;
-    let line_items = sqlx::query_as(
-        "select line_no, description, amount_cents, quantity, line_total_cents
-           from invoice_lines where invoice_id = $1 and tenant_id = $2 order by line_no",
-    )
+    let WithVoid { summary, voided_at, void_reason, supply, taxes } = row;
+    let line_items = sqlx::query_as(&format!(
+        "select {LINE_COLUMNS} from invoice_lines where invoice_id = $1 and tenant_id = $2 order by line_no"
+    ))
     .bind(id.0)
     .bind(tenant)
     .fetch_all(&mut *conn)
     .await?;
     let payments = payments::of_invoice(&mut *conn, tenant, id).await?;
     let history = audit::history(&mut *conn, tenant, Entity::Invoice, &id.to_string()).await?;
-    Ok(Invoice { summary: summary.derive(), line_items, payments, supply, voided_at, void_reason, history })
+    Ok(Invoice { summary: summary.derive(), line_items, taxes, payments, supply, voided_at, void_reason, history })
 }
 
 #[derive(sqlx::FromRow)]
@@ -92,4 +94,6 @@ struct WithVoid {
     void_reason: Option<String>,
     #[sqlx(flatten)]
     supply: Supply,
+    #[sqlx(flatten)]
+    taxes: TaxFigures,
 }

@@ -3,13 +3,16 @@
 use chrono::NaiveDate;
 use validator::ValidationError;
 
+use super::create_invoice::adjustments_of;
 use crate::domain::money::Currency;
 use crate::domain::{DraftChanges, InvoiceId, InvoiceService};
 use crate::schema::{Format, string};
 use crate::tools::Reply;
 use crate::tools::Role;
 use crate::tools::outputs::Invoice;
-use crate::tools::shapes::{LineParams, total_within_limit};
+use crate::tools::shapes::{
+    AdjustmentParams, LineParams, adjustments, one_amount_each, prices_include_tax, total_within_limit,
+};
 use crate::tools::shapes::{idempotency_key, invoice_id, line_items};
 use crate::tools::{About, Annotations, Tool, ToolContext, ToolFailure};
 
@@ -33,6 +36,11 @@ crate::params! {
                         .optional()
                         .describe("New note on the invoice; may span several lines."),
         currency: Option<Currency> = string().format(Format::Currency).optional().describe("New ISO-4217 currency of all amounts."),
+        #[validate(custom(function = "one_amount_each"))]
+        allowances: Option<Vec<AdjustmentParams>> = adjustments("New document discounts replacing all current ones ([] removes them)."),
+        #[validate(custom(function = "one_amount_each"))]
+        charges: Option<Vec<AdjustmentParams>> = adjustments("New document charges replacing all current ones ([] removes them)."),
+        prices_include_tax: Option<bool> = prices_include_tax(),
         idempotency_key: Option<String> = idempotency_key(),
     }
 }
@@ -56,6 +64,9 @@ impl Tool for UpdateDraftInvoice {
     async fn call(&self, ctx: ToolContext, p: UpdateDraftParams) -> Result<Reply<Invoice>, ToolFailure> {
         let changes = DraftChanges {
             line_items: p.line_items.map(|lines| lines.into_iter().map(LineParams::into_line).collect()),
+            adjustments: (p.allowances.is_some() || p.charges.is_some())
+                .then(|| adjustments_of(p.allowances, p.charges)),
+            prices_include_tax: p.prices_include_tax,
             due_date: p.due_date,
             memo: p.memo,
             currency: p.currency,
