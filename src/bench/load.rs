@@ -11,6 +11,9 @@ use super::seed::Seeded;
 pub enum Workload {
     /// create_invoice with two line items and an idempotency key.
     Create,
+    /// The same with each line taxed (VAT 19 % and 7 %): the tenant's settings and rates are read
+    /// and the tax calculated.
+    CreateTaxed,
     /// list_invoices, 20 a page, filtered by one of the seeded customers.
     List,
     /// get_invoice of a seeded invoice.
@@ -29,6 +32,7 @@ impl Workload {
     pub fn name(self) -> &'static str {
         match self {
             Self::Create => "create_invoice",
+            Self::CreateTaxed => "create_invoice taxed",
             Self::List => "list_invoices",
             Self::Get => "get_invoice",
             Self::Mixed => "mixed 70/30",
@@ -134,6 +138,17 @@ fn request(call: Workload, id: u64, rng: &mut XorShift, seeded: &Seeded) -> Stri
                 ]
             }),
         ),
+        Workload::CreateTaxed => (
+            "create_invoice",
+            json!({
+                "customer_id": format!("bench_{}", rng.next() % 10_000),
+                "idempotency_key": uuid::Uuid::new_v4().to_string(),
+                "line_items": [
+                    {"description": "Widget", "amount_cents": 1500, "quantity": 2, "tax_rate_ids": [seeded.tax_rates[0]]},
+                    {"description": "Installation", "amount_cents": 500, "tax_rate_ids": [seeded.tax_rates[1]]}
+                ]
+            }),
+        ),
         Workload::List => ("list_invoices", json!({"customer_id": pick(rng, &seeded.customers), "limit": 20})),
         Workload::Get | Workload::Mixed => ("get_invoice", json!({"invoice_id": pick(rng, &seeded.invoice_ids)})),
         Workload::RenderInvoice => ("render_invoice", json!({"invoice_id": pick(rng, &seeded.invoice_ids)})),
@@ -144,6 +159,48 @@ fn request(call: Workload, id: u64, rng: &mut XorShift, seeded: &Seeded) -> Stri
         ),
     };
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": args}}).to_string()
+}
+
+/// Sets the tenant's tax mode (`vat` or `none`) and, for VAT, creates the two rates the taxed
+/// creates name; their ids.
+pub async fn tax_mode(url: &str, mode: &str) -> anyhow::Result<Vec<String>> {
+    let client = reqwest::Client::new();
+    let session = initialize(&client, url).await?;
+    let call = |tool: &'static str, args: Value| {
+        let client = client.clone();
+        let session = session.clone();
+        async move {
+            let body =
+                json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": args}});
+            let answer: Value = client
+                .post(url)
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream")
+                .header("mcp-protocol-version", "2025-11-25")
+                .header("mcp-session-id", session)
+                .json(&body)
+                .send()
+                .await?
+                .json()
+                .await?;
+            anyhow::ensure!(answer["result"]["isError"] != true && answer.get("error").is_none(), "{tool}: {answer}");
+            Ok::<Value, anyhow::Error>(answer["result"]["structuredContent"].clone())
+        }
+    };
+    call("set_tax_settings", json!({"tax_mode": mode})).await?;
+    if mode != "vat" {
+        return Ok(vec![]);
+    }
+    let mut ids = vec![];
+    for percent in [19, 7] {
+        let rate = call(
+            "create_tax_rate",
+            json!({"name": format!("VAT {percent} %"), "kind": "vat", "percent": percent, "category": "S"}),
+        )
+        .await?;
+        ids.push(rate["tax_rate_id"].as_str().unwrap_or_default().to_owned());
+    }
+    Ok(ids)
 }
 
 /// Opens a session: its id, or None from a stateless server (the peer), which answers

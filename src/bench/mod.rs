@@ -116,6 +116,14 @@ pub async fn run(target: &Target, plan: &Plan) -> anyhow::Result<Report> {
         }
         report.push(figures);
     }
+    // The same creates with taxed lines: the tenant charges VAT for these runs only.
+    if wanted(Workload::CreateTaxed) {
+        let taxed = seed::Seeded { tax_rates: load::tax_mode(&target.url, "vat").await?, ..seeded.clone() };
+        for &callers in &plan.create_callers {
+            report.push(measure(target, server.as_ref(), Workload::CreateTaxed, callers, plan, &taxed).await?);
+        }
+        load::tax_mode(&target.url, "none").await?;
+    }
     for workload in [Workload::List, Workload::Get, Workload::Mixed].into_iter().filter(|w| wanted(*w)) {
         let mut figures = measure(target, server.as_ref(), workload, plan.read_callers, plan, &seeded).await?;
         if workload == Workload::List {

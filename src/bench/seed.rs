@@ -87,6 +87,8 @@ pub async fn seed_peer(pool: &PgPool, invoices: u64, customers: u64) -> Result<(
 pub struct Seeded {
     pub customers: Vec<String>,
     pub invoice_ids: Vec<String>,
+    /// The VAT rates (19 %, 7 %) the taxed creates name, once the tenant charges VAT.
+    pub tax_rates: Vec<String>,
 }
 
 /// Seeded invoices that are still open (sent, unpaid): the newest ones, however many are seeded.
@@ -165,5 +167,5 @@ pub async fn seed_invoices(pool: &PgPool, invoices: u64, customers: u64) -> Resu
     .fetch_all(pool)
     .await?;
     let invoice_ids = ids.into_iter().map(|id| crate::domain::InvoiceId(id).to_string()).collect();
-    Ok(Seeded { customers, invoice_ids })
+    Ok(Seeded { customers, invoice_ids, tax_rates: vec![] })
 }

@@ -37,6 +37,8 @@ async fn the_bench_harness_runs_end_to_end(o: PgPoolOptions, c: PgConnectOptions
         [
             ("create_invoice", 1),
             ("create_invoice", 4),
+            ("create_invoice taxed", 1),
+            ("create_invoice taxed", 4),
             ("list_invoices", 4),
             ("get_invoice", 4),
             ("mixed 70/30", 4),

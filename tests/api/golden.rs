@@ -22,6 +22,9 @@ const GOLDEN: &[(&str, &str, usize)] = &[
     ("invoice-draft", "invoice://inv_00000000000070008000000000000004/pdf", 1),
     ("invoice-kwd-cyrillic-greek", "invoice://inv_00000000000070008000000000000005/pdf", 1),
     ("invoice-jpy", "invoice://inv_00000000000070008000000000000006/pdf", 1),
+    ("invoice-vat-19-7-discount", "invoice://inv_00000000000070008000000000000008/pdf", 1),
+    ("invoice-reverse-charge", "invoice://inv_00000000000070008000000000000009/pdf", 1),
+    ("invoice-zero-rated-export", "invoice://inv_00000000000070008000000000000010/pdf", 1),
     ("statement-three-months", "statement://blue-harbor/activity/2026-01-01/2026-03-31", 1),
     ("statement-open-items", "statement://blue-harbor/open-items/2026-03-31", 1),
 ];

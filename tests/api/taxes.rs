@@ -178,3 +178,77 @@ async fn prices_that_include_vat_keep_the_shelf_price(o: PgPoolOptions, c: PgCon
     assert_eq!(invoice["tax_cents"], 479);
     assert_eq!(invoice["line_items"][0]["net_cents"], 2_521);
 }
+
+/// Every pre-send rule Tally checks refuses with its id and the path to fix, and changes nothing:
+/// after all the refusals, the first invoice sent still takes the first number.
+#[sqlx::test]
+async fn each_pre_send_rule_refuses_with_its_id_and_spends_no_number(o: PgPoolOptions, c: PgConnectOptions) {
+    let app = spawn_app(pool(o, c).await).await;
+    let s = app.session().await;
+    app.ok(&s, "set_business_profile", json!({"legal_name": "Seller Ltd"})).await;
+    app.ok(&s, "set_tax_settings", json!({"tax_mode": "vat"})).await;
+    let std = rate(&app, &s, json!({"name": "VAT 20", "kind": "vat", "percent": 20, "category": "S"})).await;
+    let k = rate(&app, &s, json!({"name": "Intra-EU goods", "kind": "vat", "percent": 0, "category": "K"})).await;
+    let o_rate = rate(&app, &s, json!({"name": "Out of scope", "kind": "vat", "percent": 0, "category": "O"})).await;
+    app.ok(&s, "upsert_customer", json!({"customer_id": "b", "name": "Buyer BV", "currency": "EUR"})).await;
+    app.ok(&s, "upsert_customer", json!({"customer_id": "kw", "name": "Kuwait Co", "currency": "KWD"})).await;
+    let draft = |customer: &'static str, lines: Value| {
+        let app = &app;
+        let s = &s;
+        async move {
+            let args = json!({"customer_id": customer, "line_items": lines});
+            app.ok(s, "create_invoice", args).await["invoice_id"].as_str().unwrap().to_owned()
+        }
+    };
+    let line = |rates: Vec<&str>| json!({"description": "Goods", "amount_cents": 10_000, "tax_rate_ids": rates});
+    let send = |id: String, extra: Value| {
+        let app = &app;
+        let s = &s;
+        async move {
+            let mut args = json!({"invoice_id": id});
+            args.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            app.refused(s, "send_invoice", args).await
+        }
+    };
+    let check = |refused: Value, rule: &str, path: &str| {
+        assert_eq!(refused["code"], "rule_broken", "{refused}");
+        assert_eq!(refused["rule"], rule, "{refused}");
+        assert_eq!(refused["path"], path, "{refused}");
+        assert!(refused["expected"].is_string(), "{refused}");
+    };
+
+    let standard = draft("b", json!([line(vec![&std])])).await;
+    check(send(standard.clone(), json!({})).await, "BR-S-02", "business_profile.tax_id");
+    app.ok(&s, "set_business_profile", json!({"tax_id": "123456789"})).await;
+    check(send(standard.clone(), json!({})).await, "BR-CO-09", "business_profile.tax_id");
+    app.ok(&s, "set_business_profile", json!({"tax_id": "GB980780684"})).await;
+
+    let intra = draft("b", json!([line(vec![&k])])).await;
+    check(send(intra.clone(), json!({})).await, "BR-IC-02", "customer.tax_id");
+    app.ok(&s, "upsert_customer", json!({"customer_id": "b", "tax_id": "NL004495445B01"})).await;
+    check(send(intra.clone(), json!({})).await, "BR-IC-11", "supply_date");
+
+    let mixed = draft("b", json!([line(vec![&o_rate]), line(vec![&std])])).await;
+    check(send(mixed, json!({})).await, "BR-O-11", "line_items");
+
+    // 10.005 KWD (10005 fils) has three decimals; EN 16931 amounts have two.
+    let kwd = json!([{"description": "Goods", "amount_cents": 10_005, "tax_rate_ids": [k]}]);
+    let kwd = draft("kw", kwd).await;
+    app.ok(&s, "upsert_customer", json!({"customer_id": "kw", "tax_id": "BE0403019261"})).await;
+    check(send(kwd, json!({"supply_date": "2026-01-05"})).await, "BR-DEC-23", "line_items[0]");
+
+    // A draft made under other settings is refused until updated.
+    let before = draft("b", json!([line(vec![&std])])).await;
+    app.ok(&s, "set_tax_settings", json!({"tax_mode": "vat", "prices_include_tax": true})).await;
+    app.ok(&s, "set_tax_settings", json!({"tax_mode": "sales_tax"})).await;
+    let stale = send(before, json!({})).await;
+    assert_eq!(stale["errors"][0]["path"], "line_items[0].tax_rate_ids", "{stale}");
+    app.ok(&s, "set_tax_settings", json!({"tax_mode": "vat"})).await;
+
+    assert_eq!(app.count("audit_events where action = 'sent'").await, 0, "no refusal sent anything");
+    let sent = app.ok(&s, "send_invoice", json!({"invoice_id": intra, "supply_date": "2026-01-05"})).await;
+    assert_eq!(sent["number"], "INV-000001", "{sent}");
+    let sent = app.ok(&s, "send_invoice", json!({"invoice_id": standard})).await;
+    assert_eq!(sent["number"], "INV-000002");
+    assert_eq!(sent["tax_cents"], 2_000);
+}

@@ -4,7 +4,7 @@
 -- Run as the database owner on a freshly migrated database.
 
 insert into tenants (tenant_id, name, invoice_prefix) values ('golden', 'Golden Tenant', 'GLD-');
-insert into invoice_counters (tenant_id, last_number) values ('golden', 6);
+insert into invoice_counters (tenant_id, last_number) values ('golden', 9);
 
 insert into business_profiles (tenant_id, legal_name, address, tax_id, email, phone, payment_instructions,
                                payment_link, footer, updated_at)
@@ -22,7 +22,13 @@ values
     ('golden', 'olga', 'Ольга Παπαδοπούλου', 'olga@example.kw', 'KWD', 14,
      E'ул. Пушкина 10\nΑθήνα 10558', 'EL999999999', '2026-01-02 10:00:00+00', '2026-01-02 10:00:00+00'),
     ('golden', 'sakura', 'Sakura Kōgyō K.K.', 'keiri@sakura.example', 'JPY', 30,
-     E'1-2-3 Marunouchi, Chiyoda-ku\nTokyo 100-0005', null, '2026-01-02 10:00:00+00', '2026-01-02 10:00:00+00');
+     E'1-2-3 Marunouchi, Chiyoda-ku\nTokyo 100-0005', null, '2026-01-02 10:00:00+00', '2026-01-02 10:00:00+00'),
+    ('golden', 'hanse', 'Hanse Kontor AG', 'rechnung@hanse.example', 'EUR', 14,
+     E'Mönckebergstraße 7\n20095 Hamburg\nGermany', 'DE136695976', '2026-01-02 10:00:00+00', '2026-01-02 10:00:00+00'),
+    ('golden', 'lyon', 'Soierie Lyonnaise SARL', 'compta@soierie.example', 'EUR', 30,
+     E'12 rue de la République\n69002 Lyon\nFrance', 'FR40303265045', '2026-01-02 10:00:00+00', '2026-01-02 10:00:00+00'),
+    ('golden', 'ohio', 'Buckeye Machine Works Inc.', 'ap@buckeye.example', 'USD', 30,
+     E'400 Industrial Pkwy\nColumbus, OH 43215\nUSA', null, '2026-01-02 10:00:00+00', '2026-01-02 10:00:00+00');
 
 -- Invoices: a 100-line multi-page invoice; one partly paid twice; a void one; a draft; KWD for a
 -- Cyrillic and Greek name; JPY; and a quarter of activity for blue-harbor (the statement).
@@ -49,7 +55,38 @@ values
      'GLD-000005', '2026-03-02 09:00:00+00', null, null),
     ('00000000-0000-7000-8000-000000000007', 'golden', 'blue-harbor', 'sent', 'USD', 0, 0, '2026-04-09',
      null, '2026-03-10 08:00:00+00', '2026-03-10 09:00:00+00',
-     'GLD-000006', '2026-03-10 09:00:00+00', null, null);
+     'GLD-000006', '2026-03-10 09:00:00+00', null, null),
+    ('00000000-0000-7000-8000-000000000008', 'golden', 'hanse', 'sent', 'EUR', 0, 0, '2026-04-03',
+     null, '2026-03-20 08:00:00+00', '2026-03-20 09:00:00+00',
+     'GLD-000007', '2026-03-20 09:00:00+00', null, null),
+    ('00000000-0000-7000-8000-000000000009', 'golden', 'lyon', 'sent', 'EUR', 0, 0, '2026-04-20',
+     null, '2026-03-21 08:00:00+00', '2026-03-21 09:00:00+00',
+     'GLD-000008', '2026-03-21 09:00:00+00', null, null),
+    ('00000000-0000-7000-8000-000000000010', 'golden', 'ohio', 'sent', 'USD', 0, 0, '2026-04-21',
+     'Incoterms FCA Hamburg', '2026-03-22 08:00:00+00', '2026-03-22 09:00:00+00',
+     'GLD-000009', '2026-03-22 09:00:00+00', null, null);
+
+-- Taxed invoices, their figures worked out by hand (the engine's own golden table has more):
+-- 8: 1.5 h × 120.00 = 180.00 at 19 %, 3 × 29.99 = 89.97 at 7 %; 10 % off 269.97 = 27.00, split
+--    18.00 / 9.00 by largest remainder; S 19: 162.00, tax 30.78; S 7: 80.97, tax 5.67;
+--    total 242.97 + 36.45 = 279.42.
+-- 9: reverse charge to a French business: 10 h × 95.00 = 950.00, no VAT, "Reverse charge".
+-- 10: a zero-rated export: 4 × 1,250.00 = 5,000.00 and freight 150.00, no VAT, "Export outside the EU".
+update invoices set tax_mode = 'vat', allowance_cents = 2700, tax_cents = 3645,
+       tax_breakdown = '[{"key": "S:19", "rate": {"tax_rate_id": "txr_00000000000070008000000000000019", "name": "USt 19 %", "percent": "19", "category": "S"}, "lines": 18000, "allowances": 1800, "charges": 0, "taxable": 16200, "tax": 3078},
+                         {"key": "S:7", "rate": {"tax_rate_id": "txr_00000000000070008000000000000007", "name": "USt 7 %", "percent": "7", "category": "S"}, "lines": 8997, "allowances": 900, "charges": 0, "taxable": 8097, "tax": 567}]',
+       adjustments = '[{"kind": "allowance", "reason": "Loyalty discount", "reason_code": "95", "percent": "10", "amount_cents": 2700,
+                        "parts": [{"category": "S", "percent": "19", "tax_rate_ids": ["txr_00000000000070008000000000000019"], "amount_cents": 1800, "net_cents": 1800},
+                                  {"category": "S", "percent": "7", "tax_rate_ids": ["txr_00000000000070008000000000000007"], "amount_cents": 900, "net_cents": 900}]}]'
+ where invoice_id = '00000000-0000-7000-8000-000000000008';
+update invoices set tax_mode = 'vat',
+       tax_breakdown = '[{"key": "AE:0", "rate": {"tax_rate_id": "txr_000000000000700080000000000000ae", "name": "Reverse charge", "percent": "0", "category": "AE", "exemption_reason_code": "VATEX-EU-AE", "exemption_reason": "Reverse charge"}, "lines": 95000, "allowances": 0, "charges": 0, "taxable": 95000, "tax": 0}]'
+ where invoice_id = '00000000-0000-7000-8000-000000000009';
+update invoices set tax_mode = 'vat', charge_cents = 15000,
+       tax_breakdown = '[{"key": "G:0", "rate": {"tax_rate_id": "txr_000000000000700080000000000000e0", "name": "Export", "percent": "0", "category": "G", "exemption_reason_code": "VATEX-EU-G", "exemption_reason": "Export outside the EU"}, "lines": 500000, "allowances": 0, "charges": 15000, "taxable": 515000, "tax": 0}]',
+       adjustments = '[{"kind": "charge", "reason": "Freight to Columbus", "reason_code": "FC", "percent": null, "amount_cents": 15000,
+                        "parts": [{"category": "G", "percent": "0", "tax_rate_ids": ["txr_000000000000700080000000000000e0"], "amount_cents": 15000, "net_cents": 15000}]}]'
+ where invoice_id = '00000000-0000-7000-8000-000000000010';
 
 insert into invoice_lines (invoice_id, line_no, tenant_id, description, amount_cents, quantity, line_total_cents)
 select '00000000-0000-7000-8000-000000000001', n, 'golden',
@@ -70,7 +107,22 @@ values
     ('00000000-0000-7000-8000-000000000006', 2, 'golden', 'Handling', 1500, 1, 1500),
     ('00000000-0000-7000-8000-000000000007', 1, 'golden', 'Customs brokerage, March', 45000, 1, 45000);
 
-update invoices i set total_cents = (select sum(line_total_cents) from invoice_lines l where l.invoice_id = i.invoice_id)
+insert into invoice_lines (invoice_id, line_no, tenant_id, description, amount_cents, quantity, unit_code,
+                           line_total_cents, net_cents, taxes, period_start, period_end)
+values
+    ('00000000-0000-7000-8000-000000000008', 1, 'golden', 'Customs consulting', 12000, 1.5, 'HUR', 18000, 18000,
+     '[{"tax_rate_id": "txr_00000000000070008000000000000019", "name": "USt 19 %", "percent": "19", "category": "S"}]', null, null),
+    ('00000000-0000-7000-8000-000000000008', 2, 'golden', 'Incoterms 2020 handbook', 2999, 3, 'C62', 8997, 8997,
+     '[{"tax_rate_id": "txr_00000000000070008000000000000007", "name": "USt 7 %", "percent": "7", "category": "S"}]', null, null),
+    ('00000000-0000-7000-8000-000000000009', 1, 'golden', 'Freight software support', 9500, 10, 'HUR', 95000, 95000,
+     '[{"tax_rate_id": "txr_000000000000700080000000000000ae", "name": "Reverse charge", "percent": "0", "category": "AE", "exemption_reason_code": "VATEX-EU-AE", "exemption_reason": "Reverse charge"}]',
+     '2026-03-01', '2026-03-20'),
+    ('00000000-0000-7000-8000-000000000010', 1, 'golden', 'Conveyor drive unit', 125000, 4, 'C62', 500000, 500000,
+     '[{"tax_rate_id": "txr_000000000000700080000000000000e0", "name": "Export", "percent": "0", "category": "G", "exemption_reason_code": "VATEX-EU-G", "exemption_reason": "Export outside the EU"}]', null, null);
+
+update invoices i
+   set total_cents = (select sum(line_total_cents) from invoice_lines l where l.invoice_id = i.invoice_id)
+                     - i.allowance_cents + i.charge_cents + i.tax_cents
  where tenant_id = 'golden';
 
 insert into payments (payment_id, tenant_id, invoice_id, amount_cents, currency, method, reference, paid_at, created_at)
