@@ -7,9 +7,11 @@
 //!   an amount discount is taken as given (never more than the gross); the line amount is
 //!   `gross − discount`.
 //! - Lines are grouped into *tax sets*, the lines that carry the same rates (VAT: one
-//!   (category, rate) each; US sales tax: the same components). A document allowance or charge is
-//!   computed once, on the sum of the line amounts when it is a percent, and split across the sets
-//!   in proportion to their line amounts by largest remainder, so the parts add up exactly.
+//!   (category, rate) each; US sales tax: the same components, untaxed lines a set of their own).
+//!   A document allowance or charge is computed once, on the sum of all line amounts when it is a
+//!   percent (each percent on that same sum: two allowances do not compound), and split across the
+//!   sets in proportion to their line amounts by largest remainder, so the parts add up exactly
+//!   (with no line amount at all, it falls on the first set).
 //! - Per rate (a VAT group, or one sales-tax component): `taxable = Σ line amounts − allowances +
 //!   charges` of the sets that carry it, and `tax = round(taxable × rate / 100)`: once per group,
 //!   never per line.
