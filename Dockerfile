@@ -28,10 +28,12 @@ RUN mkdir src tests benches \
            target/release/deps/tally-* target/release/deps/libtally-* \
            target/release/.fingerprint/tally-*
 
-# migrations/ is embedded into the binary by sqlx::migrate! at compile time.
+# migrations/ is embedded into the binary by sqlx::migrate! at compile time. The image's binary
+# keeps its symbols (names in backtraces) but not the line tables profiling builds use.
 COPY src ./src
 COPY migrations ./migrations
-RUN cargo build --release --locked --bin tally
+RUN cargo build --release --locked --bin tally \
+ && strip --strip-debug target/release/tally
 
 # ---- runtime ----------------------------------------------------------------
 FROM debian:12.11-slim

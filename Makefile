@@ -32,7 +32,7 @@ FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_TARGETS       ?= jsonrpc schema cursor session http
 
-.PHONY: help db db-stop run test sdk-test venv lint fmt conformance sessions clean-db bench callgrind fuzz fuzz-smoke samples
+.PHONY: help db db-stop run test sdk-test venv lint fmt conformance sessions clean-db bench callgrind fuzz fuzz-smoke samples image image-test
 
 help: ## List targets
 	@echo "Tally make targets:"
@@ -130,6 +130,12 @@ bench: ## Tally vs the pgbench ceiling, side by side (release build; figures in 
 
 callgrind: ## Instructions per create/get/list call, counted by valgrind's callgrind (release build)
 	bash benches/callgrind.sh
+
+image: ## Build the container image from the Dockerfile with buildah (IMAGE=tally:local; no Docker engine)
+	bash .ci/image.sh build
+
+image-test: image venv ## Start the image's binary as the Nomad job does, against the private cluster
+	$(WITH_DB) && TALLY_IMAGE=$${IMAGE:-tally:local} $(VENV)/bin/python -m pytest -q tests/image
 
 clean-db: ## Stop the private cluster and delete its data
 	bash .ci/pg.sh destroy || true
