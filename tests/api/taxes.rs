@@ -252,3 +252,20 @@ async fn each_pre_send_rule_refuses_with_its_id_and_spends_no_number(o: PgPoolOp
     assert_eq!(sent["number"], "INV-000002");
     assert_eq!(sent["tax_cents"], 2_000);
 }
+
+/// A batch is priced whole before anything is written: an invoice the tax rules refuse refuses
+/// the batch, by its index, and no invoice of it is kept.
+#[sqlx::test]
+async fn a_batch_with_an_invoice_the_tax_rules_refuse_writes_nothing(o: PgPoolOptions, c: PgConnectOptions) {
+    let app = spawn_app(pool(o, c).await).await;
+    let s = app.session().await;
+    vat_seller(&app, &s).await;
+    let standard = rate(&app, &s, json!({"name": "VAT 19", "kind": "vat", "percent": 19, "category": "S"})).await;
+    let good = json!({"customer_id": "a", "currency": "EUR",
+                      "line_items": [{"description": "x", "amount_cents": 100, "tax_rate_ids": [standard]}]});
+    let untaxed =
+        json!({"customer_id": "b", "currency": "EUR", "line_items": [{"description": "y", "amount_cents": 100}]});
+    let refused = app.refused(&s, "create_invoices_batch", json!({"invoices": [good, untaxed]})).await;
+    assert_eq!(refused["errors"][0]["path"], "invoices[1].line_items[0].tax_rate_ids", "{refused}");
+    assert_eq!(app.count("invoices").await, 0, "the batch wrote nothing");
+}

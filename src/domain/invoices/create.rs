@@ -46,6 +46,14 @@ impl InvoiceService {
             .ok_or(DomainError::Inconsistent("the tenant's tax mode changed while a draft was created"))
     }
 
+    /// What `create` would refuse `new` for, without writing anything: a batch checks every
+    /// invoice first, so that it writes all of them or none for a reason the caller can fix.
+    pub async fn check_draft(&self, actor: &Actor, new: &NewInvoice) -> Result<(), DomainError> {
+        crate::db::check_tenant_id(&actor.tenant_id)?;
+        let ctx = tax_context(&self.pool, &actor.tenant_id, &new.customer_id, &new.line_items).await?;
+        pricing::price(&new.line_items, &new.adjustments, new.prices_include_tax, &ctx).map(|_| ())
+    }
+
     /// Prices the draft under `ctx` and writes it; None when the tenant's tax mode is not the one
     /// `ctx` priced it under.
     async fn write_draft(

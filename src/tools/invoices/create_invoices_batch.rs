@@ -4,6 +4,7 @@ use serde_json::json;
 use validator::ValidationError;
 
 use super::create_invoice::CreateInvoiceParams;
+use crate::domain::DomainError;
 use crate::domain::idempotency::Written;
 use crate::domain::{self, InvoiceId, InvoiceService};
 use crate::schema::{Format, array, boolean, integer, string};
@@ -117,7 +118,18 @@ impl Tool for CreateInvoicesBatch {
             level: "info",
             data: json!({ "message": format!("batch of {total} invoices started") }),
         });
-        for (index, item) in p.invoices.into_iter().enumerate() {
+        // Every invoice is priced before any is written: one that would be refused (a line without
+        // the rate its tenant's tax mode needs, say) refuses the batch, with its index.
+        let items: Vec<_> = p.invoices.into_iter().map(CreateInvoiceParams::into_new).collect();
+        for (index, (new, _)) in items.iter().enumerate() {
+            self.0.check_draft(&actor, new).await.map_err(|e| match e {
+                DomainError::Refused { path, message, expected } => {
+                    DomainError::Refused { path: format!("invoices[{index}].{path}"), message, expected }
+                }
+                other => other,
+            })?;
+        }
+        for (index, (new, own_key)) in items.into_iter().enumerate() {
             if ctx.cancel.is_cancelled() {
                 ctx.notify.send(Notice::Log {
                     level: "warning",
@@ -125,7 +137,6 @@ impl Tool for CreateInvoicesBatch {
                 });
                 return Ok(BatchResult { requested: total as u32, created, completed: false });
             }
-            let (new, own_key) = item.into_new();
             let key = own_key.or_else(|| p.idempotency_key.as_ref().map(|k| format!("{k}#{index}")));
             let written = self.0.create(&actor, new, Reply::<Invoice>::key(key)).await?;
             let replayed = written.replayed();
