@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{NewAdjustment, NewLine, TaxFigures};
 use crate::domain::DomainError;
-use crate::domain::tax::engine::{self, AdjustmentKind, CalcError, Calculation, Discount, Group};
+use crate::domain::tax::engine::{self, AdjustmentKind, CalcError, Calculation, Discount};
 use crate::domain::tax::rates::TaxContext;
-use crate::domain::tax::{AppliedRate, TaxMode, TaxSettings, VatCategory, percent_text};
+use crate::domain::tax::{AppliedRate, TaxMode, TaxSettings, VatCategory};
 
 /// A line as `insert_invoice_lines` writes it (see migrations/).
 #[derive(Debug, Clone, Serialize)]
@@ -271,9 +271,4 @@ pub(crate) fn price(
         calculation,
         adjustments: applied,
     })
-}
-
-/// A group's rate as documents print it: `19 %`.
-pub fn rate_label(g: &Group) -> String {
-    format!("{} %", percent_text(g.rate.percent))
 }

@@ -79,10 +79,6 @@ impl VatCategory {
         }
     }
 
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.code() == code)
-    }
-
     /// The EN 16931 rule-id prefix of the category's rules (`BR-AE-…`; K's are `BR-IC-…`).
     pub fn rule_prefix(self) -> &'static str {
         match self {
