@@ -32,8 +32,14 @@ RUN mkdir src tests benches \
 # keeps its symbols (names in backtraces) but not the line tables profiling builds use.
 COPY src ./src
 COPY migrations ./migrations
+# The binary moves out of target/ and this build's own artefacts go in the same step, so the
+# layer holds the binary, not a second copy of the crate's build output (a machine that builds
+# every commit keeps only the dependency layer between builds).
 RUN cargo build --release --locked --bin tally \
- && strip --strip-debug target/release/tally
+ && strip --strip-debug target/release/tally \
+ && mv target/release/tally /build/tally \
+ && rm -rf target/release/deps/tally-* target/release/deps/libtally-* \
+           target/release/.fingerprint/tally-* target/release/build/tally-* target/release/tally.d
 
 # ---- runtime ----------------------------------------------------------------
 FROM debian:12.11-slim
@@ -49,7 +55,7 @@ RUN apt-get update \
  && useradd --uid 10001 --gid tally --no-create-home --home-dir /nonexistent \
             --shell /usr/sbin/nologin tally
 
-COPY --from=builder /build/target/release/tally /usr/local/bin/tally
+COPY --from=builder /build/tally /usr/local/bin/tally
 
 ENV TALLY_BIND=0.0.0.0:8080
 EXPOSE 8080
