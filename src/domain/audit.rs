@@ -17,10 +17,25 @@ pub enum AuditAction {
     Sent,
     PaymentApplied,
     Voided,
+    /// A credit note was issued against the invoice.
+    Credited,
+    /// A credit note was issued (its own record).
+    Issued,
+    /// Money went back to the customer.
+    Refunded,
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 5] = [Self::Created, Self::Updated, Self::Sent, Self::PaymentApplied, Self::Voided];
+    pub const ALL: [Self; 8] = [
+        Self::Created,
+        Self::Updated,
+        Self::Sent,
+        Self::PaymentApplied,
+        Self::Voided,
+        Self::Credited,
+        Self::Issued,
+        Self::Refunded,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -29,6 +44,9 @@ impl AuditAction {
             Self::Sent => "sent",
             Self::PaymentApplied => "payment_applied",
             Self::Voided => "voided",
+            Self::Credited => "credited",
+            Self::Issued => "issued",
+            Self::Refunded => "refunded",
         }
     }
 }
@@ -48,9 +66,13 @@ pub struct Change<'a> {
 
 impl<'a> Change<'a> {
     pub fn invoice(invoice_id: &'a str, action: AuditAction) -> Self {
+        Self::of(Entity::Invoice, invoice_id, action)
+    }
+
+    pub fn of(entity: Entity, entity_id: &'a str, action: AuditAction) -> Self {
         Self {
-            entity: Entity::Invoice,
-            entity_id: invoice_id,
+            entity,
+            entity_id,
             action,
             from_status: None,
             to_status: None,

@@ -10,6 +10,7 @@ pub enum Entity {
     Customer,
     BusinessProfile,
     TaxRate,
+    CreditNote,
 }
 
 impl Entity {
@@ -19,6 +20,7 @@ impl Entity {
             Self::Customer => "customer",
             Self::BusinessProfile => "business_profile",
             Self::TaxRate => "tax_rate",
+            Self::CreditNote => "credit_note",
         }
     }
 }

@@ -62,6 +62,8 @@ macro_rules! public_id {
 public_id!(InvoiceId, "inv_", "an invoice id");
 public_id!(PaymentId, "pay_", "a payment id");
 public_id!(TaxRateId, "txr_", "a tax rate id");
+public_id!(CreditNoteId, "cn_", "a credit note id");
+public_id!(RefundId, "ref_", "a refund id");
 
 #[cfg(test)]
 mod tests {

@@ -24,7 +24,7 @@ mod write;
 pub use actor::{Actor, Principal, Quota, TokenRef};
 pub use audit::{AuditAction, Event};
 pub use error::{DomainError, Entity};
-pub use ids::{InvoiceId, PaymentId, TaxRateId};
+pub use ids::{CreditNoteId, InvoiceId, PaymentId, RefundId, TaxRateId};
 pub use invoices::{
     DraftChanges, Invoice, InvoiceService, InvoiceStatus, InvoiceSummary, IssueDetails, LineItem, ListQuery,
     NewAdjustment, NewInvoice, NewLine, Page, StatusFilter, Supply,

@@ -1,5 +1,6 @@
 //! Who owes what: outstanding and overdue amounts per customer and currency, with aging buckets,
-//! as of any date (payments after that date and invoices issued after it do not count).
+//! and the customer's unapplied credit beside them, as of any date (what is dated after it, and
+//! invoices issued after it, do not count).
 
 use chrono::NaiveDate;
 use sqlx::{FromRow, PgConnection, PgPool, Postgres, QueryBuilder};
@@ -36,6 +37,11 @@ pub struct Balance {
     pub oldest_due_date: Option<NaiveDate>,
     #[sqlx(flatten)]
     pub aging: Aging,
+    /// The customer's credit not yet applied (credit notes' excess kept for it, overpayments).
+    pub credit_cents: i64,
+    /// What the customer owes on balance: `outstanding_cents − credit_cents` (negative when the
+    /// business owes the customer).
+    pub balance_cents: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +76,19 @@ pub(crate) async fn report(conn: &mut PgConnection, q: &OutstandingQuery) -> Res
         None => calendar::today(&mut *conn).await?,
     };
     let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(
-        "select customer_id, currency,
+        "select coalesce(o.customer_id, c.customer_id) as customer_id, coalesce(o.currency, c.currency) as currency,
+                coalesce(o.outstanding_cents, 0)::bigint as outstanding_cents,
+                coalesce(o.overdue_cents, 0)::bigint as overdue_cents,
+                coalesce(o.open_invoices, 0)::bigint as open_invoices, o.oldest_due_date,
+                coalesce(o.current_cents, 0)::bigint as current_cents,
+                coalesce(o.days_1_30_cents, 0)::bigint as days_1_30_cents,
+                coalesce(o.days_31_60_cents, 0)::bigint as days_31_60_cents,
+                coalesce(o.days_61_90_cents, 0)::bigint as days_61_90_cents,
+                coalesce(o.over_90_cents, 0)::bigint as over_90_cents,
+                coalesce(c.credit_cents, 0)::bigint as credit_cents,
+                (coalesce(o.outstanding_cents, 0) - coalesce(c.credit_cents, 0))::bigint as balance_cents
+           from (
+         select customer_id, currency,
                 sum(open_cents)::bigint as outstanding_cents,
                 coalesce(sum(open_cents) filter (where days_late > 0), 0)::bigint as overdue_cents,
                 count(*) as open_invoices,
@@ -93,8 +111,20 @@ pub(crate) async fn report(conn: &mut PgConnection, q: &OutstandingQuery) -> Res
     }
     sql.push(
         ") open
-          group by customer_id, currency
-          order by customer_id, currency",
+          group by customer_id, currency) o
+          full join (select * from customer_credit_balances(",
+    );
+    // The customer's credit, as of the same day, under the same filters.
+    sql.push_bind(as_of).push(") cb where true");
+    if let Some(customer) = &q.customer_id {
+        sql.push(" and cb.customer_id = ").push_bind(customer);
+    }
+    if let Some(currency) = &q.currency {
+        sql.push(" and cb.currency = ").push_bind(currency.code());
+    }
+    sql.push(
+        ") c on c.customer_id = o.customer_id and c.currency = o.currency
+          order by 1, 2",
     );
     let balances = sql.build_query_as().fetch_all(&mut *conn).await?;
     Ok(OutstandingReport { as_of, balances })

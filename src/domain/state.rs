@@ -1,5 +1,6 @@
 //! The invoice state machine: draft → sent → paid; draft | sent → void. Overdue is sent and past
-//! due, so it allows what sent allows.
+//! due, so it allows what sent allows. Sent and paid invoices are corrected by credit notes; one
+//! credited in full with nothing paid is void (by credit note).
 
 use serde::Serialize;
 
@@ -13,6 +14,8 @@ pub enum Action {
     Send,
     ApplyPayment,
     Void,
+    /// Issue a credit note against it.
+    Credit,
 }
 
 impl Action {
@@ -23,6 +26,7 @@ impl Action {
             Self::Send => "send_invoice",
             Self::ApplyPayment => "apply_payment",
             Self::Void => "void_invoice",
+            Self::Credit => "create_credit_note",
         }
     }
 }
@@ -32,9 +36,10 @@ impl Action {
 pub fn allowed(status: InvoiceStatus, has_payments: bool) -> Vec<Action> {
     match status {
         InvoiceStatus::Draft => vec![Action::UpdateDraft, Action::Send, Action::Void],
-        InvoiceStatus::Sent | InvoiceStatus::Overdue if has_payments => vec![Action::ApplyPayment],
-        InvoiceStatus::Sent | InvoiceStatus::Overdue => vec![Action::ApplyPayment, Action::Void],
-        InvoiceStatus::Paid | InvoiceStatus::Void => vec![],
+        InvoiceStatus::Sent | InvoiceStatus::Overdue if has_payments => vec![Action::ApplyPayment, Action::Credit],
+        InvoiceStatus::Sent | InvoiceStatus::Overdue => vec![Action::ApplyPayment, Action::Void, Action::Credit],
+        InvoiceStatus::Paid => vec![Action::Credit],
+        InvoiceStatus::Void => vec![],
     }
 }
 
@@ -47,8 +52,8 @@ mod tests {
         assert!(allowed(InvoiceStatus::Draft, false).contains(&Action::Send));
         assert!(!allowed(InvoiceStatus::Draft, false).contains(&Action::ApplyPayment));
         assert_eq!(allowed(InvoiceStatus::Overdue, false), allowed(InvoiceStatus::Sent, false));
-        assert_eq!(allowed(InvoiceStatus::Sent, true), vec![Action::ApplyPayment]);
-        assert!(allowed(InvoiceStatus::Paid, false).is_empty());
+        assert_eq!(allowed(InvoiceStatus::Sent, true), vec![Action::ApplyPayment, Action::Credit]);
+        assert_eq!(allowed(InvoiceStatus::Paid, false), vec![Action::Credit]);
         assert!(allowed(InvoiceStatus::Void, false).is_empty());
     }
 }

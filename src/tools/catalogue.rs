@@ -4,6 +4,7 @@
 //! tool is its file under its family, one line here, and its tests.
 
 use super::Registry;
+use super::credit_notes::{CreateCreditNote, GetCreditNote, ListCreditNotes};
 use super::customers::{GetCustomer, ListCustomers, UpsertCustomer};
 use super::documents::{Documents, GetBusinessProfile, GetStatement, RenderInvoice, SetBusinessProfile};
 use super::invoices::{
@@ -42,6 +43,9 @@ pub fn catalogue(s: &Services) -> Registry {
         .register(ListInvoices(s.invoices.clone()))
         .register(ApplyPayment(s.invoices.clone()))
         .register(VoidInvoice(s.invoices.clone()))
+        .register(CreateCreditNote(s.invoices.clone()))
+        .register(GetCreditNote(s.invoices.clone()))
+        .register(ListCreditNotes(s.invoices.clone()))
         .register(ListOutstanding(s.receivables.clone()))
         .register(RenderInvoice(s.documents.clone()))
         .register(GetStatement(s.documents.clone()))

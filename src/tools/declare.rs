@@ -157,6 +157,31 @@ impl HasShape for crate::domain::tax::VatCategory {
     }
 }
 
+impl HasShape for crate::domain::CreditNoteId {
+    fn shape() -> Shape {
+        Shape::Patterned(crate::domain::CreditNoteId::PATTERN)
+    }
+}
+
+impl HasShape for crate::domain::RefundId {
+    fn shape() -> Shape {
+        Shape::Patterned(crate::domain::RefundId::PATTERN)
+    }
+}
+
+/// The reasons a caller may give (void is void_invoice's own).
+impl HasShape for crate::domain::invoices::credit_notes::CreditReason {
+    fn shape() -> Shape {
+        Shape::OneOf(crate::domain::invoices::credit_notes::CreditReason::GIVEN.iter().map(|r| r.as_str()).collect())
+    }
+}
+
+impl HasShape for crate::domain::invoices::credit_notes::ExcessTo {
+    fn shape() -> Shape {
+        Shape::OneOf(crate::domain::invoices::credit_notes::ExcessTo::ALL.iter().map(|r| r.as_str()).collect())
+    }
+}
+
 impl HasShape for PaymentMethod {
     fn shape() -> Shape {
         Shape::OneOf(PaymentMethod::ALL.iter().map(|m| m.as_str()).collect())

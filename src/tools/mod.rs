@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 mod context;
+pub mod credit_notes;
 pub mod customers;
 pub mod declare;
 pub mod documents;

@@ -9,11 +9,14 @@ use serde_json::Value;
 use super::declare::one_of;
 use super::shapes::Exact;
 use crate::domain::access::Role;
+use crate::domain::invoices::credit_notes::{self as notes, figures::CreditedLine as DomainCreditedLine};
 use crate::domain::invoices::pricing::AppliedAdjustment;
 use crate::domain::payments::PaymentMethod;
 use crate::domain::tax::engine::Group;
 use crate::domain::tax::{AppliedRate, TaxMode};
-use crate::domain::{self, AuditAction, InvoiceId, InvoiceStatus, PaymentId, customers, receivables};
+use crate::domain::{
+    self, AuditAction, CreditNoteId, InvoiceId, InvoiceStatus, PaymentId, RefundId, customers, receivables,
+};
 use crate::schema::{Field, Format, any_object, array, boolean, decimal, integer, string};
 
 fn timestamp(what: &str) -> Field {
@@ -162,12 +165,28 @@ crate::output! {
         allowances: Vec<Adjustment> = array(Adjustment::object()).describe("Discounts on the whole invoice."),
         charges: Vec<Adjustment> = array(Adjustment::object()).describe("Charges on the whole invoice."),
         payments: Vec<Payment> = array(Payment::object()).describe("Payments applied, oldest first."),
+        amount_credited_cents: i64 = integer().min(0).describe("Σ of its credit notes' totals."),
+        credit_notes: Vec<CreditNoteRef> = array(CreditNoteRef::object()).describe("Credit notes issued against it, oldest first (get_credit_note for one in full)."),
         supply_date: Option<NaiveDate> = string().format(Format::Date).nullable().describe("When the goods or services were supplied, YYYY-MM-DD, or null."),
         period_start: Option<NaiveDate> = string().format(Format::Date).nullable().describe("First day of the period billed, or null."),
         period_end: Option<NaiveDate> = string().format(Format::Date).nullable().describe("Last day of the period billed, or null."),
         voided_at: Option<DateTime<Utc>> = nullable_timestamp("When it was voided"),
         void_reason: Option<String> = string().nullable().describe("Why it was voided, or null."),
         history: Vec<Event> = array(Event::object()).describe("Every change to the invoice, oldest first (the audit trail)."),
+    }
+}
+
+crate::output! {
+    /// A credit note as an invoice lists it.
+    pub struct CreditNoteRef {
+        credit_note_id: CreditNoteId = string().pattern(CreditNoteId::PATTERN).describe("The credit note's id: cn_ + 32 hex digits."),
+        number: String = string().describe("Its number (e.g. CN-000001)."),
+        issue_date: NaiveDate = string().format(Format::Date).describe("Its date."),
+        reason: String = string().describe("duplicate, order_change, product_unsatisfactory, pricing_error, void or other."),
+        total_cents: i64 = integer().min(1).describe("What it credits, tax included."),
+        applied_cents: i64 = integer().min(0).describe("The part that reduced what was due on the invoice."),
+        excess_cents: i64 = integer().min(0).describe("The part that had been paid already (see excess_to)."),
+        excess_to: Option<String> = string().nullable().describe("Where the excess went: refund, customer_credit or out_of_band; null when there was none."),
     }
 }
 
@@ -230,6 +249,8 @@ crate::output! {
         open_invoices: i64 = integer().min(0).describe("How many invoices have something due."),
         oldest_due_date: Option<NaiveDate> = string().format(Format::Date).nullable().describe("The earliest due date among them."),
         aging: Aging = Aging::object().describe("Amounts due by days past due."),
+        credit_cents: i64 = integer().min(0).describe("The customer's credit not yet applied to an invoice (a credit note's excess kept for it, an overpayment)."),
+        balance_cents: i64 = integer().describe("outstanding_cents − credit_cents: what the customer owes on balance; negative when the business owes the customer."),
     }
 }
 
@@ -251,6 +272,75 @@ crate::output! {
     pub struct OutstandingReport {
         as_of: NaiveDate = string().format(Format::Date).describe("The date the report is for."),
         balances: Vec<Balance> = array(Balance::object()).describe("Per customer and currency, by customer."),
+    }
+}
+
+crate::output! {
+    /// A line of a credit note: what it credits of an invoice line (or a custom amount).
+    pub struct CreditedLine {
+        invoice_line_no: Option<i32> = integer().min(1).nullable().describe("The invoice line it credits; null for a custom amount."),
+        description: String = string().describe("As on the invoice line."),
+        unit: String = string().describe("UN/ECE Rec 20 unit code."),
+        quantity: Exact = decimal(4).describe("The quantity credited (returned); 0 when the line is credited by amount."),
+        unit_price_cents: i64 = integer().describe("The invoice line's unit price."),
+        amount_cents: i64 = integer().describe("What is credited of the line, as priced."),
+        net_cents: i64 = integer().describe("Its amount without tax."),
+        taxes: Vec<LineTax> = array(LineTax::object()).describe("The line's taxes, as on the invoice."),
+    }
+}
+
+crate::output! {
+    /// Money paid back to the customer, or settled outside Tally.
+    pub struct Refund {
+        refund_id: RefundId = string().pattern(RefundId::PATTERN).describe("The refund's id: ref_ + 32 hex digits."),
+        amount_cents: i64 = integer().min(1).describe("What went back, in minor units."),
+        refunded_on: NaiveDate = string().format(Format::Date).describe("When."),
+        method: String = string().describe("bank_transfer, card, cash, check, other, or out_of_band (settled outside Tally)."),
+        reference: Option<String> = string().nullable().describe("The refund's reference, or null."),
+    }
+}
+
+crate::output! {
+    /// A credit note: the correction of an issued invoice, itself a tax document.
+    pub struct CreditNote {
+        credit_note_id: CreditNoteId = string().pattern(CreditNoteId::PATTERN).describe("The credit note's id: cn_ + 32 hex digits."),
+        number: String = string().describe("Its number in the credit note series (e.g. CN-000001)."),
+        invoice_id: InvoiceId = string().pattern(InvoiceId::PATTERN).describe("The invoice it corrects."),
+        invoice_number: String = string().describe("That invoice's number."),
+        invoice_issue_date: NaiveDate = string().format(Format::Date).describe("That invoice's date."),
+        customer_id: String = string().describe("The customer."),
+        currency: String = currency("The invoice's currency."),
+        issue_date: NaiveDate = string().format(Format::Date).describe("The credit note's date."),
+        reason: String = string().describe("duplicate, order_change, product_unsatisfactory, pricing_error, void (issued by void_invoice) or other."),
+        memo: Option<String> = string().multiline().nullable().describe("The note printed on it, or null."),
+        tax_mode: TaxMode = one_of::<TaxMode>().describe("As the invoice's."),
+        prices_include_tax: bool = boolean().describe("As the invoice's."),
+        lines: Vec<CreditedLine> = array(CreditedLine::object()).describe("What it credits."),
+        subtotal_cents: i64 = integer().describe("Σ line nets."),
+        allowance_cents: i64 = integer().min(0).describe("Its share of the invoice's allowances (net)."),
+        charge_cents: i64 = integer().min(0).describe("Its share of the invoice's charges (net)."),
+        tax_cents: i64 = integer().min(0).describe("Σ tax of its groups."),
+        total_cents: i64 = integer().min(1).describe("What it credits, tax included: subtotal − allowances + charges + tax."),
+        tax_breakdown: Vec<TaxGroup> = array(TaxGroup::object()).describe("Per tax group: taxable amount and tax credited."),
+        applied_cents: i64 = integer().min(0).describe("The part that reduced what was due on the invoice."),
+        excess_cents: i64 = integer().min(0).describe("The part that had been paid already: applied_cents + excess_cents = total_cents."),
+        excess_to: Option<String> = string().nullable().describe("Where the excess went: refund, customer_credit or out_of_band; null when there was none."),
+        refund: Option<Refund> = Refund::object().nullable().describe("The refund (or out-of-band settlement) of the excess, or null."),
+        created_at: DateTime<Utc> = timestamp("When it was recorded"),
+    }
+}
+
+crate::output! {
+    pub struct CreditNoteReceipt {
+        credit_note: CreditNote = CreditNote::object().describe("The credit note issued."),
+        invoice_status: InvoiceStatus = one_of::<InvoiceStatus>().describe("The invoice's status after it: open ones stay sent or overdue; paid when nothing is due and something was paid; void when credit notes alone settled it."),
+        invoice_amount_due_cents: i64 = integer().min(0).describe("What is still due on the invoice."),
+    }
+}
+
+crate::output! {
+    pub struct CreditNoteList {
+        credit_notes: Vec<CreditNote> = array(CreditNote::object()).describe("Newest first."),
     }
 }
 
@@ -400,6 +490,8 @@ impl From<domain::Invoice> for Invoice {
             charges: i.taxes.charges().map(Adjustment::from).collect(),
             tax_breakdown: all(i.taxes.tax_breakdown.0),
             payments: all(i.payments),
+            amount_credited_cents: i.credit_notes.iter().map(|c| c.total_cents).sum(),
+            credit_notes: all(i.credit_notes),
             supply_date: i.supply.supply_date,
             period_start: i.supply.period_start,
             period_end: i.supply.period_end,
@@ -462,6 +554,8 @@ impl From<receivables::Balance> for Balance {
             overdue_cents: b.overdue_cents,
             open_invoices: b.open_invoices,
             oldest_due_date: b.oldest_due_date,
+            credit_cents: b.credit_cents,
+            balance_cents: b.balance_cents,
             aging: Aging {
                 current_cents: a.current_cents,
                 days_1_30_cents: a.days_1_30_cents,
@@ -488,5 +582,94 @@ impl From<customers::CustomerPage> for CustomerPage {
 impl From<receivables::OutstandingReport> for OutstandingReport {
     fn from(r: receivables::OutstandingReport) -> Self {
         Self { as_of: r.as_of, balances: all(r.balances) }
+    }
+}
+
+impl From<notes::CreditNoteRef> for CreditNoteRef {
+    fn from(c: notes::CreditNoteRef) -> Self {
+        Self {
+            credit_note_id: c.credit_note_id,
+            number: c.number,
+            issue_date: c.issue_date,
+            reason: c.reason.as_str().into(),
+            total_cents: c.total_cents,
+            applied_cents: c.applied_cents,
+            excess_cents: c.excess_cents,
+            excess_to: c.excess_to.map(|e| e.as_str().into()),
+        }
+    }
+}
+
+impl From<DomainCreditedLine> for CreditedLine {
+    fn from(l: DomainCreditedLine) -> Self {
+        Self {
+            invoice_line_no: l.invoice_line_no,
+            description: l.description,
+            unit: l.unit_code,
+            quantity: Exact(l.quantity),
+            unit_price_cents: l.unit_price,
+            amount_cents: l.amount_cents,
+            net_cents: l.net_cents,
+            taxes: all(l.taxes),
+        }
+    }
+}
+
+impl From<notes::Refund> for Refund {
+    fn from(r: notes::Refund) -> Self {
+        Self {
+            refund_id: r.refund_id,
+            amount_cents: r.amount_cents,
+            refunded_on: r.refunded_on,
+            method: r.method,
+            reference: r.reference,
+        }
+    }
+}
+
+impl From<notes::CreditNote> for CreditNote {
+    fn from(c: notes::CreditNote) -> Self {
+        Self {
+            credit_note_id: c.credit_note_id,
+            number: c.number,
+            invoice_id: c.invoice_id,
+            invoice_number: c.invoice_number,
+            invoice_issue_date: c.invoice_issue_date,
+            customer_id: c.customer_id,
+            currency: c.currency,
+            issue_date: c.issue_date,
+            reason: c.reason.as_str().into(),
+            memo: c.memo,
+            tax_mode: c.tax_mode,
+            prices_include_tax: c.prices_include_tax,
+            lines: all(c.lines.0),
+            subtotal_cents: c.subtotal_cents,
+            allowance_cents: c.allowance_cents,
+            charge_cents: c.charge_cents,
+            tax_cents: c.tax_cents,
+            total_cents: c.total_cents,
+            tax_breakdown: all(c.tax_breakdown.0),
+            applied_cents: c.applied_cents,
+            excess_cents: c.excess_cents,
+            excess_to: c.excess_to.map(|e| e.as_str().into()),
+            refund: c.refund.map(Refund::from),
+            created_at: c.created_at,
+        }
+    }
+}
+
+impl From<notes::CreditNoteReceipt> for CreditNoteReceipt {
+    fn from(r: notes::CreditNoteReceipt) -> Self {
+        Self {
+            credit_note: r.credit_note.into(),
+            invoice_status: r.invoice_status,
+            invoice_amount_due_cents: r.invoice_amount_due_cents,
+        }
+    }
+}
+
+impl From<Vec<notes::CreditNote>> for CreditNoteList {
+    fn from(notes: Vec<notes::CreditNote>) -> Self {
+        Self { credit_notes: all(notes) }
     }
 }

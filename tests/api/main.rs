@@ -8,6 +8,7 @@ mod burst;
 mod business_dates;
 mod cluster_limits;
 mod concurrency;
+mod credit_notes;
 mod documents;
 mod edge;
 mod golden;

@@ -48,11 +48,12 @@ async fn aging_buckets_match_hand_computed_fixtures(o: PgPoolOptions, c: PgConne
         report["balances"],
         json!([
             {"customer_id": "a", "currency": "EUR", "outstanding_cents": 800, "overdue_cents": 800, "open_invoices": 1,
-             "oldest_due_date": "2025-06-01", "aging": aging(0, 800, 0, 0, 0)},
+             "oldest_due_date": "2025-06-01", "aging": aging(0, 800, 0, 0, 0), "credit_cents": 0, "balance_cents": 800},
             {"customer_id": "a", "currency": "USD", "outstanding_cents": 27_500, "overdue_cents": 24_500, "open_invoices": 7,
-             "oldest_due_date": "2025-03-31", "aging": aging(3000, 6500, 5000, 6000, 7000)},
+             "oldest_due_date": "2025-03-31", "aging": aging(3000, 6500, 5000, 6000, 7000), "credit_cents": 0,
+             "balance_cents": 27_500},
             {"customer_id": "b", "currency": "USD", "outstanding_cents": 900, "overdue_cents": 0, "open_invoices": 1,
-             "oldest_due_date": "2025-06-30", "aging": aging(900, 0, 0, 0, 0)},
+             "oldest_due_date": "2025-06-30", "aging": aging(900, 0, 0, 0, 0), "credit_cents": 0, "balance_cents": 900},
         ])
     );
 

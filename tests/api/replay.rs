@@ -239,7 +239,7 @@ impl<F: FnMut(&mut Vec<Value>) + Send> replay::ReplayClient for ChangedTools<F> 
 async fn a_recorded_session_replays_unchanged_after_a_tool_is_added(o: PgPoolOptions, c: PgConnectOptions) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sessions/readme_snippet.jsonl");
     let recording = replay::load(&path).unwrap();
-    let added = json!({"name": "create_credit_note", "title": "Create credit note", "description": "Added later.",
+    let added = json!({"name": "a_tool_added_later", "title": "A tool added later", "description": "Added later.",
                        "inputSchema": {"type": "object", "properties": {}, "additionalProperties": false}});
     let owner = pool(o.clone(), c.clone()).await;
     for at in [usize::MAX, 3] {

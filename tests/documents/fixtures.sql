@@ -125,6 +125,11 @@ update invoices i
                      - i.allowance_cents + i.charge_cents + i.tax_cents
  where tenant_id = 'golden';
 
+-- The void invoice's ledger entry, as voiding it writes one: what was open on it, on its void date.
+insert into invoice_settlements (tenant_id, invoice_id, kind, amount_cents, dated, note, created_at)
+select tenant_id, invoice_id, 'void', total_cents, void_date, void_reason, voided_at
+  from invoices where tenant_id = 'golden' and status = 'void';
+
 insert into payments (payment_id, tenant_id, invoice_id, amount_cents, currency, method, reference, paid_at, created_at)
 values
     ('00000000-0000-7000-9000-000000000001', 'golden', '00000000-0000-7000-8000-000000000001', 10000000, 'USD',

@@ -43,16 +43,34 @@ pub struct StatementQuery {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
+    /// An invoice issued: a charge.
     Invoice,
+    /// Money received (all of it, also a part kept as the customer's credit): a credit.
     Payment,
+    /// A credit note: a credit, whatever part of it reduced an invoice or became credit.
+    CreditNote,
+    /// Money paid back (or settled outside Tally): a charge.
+    Refund,
+    /// A bad debt written off: a credit.
+    WriteOff,
+    /// The customer's credit applied to an invoice: neither (it moves from credit to the invoice).
+    CreditApplied,
+    /// An invoice voided: a credit of what was open on it.
     Void,
 }
 
 impl EntryKind {
+    pub const ALL: [Self; 7] =
+        [Self::Invoice, Self::Payment, Self::CreditNote, Self::Refund, Self::WriteOff, Self::CreditApplied, Self::Void];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Invoice => "invoice",
             Self::Payment => "payment",
+            Self::CreditNote => "credit_note",
+            Self::Refund => "refund",
+            Self::WriteOff => "write_off",
+            Self::CreditApplied => "credit_applied",
             Self::Void => "void",
         }
     }
@@ -93,7 +111,8 @@ pub struct Section {
     pub opening_cents: i64,
     pub entries: Vec<Entry>,
     pub open_items: Vec<OpenItem>,
-    /// What is owed at the end date: `list_outstanding`'s outstanding_cents.
+    /// What is owed at the end date: `list_outstanding`'s balance_cents (what is open, less the
+    /// customer's unapplied credit).
     pub closing_cents: i64,
     pub aging: Aging,
 }
@@ -179,9 +198,9 @@ pub(crate) async fn figures(
     let find = |list: &[Balance], currency: &str| list.iter().find(|b| b.currency == currency).cloned();
     let mut sections = Vec::with_capacity(currencies.len());
     for currency in currencies {
-        let opening_cents = find(&opening, currency).map_or(0, |b| b.outstanding_cents);
+        let opening_cents = find(&opening, currency).map_or(0, |b| b.balance_cents);
         let (closing_cents, aging) = match find(&closing, currency) {
-            Some(b) => (b.outstanding_cents, b.aging),
+            Some(b) => (b.balance_cents, b.aging),
             None => (
                 0,
                 Aging {
@@ -201,11 +220,7 @@ pub(crate) async fn figures(
                 balance += r.charge - r.credit;
                 Entry {
                     date: r.day,
-                    kind: match r.kind.as_str() {
-                        "invoice" => EntryKind::Invoice,
-                        "payment" => EntryKind::Payment,
-                        _ => EntryKind::Void,
-                    },
+                    kind: EntryKind::ALL.into_iter().find(|k| k.as_str() == r.kind).unwrap_or(EntryKind::Void),
                     invoice_id: r.invoice_id.into(),
                     number: r.number.clone(),
                     note: r.note.clone(),
@@ -255,8 +270,9 @@ async fn balances(conn: &mut PgConnection, q: &StatementQuery, as_of: NaiveDate)
     Ok(receivables::report(conn, &query).await?.balances)
 }
 
-/// Issues, payments and voids dated within the period, in date order. A payment recorded as made
-/// before its invoice was issued counts from the issue date, as the outstanding report counts it.
+/// Everything dated within the period, in date order: issues, payments, credit notes, refunds,
+/// write-offs, credit applied and voids. A payment recorded as made before its invoice was issued
+/// counts from the issue date, as the outstanding report counts it.
 async fn activity(
     conn: &mut PgConnection,
     tenant: &str,
@@ -268,27 +284,46 @@ async fn activity(
         "select * from (
              select i.issue_date as day, i.issued_at as at, 0 as ord, 'invoice' as kind,
                     i.invoice_id, i.number, i.currency, i.total_cents as charge, 0::bigint as credit, null::text as note,
-                    null::timestamptz as recorded, null::uuid as payment_id
+                    null::timestamptz as recorded, null::text as tie
                from invoices i
               where i.tenant_id = $1 and i.customer_id = $2 and i.issue_date is not null
              union all
              select greatest(p.paid_on, i.issue_date), greatest(p.paid_at, i.issued_at), 1, 'payment',
                     i.invoice_id, i.number, i.currency, 0, p.amount_cents,
-                    replace(p.method, '_', ' ') || coalesce(', ref ' || p.reference, ''),
-                    p.created_at, p.payment_id
+                    replace(p.method, '_', ' ') || coalesce(', ref ' || p.reference, '')
+                        || case when p.excess_cents > 0 then ', ' || p.excess_cents || ' kept as credit' else '' end,
+                    p.created_at, p.payment_id::text
                from payments p
                join invoices i on i.tenant_id = p.tenant_id and i.invoice_id = p.invoice_id
               where p.tenant_id = $1 and i.customer_id = $2 and i.issue_date is not null
              union all
-             select i.void_date, i.voided_at, 2, 'void',
-                    i.invoice_id, i.number, i.currency, 0, i.total_cents, i.void_reason, null, null
-               from invoices i
-              where i.tenant_id = $1 and i.customer_id = $2 and i.issue_date is not null and i.void_date is not null
+             select c.issue_date, c.issued_at, 2, 'credit_note', c.invoice_id, c.number, c.currency, 0, c.total_cents,
+                    'for ' || c.invoice_number || ', ' || replace(c.reason, '_', ' '), c.created_at, c.number
+               from credit_notes c
+              where c.tenant_id = $1 and c.customer_id = $2
+             union all
+             select r.refunded_on, r.created_at, 3, 'refund', c.invoice_id, c.number, r.currency, r.amount_cents, 0,
+                    case when r.method = 'out_of_band' then 'settled outside Tally'
+                         else replace(r.method, '_', ' ') || coalesce(', ref ' || r.reference, '') end,
+                    r.created_at, r.refund_id::text
+               from refunds r
+               join credit_notes c on c.tenant_id = r.tenant_id and c.credit_note_id = r.credit_note_id
+              where r.tenant_id = $1 and r.customer_id = $2
+             union all
+             select greatest(s.dated, i.issue_date), s.created_at, 4,
+                    case s.kind when 'credit' then 'credit_applied' else s.kind end,
+                    i.invoice_id, i.number, i.currency, 0,
+                    case when s.kind = 'credit' then 0 else s.amount_cents end,
+                    case when s.kind = 'credit' then s.amount_cents || ' of credit applied' else s.note end,
+                    s.created_at, s.settlement_id::text
+               from invoice_settlements s
+               join invoices i on i.tenant_id = s.tenant_id and i.invoice_id = s.invoice_id
+              where s.tenant_id = $1 and i.customer_id = $2 and s.kind in ('write_off', 'void', 'credit')
          ) e
          where day between $3 and $4 and ($5::text is null or currency = $5)
-         -- Payments share paid_at (a day) with others on the same invoice: when recorded, then
-         -- the id, settle their order, so the same data prints the same rows.
-         order by currency, day, at, ord, invoice_id, recorded, payment_id
+         -- Entries share a day with others: when recorded, then the id, settle their order, so the
+         -- same data prints the same rows.
+         order by currency, day, at, ord, invoice_id, recorded, tie
          limit $6",
     )
     .bind(tenant)
@@ -334,7 +369,9 @@ async fn activity(
         return Err(DomainError::InvalidInput {
             field,
             message,
-            expected: format!("a statement of at most {MAX_ROWS} rows (invoices, payments and voids)"),
+            expected: format!(
+                "a statement of at most {MAX_ROWS} rows (invoices, payments, credit notes, refunds, write-offs and voids)"
+            ),
         });
     }
     Ok(rows)

@@ -114,6 +114,7 @@ impl InvoiceService {
             line_items,
             taxes: taxes.clone(),
             payments: vec![],
+            credit_notes: vec![],
             supply: Supply::default(),
             voided_at: None,
             void_reason: None,

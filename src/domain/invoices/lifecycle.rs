@@ -1,20 +1,22 @@
 //! Moving an invoice through the state machine: update a draft, send it (numbering it), void it.
 //! Each move locks the invoice row, checks the machine, writes, audits and commits.
 
-use crate::domain::Entity;
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::PgConnection;
 
 use super::create::{insert_lines, tax_context};
+use super::credit_notes::figures::CreditRequest;
+use super::credit_notes::{CreditReason, NewCreditNote, issue};
+use super::moves::{Locked, check, lock};
 use super::read::load;
-use super::{DISPLAY_STATUS, Invoice, InvoiceService, InvoiceStatus, NewAdjustment, NewLine, Supply, pricing};
+use super::{Invoice, InvoiceService, InvoiceStatus, NewAdjustment, NewLine, Supply, pricing};
 use crate::domain::audit::{AuditAction, Change};
 use crate::domain::calendar;
 use crate::domain::idempotency::{Keyed, Written};
 use crate::domain::money::Currency;
-use crate::domain::state::{self, Action};
+use crate::domain::state::Action;
+use crate::domain::tax::TaxMode;
 use crate::domain::tax::rules::{self, RuleBroken};
 use crate::domain::write::{Begun, Write};
 use crate::domain::{Actor, DomainError, InvoiceId};
@@ -35,64 +37,6 @@ pub struct DraftChanges {
 pub struct IssueDetails {
     pub issue_date: Option<NaiveDate>,
     pub supply: Supply,
-}
-
-/// The facts about a locked invoice that decide a move.
-#[derive(sqlx::FromRow)]
-pub(crate) struct Locked {
-    pub status: InvoiceStatus,
-    pub customer_id: String,
-    pub currency: String,
-    pub total_cents: i64,
-    pub amount_paid_cents: i64,
-    pub due_date: Option<NaiveDate>,
-    /// The tenant's today, read with the lock (see [`calendar`]).
-    pub today: NaiveDate,
-}
-
-/// Locks the invoice row for the rest of the transaction: concurrent moves on one invoice queue.
-pub(crate) async fn lock(conn: &mut PgConnection, tenant: &str, id: InvoiceId) -> Result<Locked, DomainError> {
-    sqlx::query_as(&format!(
-        "select {DISPLAY_STATUS} as status, i.customer_id, i.currency, i.total_cents, i.amount_paid_cents,
-                i.due_date, (select tenant_today()) as today
-           from invoices i where i.tenant_id = $1 and i.invoice_id = $2 for update"
-    ))
-    .bind(tenant)
-    .bind(id.0)
-    .fetch_optional(conn)
-    .await?
-    .ok_or_else(|| DomainError::NotFound { entity: Entity::Invoice, id: id.to_string() })
-}
-
-/// Refuses `action` unless the machine allows it from the invoice's status.
-pub(crate) fn check(locked: &Locked, action: Action) -> Result<(), DomainError> {
-    let allowed = state::allowed(locked.status, locked.amount_paid_cents > 0);
-    if allowed.contains(&action) {
-        return Ok(());
-    }
-    let hint = match (action, locked.status) {
-        (Action::Void, InvoiceStatus::Sent | InvoiceStatus::Overdue | InvoiceStatus::Paid)
-            if locked.amount_paid_cents > 0 =>
-        {
-            "An invoice with payments cannot be voided: the money received must stay on record. Leave it open and \
-             collect the rest, or record the correction as a credit note once they are available."
-                .to_owned()
-        }
-        (Action::ApplyPayment, InvoiceStatus::Draft) => {
-            "Send the invoice first (send_invoice), then record payments.".to_owned()
-        }
-        (Action::UpdateDraft, _) => {
-            "Only drafts can be changed. A sent invoice without payments can be voided and re-issued.".to_owned()
-        }
-        (_, InvoiceStatus::Paid) => "The invoice is fully paid; nothing more can be done to it.".to_owned(),
-        (_, InvoiceStatus::Void) => "The invoice is void; create a new invoice instead.".to_owned(),
-        _ => format!("Allowed from {}: {}", locked.status.as_str(), names(&allowed)),
-    };
-    Err(DomainError::InvalidState { status: locked.status, action, allowed, hint })
-}
-
-fn names(actions: &[Action]) -> String {
-    if actions.is_empty() { "nothing".into() } else { actions.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ") }
 }
 
 impl InvoiceService {
@@ -318,6 +262,21 @@ impl InvoiceService {
         };
         let locked = lock(w.conn(), &actor.tenant_id, id).await?;
         check(&locked, Action::Void)?;
+        if locked.tax_mode == TaxMode::Vat && locked.status != InvoiceStatus::Draft {
+            // An issued VAT invoice is never cancelled by editing it: a credit note for all that
+            // is left credits it, and having settled it alone, voids it (it keeps its number).
+            let full = NewCreditNote {
+                request: CreditRequest::Whole,
+                reason: CreditReason::Void,
+                memo: Some(reason.clone()),
+                issue_date: None,
+                excess_to: None,
+                refund: None,
+            };
+            issue(&mut w, id, &locked, &full).await?;
+            let invoice = load(w.conn(), &actor.tenant_id, id).await?;
+            return w.commit(invoice).await;
+        }
         sqlx::query(
             "update invoices set status = 'void', voided_at = now(), void_reason = $3, void_date = $4,
                     settled_on = $4, updated_at = now()

@@ -2,7 +2,9 @@
 //! state machine. Every write is one transaction with its idempotency key and audit record.
 
 mod create;
+pub mod credit_notes;
 mod lifecycle;
+mod moves;
 pub mod payments;
 pub mod pricing;
 mod read;
@@ -23,7 +25,7 @@ use rust_decimal::Decimal;
 use sqlx::types::Json;
 
 pub use lifecycle::{DraftChanges, IssueDetails};
-pub(crate) use lifecycle::{check, lock};
+pub(crate) use moves::{check, lock};
 
 /// An invoice's status as callers see it. `Overdue` is derived: sent and past its due date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
@@ -240,6 +242,8 @@ pub struct Invoice {
     pub line_items: Vec<LineItem>,
     pub taxes: TaxFigures,
     pub payments: Vec<Payment>,
+    /// Credit notes issued against it, oldest first.
+    pub credit_notes: Vec<CreditNoteRef>,
     /// When the goods or services were supplied, or the period they cover, if the invoice says.
     pub supply: Supply,
     pub voided_at: Option<DateTime<Utc>>,
@@ -285,6 +289,20 @@ impl Invoice {
         let inclusive = (self.taxes.tax_mode == TaxMode::Vat).then_some(self.taxes.prices_include_tax);
         (lines, adjustments, inclusive)
     }
+}
+
+/// A credit note as its invoice lists it.
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct CreditNoteRef {
+    #[sqlx(try_from = "Uuid")]
+    pub credit_note_id: crate::domain::CreditNoteId,
+    pub number: String,
+    pub issue_date: NaiveDate,
+    pub reason: credit_notes::CreditReason,
+    pub total_cents: i64,
+    pub applied_cents: i64,
+    pub excess_cents: i64,
+    pub excess_to: Option<credit_notes::ExcessTo>,
 }
 
 /// When what is invoiced was supplied: a day, a period, both or neither (EN 16931 BT-72, BG-14).

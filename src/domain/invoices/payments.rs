@@ -151,7 +151,7 @@ impl InvoiceService {
         let paid_on = p.paid_on.unwrap_or(today);
         calendar::not_after_today("paid_at", paid_on, today, "a payment is recorded once the money has arrived")?;
         check(&locked, Action::ApplyPayment)?;
-        let due = locked.total_cents - locked.amount_paid_cents;
+        let due = locked.due_cents();
         if p.amount_cents > due {
             return Err(DomainError::Overpayment {
                 amount_cents: p.amount_cents,
@@ -177,18 +177,18 @@ impl InvoiceService {
         .fetch_one(w.conn())
         .await?;
         let paid = locked.amount_paid_cents + p.amount_cents;
-        let status = if paid == locked.total_cents { InvoiceStatus::Paid } else { locked.status };
+        // The payment's row put its settlement on the invoice's ledger (a trigger): settled now.
+        let settled = locked.settled_cents + p.amount_cents;
+        let status = if settled == locked.total_cents { InvoiceStatus::Paid } else { locked.status };
         sqlx::query(
-            "update invoices set amount_paid_cents = $3, status = case when $3 = total_cents then 'paid' else status end,
-                    settled_on = case when $3 = total_cents
-                                      then greatest(issue_date, (select max(p.paid_on) from payments p
-                                                                  where p.tenant_id = $1 and p.invoice_id = $2))
-                                 end,
+            "update invoices set amount_paid_cents = $3, status = case when $4 then 'paid' else status end,
+                    settled_on = case when $4 then settled_day(tenant_id, invoice_id, issue_date) end,
                     updated_at = now() where tenant_id = $1 and invoice_id = $2",
         )
         .bind(w.tenant())
         .bind(id.0)
         .bind(paid)
+        .bind(settled == locked.total_cents)
         .execute(w.conn())
         .await?;
         let id_text = id.to_string();
@@ -197,7 +197,7 @@ impl InvoiceService {
             Change::invoice(&id_text, AuditAction::PaymentApplied)
                 .status(Some(locked.status), status)
                 .amount(p.amount_cents, &locked.currency)
-                .details(json!({ "payment_id": payment_text, "method": p.method, "amount_paid_cents": paid, "amount_due_cents": locked.total_cents - paid })),
+                .details(json!({ "payment_id": payment_text, "method": p.method, "amount_paid_cents": paid, "amount_due_cents": locked.total_cents - settled })),
         )
         .await?;
         let receipt = PaymentReceipt {
@@ -207,7 +207,7 @@ impl InvoiceService {
             currency: locked.currency,
             total_cents: locked.total_cents,
             amount_paid_cents: paid,
-            amount_due_cents: locked.total_cents - paid,
+            amount_due_cents: locked.total_cents - settled,
         };
         w.commit(receipt).await
     }

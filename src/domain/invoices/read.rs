@@ -6,8 +6,8 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::payments;
 use super::{
-    DISPLAY_STATUS, Invoice, InvoiceService, InvoiceSummary, LINE_COLUMNS, ListQuery, Page, SUMMARY_COLUMNS, Supply,
-    TAX_COLUMNS, TaxFigures,
+    CreditNoteRef, DISPLAY_STATUS, Invoice, InvoiceService, InvoiceSummary, LINE_COLUMNS, ListQuery, Page,
+    SUMMARY_COLUMNS, Supply, TAX_COLUMNS, TaxFigures,
 };
 use crate::domain::cursor::Position;
 use crate::domain::{DomainError, InvoiceId, audit};
@@ -82,8 +82,26 @@ pub(crate) async fn load(conn: &mut PgConnection, tenant: &str, id: InvoiceId) -
     .fetch_all(&mut *conn)
     .await?;
     let payments = payments::of_invoice(&mut *conn, tenant, id).await?;
+    let credit_notes: Vec<CreditNoteRef> = sqlx::query_as(
+        "select credit_note_id, number, issue_date, reason, total_cents, applied_cents, excess_cents, excess_to
+           from credit_notes where tenant_id = $1 and invoice_id = $2 order by created_at, number",
+    )
+    .bind(tenant)
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await?;
     let history = audit::history(&mut *conn, tenant, Entity::Invoice, &id.to_string()).await?;
-    Ok(Invoice { summary: summary.derive(), line_items, taxes, payments, supply, voided_at, void_reason, history })
+    Ok(Invoice {
+        summary: summary.derive(),
+        line_items,
+        taxes,
+        payments,
+        credit_notes,
+        supply,
+        voided_at,
+        void_reason,
+        history,
+    })
 }
 
 #[derive(sqlx::FromRow)]

@@ -354,7 +354,7 @@ fn line_figures(i: usize, line: &Line) -> Result<LineFigures, CalcError> {
 }
 
 /// `round(gross × 100 / (100 + rate))`: the net part of a gross amount.
-fn net_of(gross: i64, rate: Decimal) -> Result<i64, CalcError> {
+pub(crate) fn net_of(gross: i64, rate: Decimal) -> Result<i64, CalcError> {
     let divisor = Decimal::ONE_HUNDRED + rate;
     Decimal::from(gross)
         .checked_mul(Decimal::ONE_HUNDRED)

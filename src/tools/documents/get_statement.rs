@@ -49,10 +49,10 @@ pub const STATEMENT_ROWS_SHOWN: usize = 100;
 crate::output! {
     pub struct StatementEntry {
         date: NaiveDate = string().format(Format::Date).describe("The day, YYYY-MM-DD."),
-        kind: String = string().describe("invoice (a charge), payment or void (credits)."),
+        kind: String = string().describe("invoice or refund (charges); payment, credit_note, write_off or void (credits); credit_applied (the customer's credit moved onto an invoice: neither)."),
         invoice_id: InvoiceId = string().pattern(InvoiceId::PATTERN).describe("The invoice concerned."),
-        number: String = string().describe("Its number."),
-        note: Option<String> = string().nullable().describe("The payment's method and reference, or the void's reason."),
+        number: String = string().describe("The invoice's number, or the credit note's (credit_note, refund)."),
+        note: Option<String> = string().nullable().describe("The payment's or refund's method and reference, the credit note's invoice and reason, or the reason for a write-off or void."),
         charge_cents: i64 = integer().min(0).describe("Added to the balance, in minor units."),
         credit_cents: i64 = integer().min(0).describe("Taken off the balance, in minor units."),
         balance_cents: i64 = integer().describe("The running balance after this entry."),
@@ -85,9 +85,9 @@ crate::output! {
     pub struct StatementSection {
         currency: String = string().format(Format::Currency).describe("Every amount of the section is in it."),
         opening_cents: i64 = integer().describe("activity: the balance brought forward (owed at the end of the day before from); open_items: 0."),
-        entries: Vec<StatementEntry> = array(StatementEntry::object()).describe("activity: every invoice, payment and void in the period, in date order; open_items: empty."),
+        entries: Vec<StatementEntry> = array(StatementEntry::object()).describe("activity: every invoice, payment, credit note, refund, write-off, credit applied and void in the period, in date order; open_items: empty."),
         open_items: Vec<StatementItem> = array(StatementItem::object()).describe("open_items: the open invoices, oldest first; activity: empty."),
-        closing_cents: i64 = integer().min(0).describe("Owed at the end of the statement's date: list_outstanding's outstanding_cents for that date."),
+        closing_cents: i64 = integer().describe("Owed at the end of the statement's date: list_outstanding's balance_cents for that date (what is open less the customer's unapplied credit; negative when the business owes the customer)."),
         closing_formatted: String = string().describe("closing_cents written with the currency's minor unit."),
         aging: StatementAging = StatementAging::object().describe("closing_cents by days past due at the statement's date, as list_outstanding gives it."),
     }
