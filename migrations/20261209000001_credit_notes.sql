@@ -284,3 +284,19 @@ grant execute on function settled_day to tally_app;
 alter table invoices drop constraint invoices_paid_means_settled,
     add constraint invoices_paid_means_settled
         check (status <> 'paid' or (number is not null and total_cents > 0 and settled_cents = total_cents));
+
+-- Write-offs: a bad debt closes what is still due without a payment (not a tax document, so not
+-- a credit note). The invoice is then written_off.
+alter table invoices drop constraint invoices_status_check,
+    add constraint invoices_status_check check (status in ('draft', 'sent', 'paid', 'void', 'written_off'));
+alter table invoices drop constraint invoices_settled_when_closed,
+    add constraint invoices_settled_when_closed
+        check ((settled_on is not null) = (status in ('paid', 'void', 'written_off')));
+alter table audit_events drop constraint audit_events_action_known,
+    add constraint audit_events_action_known
+        check (action in ('created', 'updated', 'sent', 'payment_applied', 'voided', 'credited', 'issued',
+                          'refunded', 'written_off', 'credit_applied'));
+alter table audit_events drop constraint audit_events_status_known,
+    add constraint audit_events_status_known
+        check (from_status in ('draft', 'sent', 'paid', 'overdue', 'void', 'written_off')
+               and to_status in ('draft', 'sent', 'paid', 'overdue', 'void', 'written_off'));

@@ -23,10 +23,14 @@ pub enum AuditAction {
     Issued,
     /// Money went back to the customer.
     Refunded,
+    /// What was due was closed as a bad debt.
+    WrittenOff,
+    /// The customer's credit was applied to the invoice.
+    CreditApplied,
 }
 
 impl AuditAction {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 10] = [
         Self::Created,
         Self::Updated,
         Self::Sent,
@@ -35,6 +39,8 @@ impl AuditAction {
         Self::Credited,
         Self::Issued,
         Self::Refunded,
+        Self::WrittenOff,
+        Self::CreditApplied,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +53,8 @@ impl AuditAction {
             Self::Credited => "credited",
             Self::Issued => "issued",
             Self::Refunded => "refunded",
+            Self::WrittenOff => "written_off",
+            Self::CreditApplied => "credit_applied",
         }
     }
 }

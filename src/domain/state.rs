@@ -16,6 +16,10 @@ pub enum Action {
     Void,
     /// Issue a credit note against it.
     Credit,
+    /// Close what is due as a bad debt.
+    WriteOff,
+    /// Apply the customer's credit to it.
+    ApplyCredit,
 }
 
 impl Action {
@@ -27,6 +31,8 @@ impl Action {
             Self::ApplyPayment => "apply_payment",
             Self::Void => "void_invoice",
             Self::Credit => "create_credit_note",
+            Self::WriteOff => "write_off_invoice",
+            Self::ApplyCredit => "apply_customer_credit",
         }
     }
 }
@@ -36,10 +42,14 @@ impl Action {
 pub fn allowed(status: InvoiceStatus, has_payments: bool) -> Vec<Action> {
     match status {
         InvoiceStatus::Draft => vec![Action::UpdateDraft, Action::Send, Action::Void],
-        InvoiceStatus::Sent | InvoiceStatus::Overdue if has_payments => vec![Action::ApplyPayment, Action::Credit],
-        InvoiceStatus::Sent | InvoiceStatus::Overdue => vec![Action::ApplyPayment, Action::Void, Action::Credit],
+        InvoiceStatus::Sent | InvoiceStatus::Overdue if has_payments => {
+            vec![Action::ApplyPayment, Action::Credit, Action::ApplyCredit, Action::WriteOff]
+        }
+        InvoiceStatus::Sent | InvoiceStatus::Overdue => {
+            vec![Action::ApplyPayment, Action::Void, Action::Credit, Action::ApplyCredit, Action::WriteOff]
+        }
         InvoiceStatus::Paid => vec![Action::Credit],
-        InvoiceStatus::Void => vec![],
+        InvoiceStatus::Void | InvoiceStatus::WrittenOff => vec![],
     }
 }
 
@@ -52,7 +62,11 @@ mod tests {
         assert!(allowed(InvoiceStatus::Draft, false).contains(&Action::Send));
         assert!(!allowed(InvoiceStatus::Draft, false).contains(&Action::ApplyPayment));
         assert_eq!(allowed(InvoiceStatus::Overdue, false), allowed(InvoiceStatus::Sent, false));
-        assert_eq!(allowed(InvoiceStatus::Sent, true), vec![Action::ApplyPayment, Action::Credit]);
+        assert_eq!(
+            allowed(InvoiceStatus::Sent, true),
+            vec![Action::ApplyPayment, Action::Credit, Action::ApplyCredit, Action::WriteOff]
+        );
+        assert!(allowed(InvoiceStatus::WrittenOff, true).is_empty());
         assert_eq!(allowed(InvoiceStatus::Paid, false), vec![Action::Credit]);
         assert!(allowed(InvoiceStatus::Void, false).is_empty());
     }

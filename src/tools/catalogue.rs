@@ -10,7 +10,7 @@ use super::documents::{Documents, GetBusinessProfile, GetStatement, RenderInvoic
 use super::invoices::{
     CreateInvoice, CreateInvoicesBatch, GetInvoice, ListInvoices, SendInvoice, UpdateDraftInvoice, VoidInvoice,
 };
-use super::payments::ApplyPayment;
+use super::payments::{ApplyCustomerCredit, ApplyPayment, WriteOffInvoice};
 use super::receivables::ListOutstanding;
 use super::taxes::{ArchiveTaxRate, CreateTaxRate, ListTaxRates, SetTaxSettings};
 use crate::domain::InvoiceService;
@@ -42,6 +42,8 @@ pub fn catalogue(s: &Services) -> Registry {
         .register(GetInvoice(s.invoices.clone()))
         .register(ListInvoices(s.invoices.clone()))
         .register(ApplyPayment(s.invoices.clone()))
+        .register(ApplyCustomerCredit(s.invoices.clone()))
+        .register(WriteOffInvoice(s.invoices.clone()))
         .register(VoidInvoice(s.invoices.clone()))
         .register(CreateCreditNote(s.invoices.clone()))
         .register(GetCreditNote(s.invoices.clone()))

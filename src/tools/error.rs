@@ -196,7 +196,7 @@ impl From<DomainError> for ToolFailure {
             }
             DomainError::Overpayment { amount_cents, due_cents, currency } => {
                 let message = format!(
-                    "The payment of {} is more than the {} due on this invoice. Apply at most amount_due_cents={due_cents}.",
+                    "The payment of {} is more than the {} due on this invoice. Apply at most amount_due_cents={due_cents}; or, if the money did arrive, keep what is over as the customer's credit with excess_to_credit: true.",
                     Money::of(amount_cents, &currency).plain(),
                     Money::of(due_cents, &currency).plain()
                 );

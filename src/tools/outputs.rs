@@ -40,7 +40,7 @@ crate::output! {
     pub struct InvoiceSummary {
         invoice_id: InvoiceId = string().pattern(InvoiceId::PATTERN).describe("The invoice's id."),
         number: Option<String> = string().nullable().describe("The invoice number (e.g. INV-000042), assigned when sent; null for drafts."),
-        status: InvoiceStatus = one_of::<InvoiceStatus>().describe("draft, sent, paid, overdue (sent and past due) or void."),
+        status: InvoiceStatus = one_of::<InvoiceStatus>().describe("draft, sent, paid (settled by payments and credits), overdue (sent and past due), void or written_off (a bad debt)."),
         customer_id: String = string().describe("The business's own customer key."),
         currency: String = currency("ISO-4217 code of every amount."),
         total_cents: i64 = integer().min(0).describe("Sum of the lines, in minor units."),
@@ -135,7 +135,7 @@ crate::output! {
     /// One entry of the audit trail.
     pub struct Event {
         at: DateTime<Utc> = timestamp("When it happened"),
-        action: AuditAction = string().describe("created, updated, sent, payment_applied or voided."),
+        action: AuditAction = string().describe("created, updated, sent, payment_applied, voided, credited (a credit note against it), issued (a credit note itself), refunded, written_off or credit_applied."),
         from_status: Option<InvoiceStatus> = string().nullable().describe("Status before, or null."),
         to_status: Option<InvoiceStatus> = string().nullable().describe("Status after, or null."),
         amount_cents: Option<i64> = integer().nullable().describe("The amount involved, in minor units, or null."),
@@ -201,11 +201,25 @@ crate::output! {
     pub struct PaymentReceipt {
         payment: Payment = Payment::object().describe("The payment recorded."),
         invoice_id: InvoiceId = string().pattern(InvoiceId::PATTERN).describe("The invoice paid."),
-        status: InvoiceStatus = one_of::<InvoiceStatus>().describe("draft, sent, paid, overdue (sent and past due) or void."),
+        status: InvoiceStatus = one_of::<InvoiceStatus>().describe("draft, sent, paid (settled by payments and credits), overdue (sent and past due), void or written_off (a bad debt)."),
         currency: String = currency("The invoice's currency."),
         total_cents: i64 = integer().min(0).describe("The invoice total, in minor units."),
         amount_paid_cents: i64 = integer().min(0).describe("Paid so far, this payment included."),
         amount_due_cents: i64 = integer().min(0).describe("Still due after this payment; 0 means paid."),
+        excess_to_credit_cents: i64 = integer().min(0).describe("The part of the payment beyond what was due, kept as the customer's credit (excess_to_credit); 0 otherwise."),
+    }
+}
+
+crate::output! {
+    /// What a write-off or an application of the customer's credit did to an invoice.
+    pub struct Settled {
+        invoice_id: InvoiceId = string().pattern(InvoiceId::PATTERN).describe("The invoice."),
+        status: InvoiceStatus = one_of::<InvoiceStatus>().describe("Its status after: written_off, paid (nothing left due) or still sent/overdue."),
+        currency: String = currency("The invoice's currency."),
+        total_cents: i64 = integer().min(0).describe("The invoice total."),
+        amount_cents: i64 = integer().min(1).describe("What this took off what was due."),
+        amount_due_cents: i64 = integer().min(0).describe("Still due after it."),
+        credit_left_cents: i64 = integer().min(0).describe("The customer's credit left in this currency."),
     }
 }
 
@@ -518,6 +532,7 @@ impl From<domain::payments::PaymentReceipt> for PaymentReceipt {
             total_cents: r.total_cents,
             amount_paid_cents: r.amount_paid_cents,
             amount_due_cents: r.amount_due_cents,
+            excess_to_credit_cents: r.excess_to_credit_cents,
         }
     }
 }
@@ -671,5 +686,19 @@ impl From<notes::CreditNoteReceipt> for CreditNoteReceipt {
 impl From<Vec<notes::CreditNote>> for CreditNoteList {
     fn from(notes: Vec<notes::CreditNote>) -> Self {
         Self { credit_notes: all(notes) }
+    }
+}
+
+impl From<domain::invoices::settle::Settled> for Settled {
+    fn from(s: domain::invoices::settle::Settled) -> Self {
+        Self {
+            invoice_id: s.invoice_id,
+            status: s.status,
+            currency: s.currency,
+            total_cents: s.total_cents,
+            amount_cents: s.amount_cents,
+            amount_due_cents: s.amount_due_cents,
+            credit_left_cents: s.credit_left_cents,
+        }
     }
 }

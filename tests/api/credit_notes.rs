@@ -332,3 +332,83 @@ async fn a_tenant_never_reaches_another_tenants_credit_notes(o: PgPoolOptions, c
     let r = globex.ok(&sg, "create_credit_note", json!({"invoice_id": theirs, "reason": "other", "whole": true})).await;
     assert_eq!(r["credit_note"]["number"], "CN-000001");
 }
+
+#[sqlx::test]
+async fn customer_credit_is_applied_to_a_later_invoice(o: PgPoolOptions, c: PgConnectOptions) {
+    let app = spawn_app(pool(o, c).await).await;
+    let s = app.session().await;
+    let first = app.sent_invoice(&s, "kunde", "Consulting", 10_000).await;
+    // 120.00 arrives for a 100.00 invoice: refused unless the 20.00 over is kept as credit.
+    let refused = app.refused(&s, "apply_payment", json!({"invoice_id": first, "amount_cents": 12_000})).await;
+    assert_eq!(refused["code"], "overpayment", "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("excess_to_credit"), "{refused}");
+    let paid = app
+        .ok(&s, "apply_payment", json!({"invoice_id": first, "amount_cents": 12_000, "excess_to_credit": true}))
+        .await;
+    assert_eq!(
+        (paid["status"].as_str(), paid["excess_to_credit_cents"].as_i64()),
+        (Some("paid"), Some(2_000)),
+        "{paid}"
+    );
+    assert_eq!(paid["amount_paid_cents"], 10_000);
+    // A credit note of 30.00 on the paid invoice, kept as credit too: 50.00 in all.
+    app.ok(
+        &s,
+        "create_credit_note",
+        json!({"invoice_id": first, "reason": "pricing_error", "amount_cents": 3_000, "excess_to": "customer_credit"}),
+    )
+    .await;
+    let balance = outstanding(&app, &s).await;
+    assert_eq!((balance["credit_cents"].as_i64(), balance["balance_cents"].as_i64()), (Some(5_000), Some(-5_000)));
+    // A later invoice of 80.00 takes all 50.00 of it: 30.00 still due.
+    let second = app.sent_invoice(&s, "kunde", "Consulting, May", 8_000).await;
+    let applied =
+        app.ok(&s, "apply_customer_credit", json!({"invoice_id": second, "idempotency_key": "use-credit"})).await;
+    assert_eq!(
+        (applied["amount_cents"].as_i64(), applied["amount_due_cents"].as_i64(), applied["credit_left_cents"].as_i64()),
+        (Some(5_000), Some(3_000), Some(0)),
+        "{applied}"
+    );
+    assert_eq!(applied["status"], "sent");
+    // The same key is the same application; with no credit left, another is refused.
+    let again =
+        app.ok(&s, "apply_customer_credit", json!({"invoice_id": second, "idempotency_key": "use-credit"})).await;
+    assert_eq!(again, applied);
+    let refused = app.refused(&s, "apply_customer_credit", json!({"invoice_id": second})).await;
+    assert_eq!(refused["errors"][0]["path"], "invoice_id", "{refused}");
+    let balance = outstanding(&app, &s).await;
+    assert_eq!((balance["outstanding_cents"].as_i64(), balance["credit_cents"].as_i64()), (Some(3_000), Some(0)));
+    // The statement: 100 + 80 charged; 120 paid, 30 credited; the credit applied moves nothing.
+    let section = statement(&app, &s).await;
+    assert_eq!(section["closing_cents"], 3_000, "{section}");
+    assert!(kinds(&section).contains(&("credit_applied".into(), 0, 0)), "{section}");
+}
+
+#[sqlx::test]
+async fn a_write_off_after_part_payment_closes_what_is_due(o: PgPoolOptions, c: PgConnectOptions) {
+    let app = spawn_app(pool(o, c).await).await;
+    let s = app.session().await;
+    let id = app.sent_invoice(&s, "kunde", "Consulting", 10_000).await;
+    app.ok(&s, "apply_payment", json!({"invoice_id": id, "amount_cents": 4_000})).await;
+    let w = app.ok(&s, "write_off_invoice", json!({"invoice_id": id, "reason": "Customer insolvent"})).await;
+    assert_eq!(
+        (w["status"].as_str(), w["amount_cents"].as_i64(), w["amount_due_cents"].as_i64()),
+        (Some("written_off"), Some(6_000), Some(0)),
+        "{w}"
+    );
+    let invoice = app.ok(&s, "get_invoice", json!({"invoice_id": id})).await;
+    assert_eq!(invoice["status"], "written_off");
+    assert_eq!(invoice["amount_paid_cents"], 4_000, "the payment stays on record");
+    assert!(invoice["history"].as_array().unwrap().iter().any(|e| e["action"] == "written_off"), "{invoice}");
+    assert_eq!(app.count("credit_notes").await, 0, "a write-off is not a credit note");
+    let refused = app.refused(&s, "apply_payment", json!({"invoice_id": id, "amount_cents": 1})).await;
+    assert_eq!(refused["code"], "invalid_state", "{refused}");
+    let report = app.ok(&s, "list_outstanding", json!({"customer_id": "kunde"})).await;
+    assert_eq!(report["balances"], json!([]), "nothing is owed");
+    let section = statement(&app, &s).await;
+    assert_eq!(
+        kinds(&section),
+        vec![("invoice".into(), 10_000, 0), ("payment".into(), 0, 4_000), ("write_off".into(), 0, 6_000)]
+    );
+    assert_eq!(section["closing_cents"], 0);
+}

@@ -106,7 +106,7 @@ async fn bad_params_report_every_problem_and_change_nothing(o: PgPoolOptions, c:
     let err = app.refused(&s, "list_invoices", json!({"status": "Paid", "limit": 500})).await;
     let codes: Vec<&str> = err["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["not_allowed", "out_of_range"]);
-    assert_eq!(err["errors"][0]["allowed"], json!(["draft", "sent", "paid", "overdue", "void"]));
+    assert_eq!(err["errors"][0]["allowed"], json!(["draft", "sent", "paid", "overdue", "void", "written_off"]));
 }
 
 #[sqlx::test]

@@ -40,7 +40,10 @@ async fn update_draft_replaces_what_it_is_given(o: PgPoolOptions, c: PgConnectOp
     let err = app.refused(&s, "update_draft_invoice", json!({"invoice_id": id, "memo": "late"})).await;
     assert_eq!(err["code"], "invalid_state");
     assert_eq!(err["details"]["current_status"], "sent");
-    assert_eq!(err["details"]["allowed_actions"], json!(["apply_payment", "void_invoice", "create_credit_note"]));
+    assert_eq!(
+        err["details"]["allowed_actions"],
+        json!(["apply_payment", "void_invoice", "create_credit_note", "apply_customer_credit", "write_off_invoice"])
+    );
 }
 
 #[sqlx::test]
@@ -169,7 +172,10 @@ async fn voiding_and_its_refusals(o: PgPoolOptions, c: PgConnectOptions) {
     let err = app.refused(&s, "void_invoice", json!({"invoice_id": partly, "reason": "x"})).await;
     assert_eq!(err["code"], "invalid_state");
     assert!(err["message"].as_str().unwrap().contains("cannot be voided"), "{err}");
-    assert_eq!(err["details"]["allowed_actions"], json!(["apply_payment", "create_credit_note"]));
+    assert_eq!(
+        err["details"]["allowed_actions"],
+        json!(["apply_payment", "create_credit_note", "apply_customer_credit", "write_off_invoice"])
+    );
 
     let err = app.refused(&s, "void_invoice", json!({"invoice_id": a_draft, "reason": "again"})).await;
     assert_eq!(err["details"]["current_status"], "void");

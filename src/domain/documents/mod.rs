@@ -235,6 +235,7 @@ fn invoice_data(invoice: &Invoice, seller: &Seller, buyer: &Buyer, logo: Option<
         InvoiceStatus::Sent | InvoiceStatus::Overdue => "Open",
         InvoiceStatus::Paid => "Paid",
         InvoiceStatus::Void => "Void",
+        InvoiceStatus::WrittenOff => "Written off",
     };
     facts.push(("Status", printed_status.to_owned()));
     if let Some(issued) = issued {
@@ -275,12 +276,13 @@ fn invoice_data(invoice: &Invoice, seller: &Seller, buyer: &Buyer, logo: Option<
         _ => None,
     };
     let pay = match status {
-        InvoiceStatus::Paid | InvoiceStatus::Void => vec![],
+        InvoiceStatus::Paid | InvoiceStatus::Void | InvoiceStatus::WrittenOff => vec![],
         _ => pay_lines(seller),
     };
     // The headline under the title: what is asked of the reader, and by when.
     let headline = match (status, s.due_date) {
         (InvoiceStatus::Void, _) => "Void: nothing is due".to_owned(),
+        (InvoiceStatus::WrittenOff, _) => "Written off: nothing is due".to_owned(),
         (InvoiceStatus::Paid, _) => format!("Paid: {}", s.total().written(style)),
         (_, Some(due_date)) => format!("Amount due {} by {due_date}", money(due)),
         (_, None) => format!("Amount due {}", money(due)),

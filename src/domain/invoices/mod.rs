@@ -8,6 +8,7 @@ mod moves;
 pub mod payments;
 pub mod pricing;
 mod read;
+pub mod settle;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -29,19 +30,21 @@ pub(crate) use moves::{check, lock};
 
 /// An invoice's status as callers see it. `Overdue` is derived: sent and past its due date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
-#[serde(rename_all = "lowercase")]
-#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum InvoiceStatus {
     Draft,
     Sent,
     Paid,
     Overdue,
     Void,
+    /// Closed as a bad debt (write_off_invoice): nothing more is asked of the customer.
+    WrittenOff,
 }
 
 impl InvoiceStatus {
     /// Every status a caller sees, in the order schemas list them.
-    pub const ALL: [Self; 5] = [Self::Draft, Self::Sent, Self::Paid, Self::Overdue, Self::Void];
+    pub const ALL: [Self; 6] = [Self::Draft, Self::Sent, Self::Paid, Self::Overdue, Self::Void, Self::WrittenOff];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -50,6 +53,7 @@ impl InvoiceStatus {
             Self::Paid => "paid",
             Self::Overdue => "overdue",
             Self::Void => "void",
+            Self::WrittenOff => "written_off",
         }
     }
 }

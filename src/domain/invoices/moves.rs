@@ -74,6 +74,9 @@ pub(crate) fn check(locked: &Locked, action: Action) -> Result<(), DomainError> 
         (_, InvoiceStatus::Paid) => {
             "The invoice is settled. To correct it, issue a credit note (create_credit_note).".to_owned()
         }
+        (_, InvoiceStatus::WrittenOff) => {
+            "The invoice was written off as a bad debt; nothing more can be done to it.".to_owned()
+        }
         (_, InvoiceStatus::Void) => "The invoice is void; create a new invoice instead.".to_owned(),
         _ => format!("Allowed from {}: {}", locked.status.as_str(), names(&allowed)),
     };

@@ -57,6 +57,9 @@ pub struct NewPayment {
     pub paid_on: Option<NaiveDate>,
     pub method: PaymentMethod,
     pub reference: Option<String>,
+    /// Money that arrived beyond what is due is kept as the customer's credit, instead of
+    /// refused.
+    pub excess_to_credit: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -86,6 +89,8 @@ pub struct PaymentReceipt {
     pub total_cents: i64,
     pub amount_paid_cents: i64,
     pub amount_due_cents: i64,
+    /// The part of the payment kept as the customer's credit (excess_to_credit).
+    pub excess_to_credit_cents: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -152,7 +157,8 @@ impl InvoiceService {
         calendar::not_after_today("paid_at", paid_on, today, "a payment is recorded once the money has arrived")?;
         check(&locked, Action::ApplyPayment)?;
         let due = locked.due_cents();
-        if p.amount_cents > due {
+        let excess = (p.amount_cents - due).max(0);
+        if excess > 0 && !p.excess_to_credit {
             return Err(DomainError::Overpayment {
                 amount_cents: p.amount_cents,
                 due_cents: due,
@@ -162,8 +168,9 @@ impl InvoiceService {
         let payment_id = PaymentId::generate();
         // paid_at is the day's midnight, UTC: the day is what is recorded (payments.paid_on).
         let row: PaymentRow = sqlx::query_as(
-            "insert into payments (payment_id, tenant_id, invoice_id, amount_cents, currency, method, reference, paid_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8::date::timestamp at time zone 'UTC')
+            "insert into payments (payment_id, tenant_id, invoice_id, amount_cents, currency, method, reference, paid_at,
+                                   excess_cents)
+             values ($1, $2, $3, $4, $5, $6, $7, $8::date::timestamp at time zone 'UTC', $9)
              returning payment_id, amount_cents, currency, method, reference, paid_at, created_at",
         )
         .bind(payment_id.0)
@@ -174,11 +181,31 @@ impl InvoiceService {
         .bind(p.method.as_str())
         .bind(&p.reference)
         .bind(paid_on)
+        .bind(excess)
         .fetch_one(w.conn())
         .await?;
-        let paid = locked.amount_paid_cents + p.amount_cents;
+        if excess > 0 {
+            // What is over is the customer's, from the day it counts on the invoice's books.
+            let day = locked.issue_date.map_or(paid_on, |d| d.max(paid_on));
+            sqlx::query(
+                "insert into customer_credit (tenant_id, customer_id, currency, kind, amount_cents, dated, payment_id,
+                                              invoice_id)
+                 values ($1, $2, $3, 'overpayment', $4, $5, $6, $7)",
+            )
+            .bind(w.tenant())
+            .bind(&locked.customer_id)
+            .bind(&locked.currency)
+            .bind(excess)
+            .bind(day)
+            .bind(payment_id.0)
+            .bind(id.0)
+            .execute(w.conn())
+            .await?;
+        }
+        let applied = p.amount_cents - excess;
+        let paid = locked.amount_paid_cents + applied;
         // The payment's row put its settlement on the invoice's ledger (a trigger): settled now.
-        let settled = locked.settled_cents + p.amount_cents;
+        let settled = locked.settled_cents + applied;
         let status = if settled == locked.total_cents { InvoiceStatus::Paid } else { locked.status };
         sqlx::query(
             "update invoices set amount_paid_cents = $3, status = case when $4 then 'paid' else status end,
@@ -197,7 +224,7 @@ impl InvoiceService {
             Change::invoice(&id_text, AuditAction::PaymentApplied)
                 .status(Some(locked.status), status)
                 .amount(p.amount_cents, &locked.currency)
-                .details(json!({ "payment_id": payment_text, "method": p.method, "amount_paid_cents": paid, "amount_due_cents": locked.total_cents - settled })),
+                .details(json!({ "payment_id": payment_text, "method": p.method, "amount_paid_cents": paid, "amount_due_cents": locked.total_cents - settled, "excess_to_credit_cents": excess })),
         )
         .await?;
         let receipt = PaymentReceipt {
@@ -208,6 +235,7 @@ impl InvoiceService {
             total_cents: locked.total_cents,
             amount_paid_cents: paid,
             amount_due_cents: locked.total_cents - settled,
+            excess_to_credit_cents: excess,
         };
         w.commit(receipt).await
     }
