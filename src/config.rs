@@ -99,7 +99,8 @@ pub struct RenderArgs {
     /// The tenant whose document it is.
     #[arg(long, default_value = "default")]
     pub tenant: String,
-    /// A resource URI: invoice://{invoice_id}/pdf or statement://{customer_id}/activity/{from}/{to}
+    /// A resource URI: invoice://{invoice_id}/pdf, credit_note://{credit_note_id}/pdf, or
+    /// statement://{customer_id}/activity/{from}/{to}
     /// or statement://{customer_id}/open-items/{as_of}.
     pub uri: String,
     /// Where to write the PDF.

@@ -6,7 +6,9 @@
 use super::Registry;
 use super::credit_notes::{CreateCreditNote, GetCreditNote, ListCreditNotes};
 use super::customers::{GetCustomer, ListCustomers, UpsertCustomer};
-use super::documents::{Documents, GetBusinessProfile, GetStatement, RenderInvoice, SetBusinessProfile};
+use super::documents::{
+    Documents, GetBusinessProfile, GetStatement, RenderCreditNote, RenderInvoice, SetBusinessProfile,
+};
 use super::invoices::{
     CreateInvoice, CreateInvoicesBatch, GetInvoice, ListInvoices, SendInvoice, UpdateDraftInvoice, VoidInvoice,
 };
@@ -50,6 +52,7 @@ pub fn catalogue(s: &Services) -> Registry {
         .register(ListCreditNotes(s.invoices.clone()))
         .register(ListOutstanding(s.receivables.clone()))
         .register(RenderInvoice(s.documents.clone()))
+        .register(RenderCreditNote(s.documents.clone()))
         .register(GetStatement(s.documents.clone()))
         .register(GetBusinessProfile(s.documents.service.clone()))
         .register(SetBusinessProfile(s.documents.service.clone()))

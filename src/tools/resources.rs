@@ -6,8 +6,9 @@
 
 use serde_json::{Map, Value, json};
 
+use super::credit_notes::GetCreditNote;
 use super::customers::GetCustomer;
-use super::documents::{GetStatement, RenderInvoice};
+use super::documents::{GetStatement, RenderCreditNote, RenderInvoice};
 use super::invoices::{GetInvoice, ListInvoices};
 use super::outputs::InvoiceSummary;
 use super::registry::{CallFailure, Registry, RunFailure};
@@ -21,6 +22,8 @@ pub enum Backing {
     InvoicePdf,
     Customer,
     Statement,
+    CreditNote,
+    CreditNotePdf,
 }
 
 impl Backing {
@@ -31,6 +34,8 @@ impl Backing {
             Self::InvoicePdf => RenderInvoice::about().name,
             Self::Customer => GetCustomer::about().name,
             Self::Statement => GetStatement::about().name,
+            Self::CreditNote => GetCreditNote::about().name,
+            Self::CreditNotePdf => RenderCreditNote::about().name,
         }
     }
 }
@@ -48,7 +53,7 @@ pub struct Template {
     pub mime_type: &'static str,
 }
 
-pub const TEMPLATES: [Template; 5] = [
+pub const TEMPLATES: [Template; 7] = [
     Template {
         uri_template: "invoice://{invoice_id}",
         backing: Backing::Invoice,
@@ -66,6 +71,25 @@ pub const TEMPLATES: [Template; 5] = [
         name: "invoice-pdf",
         title: "Invoice PDF",
         description: "The invoice as a PDF/A-3u document, as render_invoice renders it.",
+        mime_type: PDF,
+    },
+    Template {
+        uri_template: "credit_note://{credit_note_id}",
+        backing: Backing::CreditNote,
+        fixed: &[],
+        name: "credit-note",
+        title: "Credit note",
+        description: "One credit note as get_credit_note returns it: the invoice it corrects, what it credits, and \
+                      where the money went. credit_note_id is cn_ + 32 hex digits.",
+        mime_type: JSON,
+    },
+    Template {
+        uri_template: "credit_note://{credit_note_id}/pdf",
+        backing: Backing::CreditNotePdf,
+        fixed: &[],
+        name: "credit-note-pdf",
+        title: "Credit note PDF",
+        description: "The credit note as a PDF/A-3u document, as render_credit_note renders it.",
         mime_type: PDF,
     },
     Template {
@@ -204,6 +228,8 @@ impl Registry {
             Backing::Customer => self.run::<GetCustomer>(args, ctx).await.map(text),
             Backing::InvoicePdf => self.run::<RenderInvoice>(args, ctx).await.map(|o| blob(o.attachment)),
             Backing::Statement => self.run::<GetStatement>(args, ctx).await.map(|o| blob(o.attachment)),
+            Backing::CreditNote => self.run::<GetCreditNote>(args, ctx).await.map(text),
+            Backing::CreditNotePdf => self.run::<RenderCreditNote>(args, ctx).await.map(|o| blob(o.attachment)),
         };
         match read {
             Ok(Some(contents)) => Ok(contents),

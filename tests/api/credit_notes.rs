@@ -327,6 +327,21 @@ async fn a_tenant_never_reaches_another_tenants_credit_notes(o: PgPoolOptions, c
     assert_eq!(refused["code"], "not_found", "{refused}");
     let listed = globex.ok(&sg, "list_credit_notes", json!({})).await;
     assert_eq!(listed["credit_notes"], json!([]));
+    // Its PDF: acme reads it (a PDF), globex finds no such resource.
+    let uri = format!("credit_note://{}/pdf", note_id.as_str().unwrap());
+    let read = acme.rpc(&sa, "resources/read", json!({"uri": uri})).await;
+    let content = &read["result"]["contents"][0];
+    assert_eq!(content["mimeType"], "application/pdf", "{read}");
+    let pdf =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, content["blob"].as_str().unwrap()).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let rendered = acme.ok(&sa, "render_credit_note", json!({"credit_note_id": note_id})).await;
+    assert_eq!(rendered["document"]["uri"], json!(uri), "{rendered}");
+    let missing = globex.rpc(&sg, "resources/read", json!({"uri": uri})).await;
+    assert_eq!(missing["error"]["code"], -32002, "{missing}");
+    let json_uri = format!("credit_note://{}", note_id.as_str().unwrap());
+    let missing = globex.rpc(&sg, "resources/read", json!({"uri": json_uri})).await;
+    assert_eq!(missing["error"]["code"], -32002, "{missing}");
     // globex's own first credit note starts its own series.
     let theirs = globex.sent_invoice(&sg, "kunde", "Widget", 1_000).await;
     let r = globex.ok(&sg, "create_credit_note", json!({"invoice_id": theirs, "reason": "other", "whole": true})).await;

@@ -25,6 +25,8 @@ const GOLDEN: &[(&str, &str, usize)] = &[
     ("invoice-vat-19-7-discount", "invoice://inv_00000000000070008000000000000008/pdf", 1),
     ("invoice-reverse-charge", "invoice://inv_00000000000070008000000000000009/pdf", 1),
     ("invoice-zero-rated-export", "invoice://inv_00000000000070008000000000000010/pdf", 1),
+    ("credit-note-vat-line-return", "credit_note://cn_0000000000007000a000000000000001/pdf", 1),
+    ("credit-note-refunded", "credit_note://cn_0000000000007000a000000000000002/pdf", 1),
     ("statement-three-months", "statement://blue-harbor/activity/2026-01-01/2026-03-31", 1),
     ("statement-open-items", "statement://blue-harbor/open-items/2026-03-31", 1),
 ];

@@ -41,6 +41,8 @@ async fn invoices_and_customers_read_as_json_in_both_eras(o: PgPoolOptions, c: P
         [
             "invoice://{invoice_id}",
             "invoice://{invoice_id}/pdf",
+            "credit_note://{credit_note_id}",
+            "credit_note://{credit_note_id}/pdf",
             "customer://{customer_id}",
             "statement://{customer_id}/activity/{from}/{to}{/currency}",
             "statement://{customer_id}/open-items/{as_of}{/currency}",
@@ -96,7 +98,7 @@ async fn invoices_and_customers_read_as_json_in_both_eras(o: PgPoolOptions, c: P
     assert_eq!(listed["result"]["resources"].as_array().unwrap().len(), 50);
     assert_eq!(listed["result"]["ttlMs"], 0, "the books change with every write");
     let (_, templates) = acme.modern(None, "resources/templates/list", json!({})).await;
-    assert_eq!(templates["result"]["resourceTemplates"].as_array().unwrap().len(), 5);
+    assert_eq!(templates["result"]["resourceTemplates"].as_array().unwrap().len(), 7);
     // The Mcp-Name header of resources/read is the URI.
     let body = json!({"jsonrpc":"2.0","id":7,"method":"resources/read","params": crate::helpers::with_envelope(json!({"uri": uri}))});
     let res = acme

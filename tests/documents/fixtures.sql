@@ -148,3 +148,53 @@ update invoices i
        status = case when paid.cents = i.total_cents then 'paid' else i.status end
   from (select invoice_id, sum(amount_cents) as cents from payments group by invoice_id) paid
  where paid.invoice_id = i.invoice_id and i.tenant_id = 'golden';
+
+-- Credit notes, with the ledger entries create_credit_note writes:
+-- CN-000001 (2026-03-25) returns one of the three handbooks of GLD-000007 (invoice 8): 2,999 of
+--   the line; its set's taxable in proportion, 8,097 × 2,999 / 8,997 = 2,699 (the 10 % discount's
+--   share, 300, credited with it); VAT 7 % of 26.99 = 1.8893 → 1.89; 28.88 in all. Nothing was
+--   paid, so all of it reduces what is due.
+-- CN-000002 (2026-03-28) credits all of GLD-000006 (invoice 7) after it was paid in cash: 450.00,
+--   nothing due, so all of it was paid already and is refunded by bank transfer on 2026-03-30.
+insert into credit_note_counters (tenant_id, last_number) values ('golden', 2);
+
+insert into credit_notes (credit_note_id, tenant_id, invoice_id, customer_id, currency, number, issue_date, issued_at,
+                          reason, memo, invoice_number, invoice_issue_date, seller, buyer, tax_mode, prices_include_tax,
+                          lines, sets, tax_breakdown, subtotal_cents, allowance_cents, charge_cents, tax_cents,
+                          total_cents, applied_cents, excess_cents, excess_to, created_at)
+select '00000000-0000-7000-a000-000000000001', i.tenant_id, i.invoice_id, i.customer_id, i.currency, 'CN-000001',
+       '2026-03-25', '2026-03-25 10:00:00+00', 'product_unsatisfactory', 'Damaged in transit; returned 2026-03-24.',
+       i.number, i.issue_date, i.seller, i.buyer, 'vat', false,
+       '[{"invoice_line_no": 2, "description": "Incoterms 2020 handbook", "unit_code": "C62", "quantity": "1", "unit_price": 2999, "amount_cents": 2999, "net_cents": 2999, "taxes": [{"tax_rate_id": "txr_00000000000070008000000000000007", "name": "USt 7 %", "percent": "7", "category": "S"}], "set": 1}]',
+       '[{"set": 1, "lines": 2999, "amount": 2999, "taxable": 2699, "gross": 2699}]',
+       '[{"key": "S:7", "rate": {"tax_rate_id": "txr_00000000000070008000000000000007", "name": "USt 7 %", "percent": "7", "category": "S"}, "lines": 2999, "allowances": 300, "charges": 0, "taxable": 2699, "tax": 189}]',
+       2999, 300, 0, 189, 2888, 2888, 0, null, '2026-03-25 10:00:00+00'
+  from invoices i where i.invoice_id = '00000000-0000-7000-8000-000000000008';
+
+insert into credit_notes (credit_note_id, tenant_id, invoice_id, customer_id, currency, number, issue_date, issued_at,
+                          reason, memo, invoice_number, invoice_issue_date, seller, buyer, tax_mode, prices_include_tax,
+                          lines, sets, tax_breakdown, subtotal_cents, allowance_cents, charge_cents, tax_cents,
+                          total_cents, applied_cents, excess_cents, excess_to, created_at)
+select '00000000-0000-7000-a000-000000000002', i.tenant_id, i.invoice_id, i.customer_id, i.currency, 'CN-000002',
+       '2026-03-28', '2026-03-28 10:00:00+00', 'duplicate', 'Billed twice: see GLD-000002.',
+       i.number, i.issue_date, i.seller, i.buyer, 'none', false,
+       '[{"invoice_line_no": 1, "description": "Customs brokerage, March", "unit_code": "C62", "quantity": "1", "unit_price": 45000, "amount_cents": 45000, "net_cents": 45000, "taxes": [], "set": 0}]',
+       '[{"set": 0, "lines": 45000, "amount": 45000, "taxable": 45000, "gross": 45000}]', '[]',
+       45000, 0, 0, 0, 45000, 0, 45000, 'refund', '2026-03-28 10:00:00+00'
+  from invoices i where i.invoice_id = '00000000-0000-7000-8000-000000000007';
+
+insert into invoice_settlements (tenant_id, invoice_id, kind, amount_cents, dated, credit_note_id, note, created_at)
+values ('golden', '00000000-0000-7000-8000-000000000008', 'credit_note', 2888, '2026-03-25',
+        '00000000-0000-7000-a000-000000000001', 'CN-000001', '2026-03-25 10:00:00+00');
+
+insert into refunds (refund_id, tenant_id, customer_id, currency, amount_cents, refunded_on, method, reference,
+                     credit_note_id, created_at)
+values ('00000000-0000-7000-b000-000000000001', 'golden', 'blue-harbor', 'USD', 45000, '2026-03-30', 'bank_transfer',
+        'RF-2026-0330', '00000000-0000-7000-a000-000000000002', '2026-03-30 10:00:00+00');
+
+insert into customer_credit (tenant_id, customer_id, currency, kind, amount_cents, dated, credit_note_id, refund_id,
+                             created_at)
+values ('golden', 'blue-harbor', 'USD', 'credit_note', 45000, '2026-03-28', '00000000-0000-7000-a000-000000000002',
+        null, '2026-03-28 10:00:00+00'),
+       ('golden', 'blue-harbor', 'USD', 'refund', -45000, '2026-03-30', '00000000-0000-7000-a000-000000000002',
+        '00000000-0000-7000-b000-000000000001', '2026-03-30 10:00:00+00');

@@ -2,6 +2,7 @@
 //! module gathers the figures and writes the data its templates print; [`crate::render`] typesets
 //! them. Every amount is formatted from the currency's exponent, every date is ISO (YYYY-MM-DD).
 
+mod credit_note;
 pub mod links;
 pub mod profile;
 pub mod statement;
@@ -22,6 +23,7 @@ pub use statement::{EntryKind, StatementFigures, StatementKind, StatementQuery};
 const COMMON: &str = include_str!("templates/common.typ");
 const INVOICE: &str = include_str!("templates/invoice.typ");
 const STATEMENT: &str = include_str!("templates/statement.typ");
+const CREDIT_NOTE: &str = include_str!("templates/credit_note.typ");
 const MODULES: &[(&str, &str)] = &[("/common.typ", COMMON)];
 
 /// SHA-256 of `bytes`, lowercase hex: how a document and a logo are identified.
@@ -49,6 +51,12 @@ impl Document {
 #[derive(Debug, Clone)]
 pub struct InvoiceDocument {
     pub invoice: Invoice,
+    pub document: Document,
+}
+
+#[derive(Debug, Clone)]
+pub struct CreditNoteDocument {
+    pub credit_note: super::invoices::credit_notes::CreditNote,
     pub document: Document,
 }
 
@@ -99,6 +107,24 @@ impl DocumentService {
         let job = self.job(INVOICE, data, format!("tally/{tenant}/invoice/{id}"), invoice_date(&invoice), logo);
         let rendered = self.render(job).await?;
         Ok(InvoiceDocument { invoice, document: Document::new(rendered, filename) })
+    }
+
+    /// The credit note as a PDF, with the parties its invoice was issued to.
+    #[tracing::instrument(skip_all, fields(%id))]
+    pub async fn credit_note(&self, tenant: &str, id: super::CreditNoteId) -> Result<CreditNoteDocument, DomainError> {
+        let note = self.invoices.get_credit_note(tenant, id).await?;
+        let seller: Seller = serde_json::from_value(note.seller.0.clone())
+            .map_err(|_| DomainError::Inconsistent("a credit note's seller does not read"))?;
+        let buyer: Buyer = serde_json::from_value(note.buyer.0.clone())
+            .map_err(|_| DomainError::Inconsistent("a credit note's buyer does not read"))?;
+        let mut tx = crate::db::begin_for(&self.pool, tenant).await?;
+        let logo = logo(&mut tx, tenant, &seller).await?;
+        tx.commit().await?;
+        let data = credit_note::data(&note, &seller, &buyer, logo.as_ref());
+        let job = self.job(CREDIT_NOTE, data, format!("tally/{tenant}/credit_note/{id}"), note.issue_date, logo);
+        let rendered = self.render(job).await?;
+        let filename = format!("{}.pdf", note.number);
+        Ok(CreditNoteDocument { credit_note: note, document: Document::new(rendered, filename) })
     }
 
     /// The customer's statement; not found when Tally knows neither the customer nor any of its
@@ -322,6 +348,7 @@ fn invoice_data(invoice: &Invoice, seller: &Seller, buyer: &Buyer, logo: Option<
         "totals": {
             "total": s.total().written(style),
             "paid": s.paid().written(style),
+            "credited": credited_row(invoice, due).map(|(label, cents)| json!([label, format!("−{}", money(cents))])),
             "due": money(due),
         },
         "payments": invoice.payments.iter().map(|p| json!({
@@ -332,6 +359,18 @@ fn invoice_data(invoice: &Invoice, seller: &Seller, buyer: &Buyer, logo: Option<
         })).collect::<Vec<_>>(),
         "pay": pay,
     })
+}
+
+/// What credit notes, the customer's credit or a write-off took off the invoice, when anything
+/// did: total − paid − due, with its label.
+fn credited_row(invoice: &Invoice, due: i64) -> Option<(&'static str, i64)> {
+    let s = &invoice.summary;
+    if s.status == InvoiceStatus::Void {
+        return None;
+    }
+    let cents = s.total_cents - s.amount_paid_cents - due;
+    let label = if s.status == InvoiceStatus::WrittenOff { "Credited or written off" } else { "Credited" };
+    (cents > 0).then_some((label, cents))
 }
 
 /// A line's second row: its discount and service period, when it has them.

@@ -6,6 +6,7 @@
 
 mod get_business_profile;
 mod get_statement;
+mod render_credit_note;
 mod render_invoice;
 mod set_business_profile;
 
@@ -19,6 +20,7 @@ use serde_json::json;
 
 pub use get_business_profile::GetBusinessProfile;
 pub use get_statement::{GetStatement, STATEMENT_ROWS_SHOWN, statement_uri};
+pub use render_credit_note::RenderCreditNote;
 pub use render_invoice::RenderInvoice;
 pub use set_business_profile::SetBusinessProfile;
 
