@@ -427,3 +427,183 @@ async fn a_write_off_after_part_payment_closes_what_is_due(o: PgPoolOptions, c: 
     );
     assert_eq!(section["closing_cents"], 0);
 }
+
+mod ledger_property {
+    //! Random sequences of invoices, payments (overpayments kept as credit), credit notes (each way
+    //! the excess can go), write-offs, credit applied and voids, each dated on its own day: no cap
+    //! is exceeded, and on every day the customer's balance in `list_outstanding` (and the
+    //! statement's closing balance) is Σ invoices − Σ payments − Σ credit notes + Σ refunds −
+    //! Σ write-offs − Σ voids dated by then, computed here from what each call answered.
+
+    use chrono::{Days, NaiveDate};
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    use serde_json::{Value, json};
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+    use crate::helpers::{TestApp, pool, spawn_app};
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Invoice { slot: usize, cents: i64 },
+        Pay { slot: usize, cents: i64, to_credit: bool },
+        Credit { slot: usize, cents: Option<i64>, to: usize },
+        WriteOff { slot: usize },
+        ApplyCredit { slot: usize },
+        Void { slot: usize },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let slot = 0..3usize;
+        prop_oneof![
+            3 => (slot.clone(), 100..5_000i64).prop_map(|(slot, cents)| Op::Invoice { slot, cents }),
+            3 => (slot.clone(), 1..4_000i64, any::<bool>()).prop_map(|(slot, cents, to_credit)| Op::Pay { slot, cents, to_credit }),
+            3 => (slot.clone(), prop::option::of(1..3_000i64), 0..3usize).prop_map(|(slot, cents, to)| Op::Credit { slot, cents, to }),
+            1 => slot.clone().prop_map(|slot| Op::WriteOff { slot }),
+            2 => slot.clone().prop_map(|slot| Op::ApplyCredit { slot }),
+            1 => slot.prop_map(|slot| Op::Void { slot }),
+        ]
+    }
+
+    /// (day, signed amount): + charges the customer, − credits it.
+    type Entries = Vec<(NaiveDate, i64)>;
+
+    async fn balance(app: &TestApp, s: &str, customer: &str, day: NaiveDate) -> i64 {
+        let report = app.ok(s, "list_outstanding", json!({"customer_id": customer, "as_of": day.to_string()})).await;
+        match report["balances"].as_array().unwrap().as_slice() {
+            [] => 0,
+            [b] => {
+                assert!(
+                    b["outstanding_cents"].as_i64().unwrap() >= 0 && b["credit_cents"].as_i64().unwrap() >= 0,
+                    "{b}"
+                );
+                b["balance_cents"].as_i64().unwrap()
+            }
+            more => panic!("one currency only: {more:?}"),
+        }
+    }
+
+    #[sqlx::test]
+    async fn every_report_agrees_with_the_ledger_on_every_day(o: PgPoolOptions, c: PgConnectOptions) {
+        let app = spawn_app(pool(o, c).await).await;
+        let s = app.session().await;
+        let today = chrono::Utc::now().date_naive();
+        let base = today - Days::new(160);
+        let mut day = base;
+        let sequences = proptest::collection::vec(op(), 12..25);
+        let mut runner = TestRunner::deterministic();
+        for round in 0..6 {
+            let customer = format!("ledger_{round}");
+            app.customer(&s, &customer).await;
+            let first_day = day;
+            let mut entries: Entries = vec![];
+            let mut slots: [Option<(String, i64)>; 3] = Default::default();
+            let ops = sequences.new_tree(&mut runner).unwrap().current();
+            for op in &ops {
+                day = day + Days::new(1);
+                let d = day.to_string();
+                let id = |slot: usize| slots[slot].as_ref().map(|(id, _)| id.clone());
+                match op {
+                    Op::Invoice { slot, cents } => {
+                        let line = json!({"description": "x", "amount_cents": cents});
+                        let made =
+                            app.ok(&s, "create_invoice", json!({"customer_id": customer, "line_items": [line]})).await;
+                        let invoice = made["invoice_id"].as_str().unwrap().to_owned();
+                        app.ok(&s, "send_invoice", json!({"invoice_id": invoice, "issue_date": d})).await;
+                        entries.push((day, *cents));
+                        slots[*slot] = Some((invoice, *cents));
+                    }
+                    Op::Pay { slot, cents, to_credit } => {
+                        let Some(invoice) = id(*slot) else { continue };
+                        let args = json!({"invoice_id": invoice, "amount_cents": cents, "paid_at": d, "excess_to_credit": to_credit});
+                        let r = app.call(&s, "apply_payment", args).await;
+                        if r["isError"] == false {
+                            entries.push((day, -cents));
+                        }
+                    }
+                    Op::Credit { slot, cents, to } => {
+                        let Some(invoice) = id(*slot) else { continue };
+                        let to = ["refund", "customer_credit", "out_of_band"][*to];
+                        let mut args =
+                            json!({"invoice_id": invoice, "reason": "other", "issue_date": d, "excess_to": to});
+                        match cents {
+                            Some(c) => args["amount_cents"] = json!(c),
+                            None => args["whole"] = json!(true),
+                        }
+                        let r = app.call(&s, "create_credit_note", args).await;
+                        if r["isError"] == false {
+                            let note = &r["structuredContent"]["credit_note"];
+                            let (total, excess) =
+                                (note["total_cents"].as_i64().unwrap(), note["excess_cents"].as_i64().unwrap());
+                            assert_eq!(note["applied_cents"].as_i64().unwrap() + excess, total, "{note}");
+                            entries.push((day, -total));
+                            if excess > 0 && to != "customer_credit" {
+                                entries.push((day, excess));
+                            }
+                        }
+                    }
+                    Op::WriteOff { slot } => {
+                        let Some(invoice) = id(*slot) else { continue };
+                        let r = app
+                            .call(
+                                &s,
+                                "write_off_invoice",
+                                json!({"invoice_id": invoice, "reason": "bad debt", "written_off_on": d}),
+                            )
+                            .await;
+                        if r["isError"] == false {
+                            entries.push((day, -r["structuredContent"]["amount_cents"].as_i64().unwrap()));
+                        }
+                    }
+                    Op::ApplyCredit { slot } => {
+                        let Some(invoice) = id(*slot) else { continue };
+                        // Dated today on both sides: it moves credit onto the invoice, the balance stays.
+                        app.call(&s, "apply_customer_credit", json!({"invoice_id": invoice})).await;
+                    }
+                    Op::Void { slot } => {
+                        let Some(invoice) = id(*slot) else { continue };
+                        let due = app.ok(&s, "get_invoice", json!({"invoice_id": invoice})).await["amount_due_cents"]
+                            .as_i64()
+                            .unwrap();
+                        let r =
+                            app.call(&s, "void_invoice", json!({"invoice_id": invoice, "reason": "property"})).await;
+                        if r["isError"] == false && due > 0 {
+                            entries.push((today, -due));
+                        }
+                    }
+                }
+            }
+            // Caps: no invoice is credited beyond its total or owes less than nothing.
+            for (invoice, total) in slots.iter().flatten() {
+                let inv: Value = app.ok(&s, "get_invoice", json!({"invoice_id": invoice})).await;
+                let credited = inv["amount_credited_cents"].as_i64().unwrap();
+                assert!(credited <= *total && inv["amount_due_cents"].as_i64().unwrap() >= 0, "{inv}");
+            }
+            // Every day of the round, and the day before it: the report is the ledger.
+            let mut d = first_day;
+            while d <= today {
+                let expected: i64 = entries.iter().filter(|(on, _)| *on <= d).map(|(_, a)| a).sum();
+                assert_eq!(
+                    balance(&app, &s, &customer, d).await,
+                    expected,
+                    "round {round}, {customer} on {d}: {ops:?}"
+                );
+                d = if d < day { d + Days::new(1) } else { today.max(d + Days::new(1)) };
+            }
+            // And the statement over the whole round ends where the report does.
+            for end in [day, today] {
+                let st = app
+                    .ok(
+                        &s,
+                        "get_statement",
+                        json!({"customer_id": customer, "from": first_day.to_string(), "to": end.to_string()}),
+                    )
+                    .await;
+                let closing =
+                    st["sections"].as_array().unwrap().first().map_or(0, |x| x["closing_cents"].as_i64().unwrap());
+                assert_eq!(closing, balance(&app, &s, &customer, end).await, "round {round} statement to {end}");
+            }
+        }
+    }
+}
