@@ -17,17 +17,21 @@ async fn service(db_args: &crate::config::DbArgs) -> anyhow::Result<AccessServic
 pub async fn tenant(args: &TenantArgs) -> anyhow::Result<()> {
     let access = service(&args.db).await?;
     match &args.command {
-        TenantCommand::Create { id, name, invoice_prefix, rate_limit, concurrency_limit } => {
+        TenantCommand::Create { id, name, invoice_prefix, credit_note_prefix, rate_limit, concurrency_limit } => {
             let t = access
                 .create_tenant(&NewTenant {
                     tenant_id: id.clone(),
                     name: name.clone(),
                     invoice_prefix: Some(invoice_prefix.clone()),
+                    credit_note_prefix: Some(credit_note_prefix.clone()),
                     rate_limit_per_second: rate_limit.map(|n| n.get()),
                     concurrency_limit: concurrency_limit.map(|n| n.get()),
                 })
                 .await?;
-            eprintln!("created tenant {} ({}), invoice numbers {}000001…", t.tenant_id, t.name, t.invoice_prefix);
+            eprintln!(
+                "created tenant {} ({}), invoice numbers {}000001…, credit notes {}000001…",
+                t.tenant_id, t.name, t.invoice_prefix, t.credit_note_prefix
+            );
         }
         TenantCommand::List => {
             println!("{:<24} {:<10} {:>10} {:>12}  name", "tenant", "prefix", "rate/s", "concurrency");

@@ -128,6 +128,9 @@ pub enum TenantCommand {
         /// Prefix of its invoice numbers.
         #[arg(long, default_value = "INV-")]
         invoice_prefix: String,
+        /// Prefix of its credit note numbers (0-20 of A-Z a-z 0-9 / _ . -).
+        #[arg(long, default_value = "CN-")]
+        credit_note_prefix: String,
         /// Its own calls-per-second quota (beside the global limit).
         #[arg(long)]
         rate_limit: Option<NonZeroU32>,

@@ -119,6 +119,7 @@ pub struct Tenant {
     pub tenant_id: String,
     pub name: String,
     pub invoice_prefix: String,
+    pub credit_note_prefix: String,
     pub rate_limit_per_second: Option<i32>,
     pub concurrency_limit: Option<i32>,
     pub created_at: DateTime<Utc>,
@@ -129,6 +130,8 @@ pub struct NewTenant {
     pub tenant_id: String,
     pub name: String,
     pub invoice_prefix: Option<String>,
+    /// The credit note series' prefix; `CN-` when not given.
+    pub credit_note_prefix: Option<String>,
     pub rate_limit_per_second: Option<u32>,
     pub concurrency_limit: Option<u32>,
 }
@@ -201,16 +204,19 @@ impl AccessService {
             return Err(AccessError::BadTenantId(t.tenant_id.clone()));
         }
         let row = sqlx::query_as(
-            "insert into tenants (tenant_id, name, invoice_prefix, rate_limit_per_second, concurrency_limit)
-             values ($1, $2, coalesce($3, 'INV-'), $4, $5)
+            "insert into tenants (tenant_id, name, invoice_prefix, rate_limit_per_second, concurrency_limit,
+                                  credit_note_prefix)
+             values ($1, $2, coalesce($3, 'INV-'), $4, $5, coalesce($6, 'CN-'))
              on conflict (tenant_id) do nothing
-             returning tenant_id, name, invoice_prefix, rate_limit_per_second, concurrency_limit, created_at",
+             returning tenant_id, name, invoice_prefix, credit_note_prefix, rate_limit_per_second, concurrency_limit,
+                       created_at",
         )
         .bind(&t.tenant_id)
         .bind(&t.name)
         .bind(&t.invoice_prefix)
         .bind(t.rate_limit_per_second.map(|n| n as i32))
         .bind(t.concurrency_limit.map(|n| n as i32))
+        .bind(&t.credit_note_prefix)
         .fetch_optional(&self.pool)
         .await?;
         row.ok_or_else(|| AccessError::TenantExists(t.tenant_id.clone()))
@@ -218,7 +224,8 @@ impl AccessService {
 
     pub async fn list_tenants(&self) -> Result<Vec<Tenant>, AccessError> {
         Ok(sqlx::query_as(
-            "select tenant_id, name, invoice_prefix, rate_limit_per_second, concurrency_limit, created_at
+            "select tenant_id, name, invoice_prefix, credit_note_prefix, rate_limit_per_second, concurrency_limit,
+                    created_at
                from tenants order by tenant_id",
         )
         .fetch_all(&self.pool)

@@ -313,7 +313,10 @@ async fn add_tenant(owner: &PgPool, tenant: &str) {
 async fn a_tenant_never_reaches_another_tenants_credit_notes(o: PgPoolOptions, c: PgConnectOptions) {
     let owner = pool(o, c).await;
     add_tenant(&owner, "acme").await;
-    add_tenant(&owner, "globex").await;
+    sqlx::query("insert into tenants (tenant_id, name, credit_note_prefix) values ('globex', 'Globex', 'GX-CN-')")
+        .execute(&owner)
+        .await
+        .unwrap();
     let acme = spawn_app_with(owner.clone(), &["--tenant", "acme"]).await;
     let globex = spawn_app_with(owner.clone(), &["--tenant", "globex"]).await;
     let (sa, sg) = (acme.session().await, globex.session().await);
@@ -342,10 +345,10 @@ async fn a_tenant_never_reaches_another_tenants_credit_notes(o: PgPoolOptions, c
     let json_uri = format!("credit_note://{}", note_id.as_str().unwrap());
     let missing = globex.rpc(&sg, "resources/read", json!({"uri": json_uri})).await;
     assert_eq!(missing["error"]["code"], -32002, "{missing}");
-    // globex's own first credit note starts its own series.
+    // globex's own first credit note starts its own series, under its own prefix.
     let theirs = globex.sent_invoice(&sg, "kunde", "Widget", 1_000).await;
     let r = globex.ok(&sg, "create_credit_note", json!({"invoice_id": theirs, "reason": "other", "whole": true})).await;
-    assert_eq!(r["credit_note"]["number"], "CN-000001");
+    assert_eq!(r["credit_note"]["number"], "GX-CN-000001");
 }
 
 #[sqlx::test]

@@ -116,6 +116,7 @@ async fn app_for(o: PgPoolOptions, c: PgConnectOptions, issuer: &Issuer, extra: 
             tenant_id: "acme".into(),
             name: "Acme".into(),
             invoice_prefix: None,
+            credit_note_prefix: None,
             rate_limit_per_second: None,
             concurrency_limit: None,
         })

@@ -18,6 +18,7 @@ async fn tenant_with_token(app: &TestApp, id: &str, rate: Option<u32>, concurren
             tenant_id: id.into(),
             name: id.into(),
             invoice_prefix: None,
+            credit_note_prefix: None,
             rate_limit_per_second: rate,
             concurrency_limit: concurrency,
         })
