@@ -7,7 +7,7 @@ use super::super::invoices::credit_notes::{CreditNote, ExcessTo};
 use super::super::money::Money;
 use super::super::parties::{Buyer, Seller};
 use super::super::tax::{TaxMode, percent_text};
-use super::{Logo, buyer_block, capitalized, nonempty, seller_block, unit_name};
+use super::{Logo, breakdown_rows, buyer_block, capitalized, group_name, nonempty, seller_block, unit_name, wording};
 use crate::domain::invoices::pricing::UNIT_ONE;
 
 pub(super) fn data(note: &CreditNote, seller: &Seller, buyer: &Buyer, logo: Option<&Logo>) -> Value {
@@ -34,34 +34,7 @@ pub(super) fn data(note: &CreditNote, seller: &Seller, buyer: &Buyer, logo: Opti
     let taxable = note.subtotal_cents - note.allowance_cents + note.charge_cents;
     steps.push(("Net total".into(), money(taxable)));
     for g in &note.tax_breakdown.0 {
-        let name = match (&g.rate.category, &g.rate.jurisdiction) {
-            (Some(_), _) => format!("VAT {} %", percent_text(g.rate.percent)),
-            (None, Some(j)) => format!("{} {} %", j, percent_text(g.rate.percent)),
-            (None, None) => format!("{} {} %", g.rate.name, percent_text(g.rate.percent)),
-        };
-        steps.push((format!("{name} on {}", money(g.taxable)), money(g.tax)));
-    }
-    let breakdown: Vec<Value> = note
-        .tax_breakdown
-        .0
-        .iter()
-        .map(|g| {
-            json!([
-                g.rate
-                    .category
-                    .map_or_else(|| g.rate.jurisdiction.clone().unwrap_or_default(), |c| c.code().to_owned()),
-                g.rate.name,
-                format!("{} %", percent_text(g.rate.percent)),
-                money(g.taxable),
-                money(g.tax),
-            ])
-        })
-        .collect();
-    let mut wording: Vec<String> = vec![];
-    for w in note.tax_breakdown.0.iter().filter_map(|g| g.rate.wording()) {
-        if !wording.contains(&w) {
-            wording.push(w);
-        }
+        steps.push((format!("{} on {}", group_name(g), money(g.taxable)), money(g.tax)));
     }
     // Where the money went, in the order it happened.
     let mut settlement: Vec<String> = vec![];
@@ -126,9 +99,9 @@ pub(super) fn data(note: &CreditNote, seller: &Seller, buyer: &Buyer, logo: Opti
         "taxed": note.tax_mode != TaxMode::None,
         "tax": {
             "steps": steps.into_iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
-            "breakdown": breakdown,
+            "breakdown": breakdown_rows(&note.tax_breakdown.0, &money),
             "first_column": if note.tax_mode == TaxMode::SalesTax { "Jurisdiction" } else { "Category" },
-            "wording": wording,
+            "wording": wording(&note.tax_breakdown.0),
         },
         "total": money(note.total_cents),
     })

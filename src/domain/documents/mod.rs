@@ -8,6 +8,7 @@ pub mod profile;
 pub mod statement;
 
 use crate::domain::invoices::pricing::UNIT_ONE;
+use crate::domain::tax::engine::Group;
 use crate::domain::tax::{TaxMode, percent_text};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
@@ -424,11 +425,6 @@ fn tax_data(invoice: &Invoice, money: &dyn Fn(i64) -> String) -> Value {
     for c in t.charges() {
         steps.push((adjustment_label(c), money(c.amount_cents)));
     }
-    let group_name = |g: &crate::domain::tax::engine::Group| match (&g.rate.category, &g.rate.jurisdiction) {
-        (Some(_), _) => format!("VAT {} %", percent_text(g.rate.percent)),
-        (None, Some(j)) => format!("{} {} %", j, percent_text(g.rate.percent)),
-        (None, None) => format!("{} {} %", g.rate.name, percent_text(g.rate.percent)),
-    };
     if !inclusive {
         steps.push(("Net total".into(), money(t.subtotal(total) - t.allowance_cents + t.charge_cents)));
         for g in &t.tax_breakdown.0 {
@@ -444,9 +440,27 @@ fn tax_data(invoice: &Invoice, money: &dyn Fn(i64) -> String) -> Value {
     } else {
         vec![]
     };
-    let breakdown: Vec<Value> = t
-        .tax_breakdown
-        .0
+    json!({
+        "steps": steps.into_iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+        "included": included.into_iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+        "breakdown": breakdown_rows(&t.tax_breakdown.0, money),
+        "first_column": if t.tax_mode == TaxMode::SalesTax { "Jurisdiction" } else { "Category" },
+        "wording": wording(&t.tax_breakdown.0),
+    })
+}
+
+/// How a tax group is named in a totals block: `VAT 19 %`, `CA 6.25 %`.
+fn group_name(g: &Group) -> String {
+    match (&g.rate.category, &g.rate.jurisdiction) {
+        (Some(_), _) => format!("VAT {} %", percent_text(g.rate.percent)),
+        (None, Some(j)) => format!("{} {} %", j, percent_text(g.rate.percent)),
+        (None, None) => format!("{} {} %", g.rate.name, percent_text(g.rate.percent)),
+    }
+}
+
+/// The tax breakdown table's rows: category (or jurisdiction), name, rate, taxable, tax.
+fn breakdown_rows(groups: &[Group], money: &dyn Fn(i64) -> String) -> Vec<Value> {
+    groups
         .iter()
         .map(|g| {
             json!([
@@ -459,20 +473,18 @@ fn tax_data(invoice: &Invoice, money: &dyn Fn(i64) -> String) -> Value {
                 money(g.tax),
             ])
         })
-        .collect();
-    let mut wording: Vec<String> = vec![];
-    for w in t.tax_breakdown.0.iter().filter_map(|g| g.rate.wording()) {
-        if !wording.contains(&w) {
-            wording.push(w);
+        .collect()
+}
+
+/// The words the groups' categories require (exemption reasons, "Reverse charge"), once each.
+fn wording(groups: &[Group]) -> Vec<String> {
+    let mut out: Vec<String> = vec![];
+    for w in groups.iter().filter_map(|g| g.rate.wording()) {
+        if !out.contains(&w) {
+            out.push(w);
         }
     }
-    json!({
-        "steps": steps.into_iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
-        "included": included.into_iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
-        "breakdown": breakdown,
-        "first_column": if t.tax_mode == TaxMode::SalesTax { "Jurisdiction" } else { "Category" },
-        "wording": wording,
-    })
+    out
 }
 
 fn adjustment_label(a: &crate::domain::invoices::pricing::AppliedAdjustment) -> String {
