@@ -610,3 +610,28 @@ mod ledger_property {
         }
     }
 }
+
+#[sqlx::test]
+async fn an_invoice_paid_with_customer_credit_is_corrected_not_voided(o: PgPoolOptions, c: PgConnectOptions) {
+    let app = spawn_app(pool(o, c).await).await;
+    let s = app.session().await;
+    let first = app.sent_invoice(&s, "kunde", "Consulting", 1_000).await;
+    app.ok(&s, "apply_payment", json!({"invoice_id": first, "amount_cents": 1_500, "excess_to_credit": true})).await;
+    let second = app.sent_invoice(&s, "kunde", "Consulting", 2_000).await;
+    app.ok(&s, "apply_customer_credit", json!({"invoice_id": second})).await;
+    let refused = app.refused(&s, "void_invoice", json!({"invoice_id": second, "reason": "wrong"})).await;
+    assert!(refused["errors"][0]["message"].as_str().unwrap().contains("customer's credit was applied"), "{refused}");
+    // The way the error gives: a whole credit note, its paid part back to the customer's credit.
+    let r = app
+        .ok(
+            &s,
+            "create_credit_note",
+            json!({"invoice_id": second, "reason": "other", "whole": true, "excess_to": "customer_credit"}),
+        )
+        .await;
+    assert_eq!(
+        (r["credit_note"]["applied_cents"].as_i64(), r["credit_note"]["excess_cents"].as_i64()),
+        (Some(1_500), Some(500))
+    );
+    assert_eq!(outstanding(&app, &s).await["credit_cents"], 500, "the credit is back");
+}

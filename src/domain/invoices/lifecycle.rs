@@ -262,6 +262,26 @@ impl InvoiceService {
         };
         let locked = lock(w.conn(), &actor.tenant_id, id).await?;
         check(&locked, Action::Void)?;
+        // The customer's credit applied to it is money received too: a void would lose it. (Read
+        // after the lock, so a credit applied a moment ago is seen.)
+        let credit_applied: bool = sqlx::query_scalar(
+            "select exists (select 1 from invoice_settlements
+                             where tenant_id = $1 and invoice_id = $2 and kind = 'credit')",
+        )
+        .bind(w.tenant())
+        .bind(id.0)
+        .fetch_one(w.conn())
+        .await?;
+        if credit_applied {
+            return Err(DomainError::InvalidInput {
+                field: "invoice_id",
+                message: "The customer's credit was applied to this invoice, so it cannot be voided: the credit must \
+                          stay on record. Correct it with a credit note (create_credit_note, whole: true, excess_to: \
+                          customer_credit), which gives the credit back."
+                    .into(),
+                expected: "an invoice without payments or customer credit applied".into(),
+            });
+        }
         if locked.tax_mode == TaxMode::Vat && locked.status != InvoiceStatus::Draft {
             // An issued VAT invoice is never cancelled by editing it: a credit note for all that
             // is left credits it, and having settled it alone, voids it (it keeps its number).
