@@ -167,6 +167,7 @@ crate::output! {
         payments: Vec<Payment> = array(Payment::object()).describe("Payments applied, oldest first."),
         amount_credited_cents: i64 = integer().min(0).describe("Σ of its credit notes' totals."),
         credit_notes: Vec<CreditNoteRef> = array(CreditNoteRef::object()).describe("Credit notes issued against it, oldest first (get_credit_note for one in full)."),
+        write_off: Option<WriteOff> = WriteOff::object().nullable().describe("What was written off as a bad debt (write_off_invoice), or null."),
         supply_date: Option<NaiveDate> = string().format(Format::Date).nullable().describe("When the goods or services were supplied, YYYY-MM-DD, or null."),
         period_start: Option<NaiveDate> = string().format(Format::Date).nullable().describe("First day of the period billed, or null."),
         period_end: Option<NaiveDate> = string().format(Format::Date).nullable().describe("Last day of the period billed, or null."),
@@ -187,6 +188,15 @@ crate::output! {
         applied_cents: i64 = integer().min(0).describe("The part that reduced what was due on the invoice."),
         excess_cents: i64 = integer().min(0).describe("The part that had been paid already (see excess_to)."),
         excess_to: Option<String> = string().nullable().describe("Where the excess went: refund, customer_credit or out_of_band; null when there was none."),
+    }
+}
+
+crate::output! {
+    /// A bad debt written off on an invoice.
+    pub struct WriteOff {
+        amount_cents: i64 = integer().min(1).describe("What was still due and was written off."),
+        written_off_on: NaiveDate = string().format(Format::Date).describe("The day."),
+        reason: Option<String> = string().nullable().describe("Why."),
     }
 }
 
@@ -506,6 +516,11 @@ impl From<domain::Invoice> for Invoice {
             payments: all(i.payments),
             amount_credited_cents: i.credit_notes.iter().map(|c| c.total_cents).sum(),
             credit_notes: all(i.credit_notes),
+            write_off: i.write_off.map(|w| WriteOff {
+                amount_cents: w.amount_cents,
+                written_off_on: w.written_off_on,
+                reason: w.reason,
+            }),
             supply_date: i.supply.supply_date,
             period_start: i.supply.period_start,
             period_end: i.supply.period_end,

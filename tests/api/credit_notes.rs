@@ -417,6 +417,8 @@ async fn a_write_off_after_part_payment_closes_what_is_due(o: PgPoolOptions, c: 
     let invoice = app.ok(&s, "get_invoice", json!({"invoice_id": id})).await;
     assert_eq!(invoice["status"], "written_off");
     assert_eq!(invoice["amount_paid_cents"], 4_000, "the payment stays on record");
+    assert_eq!(invoice["write_off"]["amount_cents"], 6_000, "{invoice}");
+    assert_eq!(invoice["write_off"]["reason"], "Customer insolvent");
     assert!(invoice["history"].as_array().unwrap().iter().any(|e| e["action"] == "written_off"), "{invoice}");
     assert_eq!(app.count("credit_notes").await, 0, "a write-off is not a credit note");
     let refused = app.refused(&s, "apply_payment", json!({"invoice_id": id, "amount_cents": 1})).await;

@@ -115,6 +115,7 @@ impl InvoiceService {
             taxes: taxes.clone(),
             payments: vec![],
             credit_notes: vec![],
+            write_off: None,
             supply: Supply::default(),
             voided_at: None,
             void_reason: None,

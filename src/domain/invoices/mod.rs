@@ -248,6 +248,8 @@ pub struct Invoice {
     pub payments: Vec<Payment>,
     /// Credit notes issued against it, oldest first.
     pub credit_notes: Vec<CreditNoteRef>,
+    /// The bad debt written off on it, if it was.
+    pub write_off: Option<WrittenOff>,
     /// When the goods or services were supplied, or the period they cover, if the invoice says.
     pub supply: Supply,
     pub voided_at: Option<DateTime<Utc>>,
@@ -293,6 +295,14 @@ impl Invoice {
         let inclusive = (self.taxes.tax_mode == TaxMode::Vat).then_some(self.taxes.prices_include_tax);
         (lines, adjustments, inclusive)
     }
+}
+
+/// What was written off on an invoice, when, and why.
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct WrittenOff {
+    pub amount_cents: i64,
+    pub written_off_on: NaiveDate,
+    pub reason: Option<String>,
 }
 
 /// A credit note as its invoice lists it.

@@ -7,7 +7,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 use super::payments;
 use super::{
     CreditNoteRef, DISPLAY_STATUS, Invoice, InvoiceService, InvoiceSummary, LINE_COLUMNS, ListQuery, Page,
-    SUMMARY_COLUMNS, Supply, TAX_COLUMNS, TaxFigures,
+    SUMMARY_COLUMNS, Supply, TAX_COLUMNS, TaxFigures, WrittenOff,
 };
 use crate::domain::cursor::Position;
 use crate::domain::{DomainError, InvoiceId, audit};
@@ -90,6 +90,14 @@ pub(crate) async fn load(conn: &mut PgConnection, tenant: &str, id: InvoiceId) -
     .bind(id.0)
     .fetch_all(&mut *conn)
     .await?;
+    let write_off: Option<WrittenOff> = sqlx::query_as(
+        "select amount_cents, dated as written_off_on, note as reason from invoice_settlements
+          where tenant_id = $1 and invoice_id = $2 and kind = 'write_off'",
+    )
+    .bind(tenant)
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await?;
     let history = audit::history(&mut *conn, tenant, Entity::Invoice, &id.to_string()).await?;
     Ok(Invoice {
         summary: summary.derive(),
@@ -97,6 +105,7 @@ pub(crate) async fn load(conn: &mut PgConnection, tenant: &str, id: InvoiceId) -
         taxes,
         payments,
         credit_notes,
+        write_off,
         supply,
         voided_at,
         void_reason,
