@@ -279,7 +279,15 @@ fn usable(set: &JwkSet) -> HashMap<String, (DecodingKey, Option<String>)> {
 /// The highest role a claim names.
 fn role_from(claim: Option<&Value>) -> Option<Role> {
     let values: Vec<&str> = match claim? {
-        Value::String(s) => s.split_whitespace().collect(),
+        // RFC 6749 §3.3: scope tokens of %x21 / %x23-5B / %x5D-7E, separated by single spaces.
+        // Anything else (a no-break space, a tab, a control) is no scope at all, not a separator.
+        Value::String(s) => {
+            let token_char = |c: char| matches!(c, '\x21' | '\x23'..='\x5b' | '\x5d'..='\x7e');
+            if !s.chars().all(|c| c == ' ' || token_char(c)) {
+                return None;
+            }
+            s.split(' ').filter(|t| !t.is_empty()).collect()
+        }
         Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
         _ => return None,
     };
@@ -310,6 +318,10 @@ mod tests {
         assert_eq!(role_from(Some(&serde_json::json!(["admin", "viewer"]))), Some(Role::Admin));
         assert_eq!(role_from(Some(&Value::from("openid profile"))), None);
         assert_eq!(role_from(Some(&Value::from(3))), None);
+        // Only ASCII spaces separate scopes: a no-break space or a tab grants nothing.
+        assert_eq!(role_from(Some(&Value::from("viewer\u{a0}admin"))), None);
+        assert_eq!(role_from(Some(&Value::from("viewer\tadmin"))), None);
+        assert_eq!(role_from(Some(&Value::from("viewer  admin"))), Some(Role::Admin));
         assert_eq!(role_from(None), None);
     }
 

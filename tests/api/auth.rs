@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tally::domain::access::{AccessService, Role};
 
-use crate::helpers::{PROTOCOL, TestApp, catalogue, database_url, pool, spawn_app_with, widget_invoice};
+use crate::helpers::{PROTOCOL, TestApp, catalogue, database_url, pool, spawn_app, spawn_app_with, widget_invoice};
 
 /// The tools whose least role is `role`, from the catalogue (each tool declares its role beside
 /// its annotations).
@@ -362,4 +362,36 @@ async fn a_session_ended_on_one_replica_is_gone_from_every_replica_at_once(o: Pg
     let res = a.client.delete(&a.url).bearer_auth(&t).header("mcp-session-id", &s).send().await.unwrap();
     assert!(res.status().is_success(), "{}", res.status());
     refused_everywhere_within_two_seconds([&a, &b], &t, &s, StatusCode::NOT_FOUND).await;
+}
+
+/// A presented but unreadable Authorization header is 401, even where anonymous callers are
+/// served: non-ASCII bytes, a blank value, or the header twice (the first does not win).
+#[sqlx::test]
+async fn an_unreadable_authorization_header_is_refused_not_anonymous(o: PgPoolOptions, c: PgConnectOptions) {
+    let app = spawn_app(pool(o, c).await).await;
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let send = |values: Vec<reqwest::header::HeaderValue>| {
+        let mut req = app
+            .client
+            .post(&app.url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .json(&init);
+        for v in values {
+            req = req.header(reqwest::header::AUTHORIZATION, v);
+        }
+        req.send()
+    };
+    let anonymous = send(vec![]).await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::OK, "anonymous callers are served here");
+    let value = |b: &[u8]| reqwest::header::HeaderValue::from_bytes(b).unwrap();
+    for (what, values) in [
+        ("non-ASCII bytes", vec![value(b"Bearer \xff\xfe")]),
+        ("a blank value", vec![value(b"   ")]),
+        ("two headers", vec![value(b"Bearer tally_a"), value(b"Bearer tally_b")]),
+    ] {
+        let res = send(values).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what}");
+    }
 }

@@ -84,7 +84,7 @@ where
     let caller = Caller::Http {
         session_id: header(&parts.headers, SESSION_HEADER).map(str::to_owned),
         routing: routing_headers(&parts.headers),
-        authorization: header(&parts.headers, AUTHORIZATION.as_str()).map(str::to_owned),
+        authorization: authorization(&parts.headers),
         recording_key: header(&parts.headers, RECORDING_KEY_HEADER).map(str::to_owned),
     };
     let inbound = Inbound { bytes, arrived, request_id: request_id.clone(), caller };
@@ -187,7 +187,8 @@ async fn delete(state: &HttpState, headers: &HeaderMap) -> Response<Body> {
             "DELETE needs the Mcp-Session-Id header",
         );
     };
-    let presented = Presented::from_header(header(headers, AUTHORIZATION.as_str()));
+    let auth = authorization(headers);
+    let presented = Presented::from_header(auth.as_deref());
     let principal = match state.pipeline.principal(presented).await {
         Ok(principal) => principal,
         Err(refusal) => {
@@ -260,6 +261,18 @@ fn request_id(headers: &HeaderMap) -> String {
         .map_or_else(|| uuid::Uuid::new_v4().simple().to_string(), str::to_owned)
 }
 
+/// The `Authorization` header as presented: none, or its value. One that is there but cannot be
+/// read (not visible ASCII, blank, or sent twice) is an empty value, which authentication refuses
+/// as malformed (401): a caller who presents credentials is never taken for one who sent none.
+fn authorization(headers: &HeaderMap) -> Option<String> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let first = values.next()?;
+    if values.next().is_some() {
+        return Some(String::new());
+    }
+    Some(first.to_str().map(|v| v.trim().to_owned()).unwrap_or_default())
+}
+
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
@@ -273,4 +286,27 @@ fn is_length_limit(e: &(dyn std::error::Error + 'static)) -> bool {
         cause = c.source();
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_or_repeated_authorization_header_is_never_no_header() {
+        let with = |values: &[&[u8]]| {
+            let mut h = HeaderMap::new();
+            for v in values {
+                h.append(AUTHORIZATION, HeaderValue::from_bytes(v).unwrap());
+            }
+            authorization(&h)
+        };
+        assert_eq!(with(&[]), None);
+        assert_eq!(with(&[b"Bearer tally_x"]).as_deref(), Some("Bearer tally_x"));
+        for bad in [&[b"Bearer \xff\xfe".as_slice()][..], &[b"   "], &[b"Bearer a", b"Bearer b"]] {
+            let seen = with(bad);
+            assert_eq!(seen.as_deref(), Some(""), "{bad:?}");
+            assert_eq!(Presented::from_header(seen.as_deref()), Presented::Malformed);
+        }
+    }
 }
