@@ -682,7 +682,15 @@ impl McpService {
                 out.answer(result.json(), None, outcome)
             }
             Err(CallFailure::UnknownTool) => {
-                let names = self.inner.registry.names().collect::<Vec<_>>().join(", ");
+                // Only what this caller's role may call, as tools/list shows it.
+                let names = self
+                    .inner
+                    .registry
+                    .definitions()
+                    .filter(|d| ctx_role.covers(d.role))
+                    .map(|d| d.name)
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let err = ErrorData::invalid_params(format!("Unknown tool: {}. Available tools: {names}", params.name));
                 out.refuse(ReplyStatus::Ok, &err)
             }

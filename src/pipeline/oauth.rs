@@ -175,7 +175,13 @@ impl OAuth {
         let claims = jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, &key, &validation)
             .map_err(|e| Rejected::Invalid(describe(&e)))?
             .claims;
-        let subject = claims.get("sub").and_then(Value::as_str).unwrap_or_default().to_owned();
+        // The subject names who acted in the audit trail: a token that names no one is refused.
+        let subject = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| Rejected::Invalid("the token's `sub` claim names no subject".into()))?
+            .to_owned();
         let tenant_id = claims
             .get(&self.config.tenant_claim)
             .and_then(Value::as_str)

@@ -395,3 +395,21 @@ async fn an_unreadable_authorization_header_is_refused_not_anonymous(o: PgPoolOp
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what}");
     }
 }
+
+/// An unknown tool's error lists what the caller may call, as its tools/list does, and none of
+/// the tools its role cannot see.
+#[sqlx::test]
+async fn an_unknown_tools_error_lists_only_the_callers_tools(o: PgPoolOptions, c: PgConnectOptions) {
+    let app = spawn_app_with(pool(o, c).await, &["--tokens-only"]).await;
+    let viewer = token(&app.pool, "default", Role::Viewer, "reader").await;
+    let session = session_as(&app, &viewer).await;
+    let (_, _, body) = call(&app, &viewer, &session, "no_such_tool", json!({})).await;
+    let message = body["error"]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(message.contains("Unknown tool: no_such_tool"), "{body}");
+    for visible in listed(&app, &viewer, &session).await {
+        assert!(message.contains(&visible), "{visible} is missing from {message}");
+    }
+    for hidden in ["create_invoice", "void_invoice", "create_credit_note", "set_tax_settings"] {
+        assert!(!message.contains(hidden), "{hidden} is listed to a viewer: {message}");
+    }
+}
