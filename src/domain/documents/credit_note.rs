@@ -7,8 +7,9 @@ use super::super::invoices::credit_notes::{CreditNote, ExcessTo};
 use super::super::money::Money;
 use super::super::parties::{Buyer, Seller};
 use super::super::tax::{TaxMode, percent_text};
-use super::{Logo, breakdown_rows, buyer_block, capitalized, group_name, nonempty, seller_block, unit_name, wording};
-use crate::domain::invoices::pricing::UNIT_ONE;
+use super::{
+    Logo, breakdown_rows, buyer_block, capitalized, group_name, nonempty, quantity_text, seller_block, wording,
+};
 
 pub(super) fn data(note: &CreditNote, seller: &Seller, buyer: &Buyer, logo: Option<&Logo>) -> Value {
     let style = seller.amount_style();
@@ -87,10 +88,7 @@ pub(super) fn data(note: &CreditNote, seller: &Seller, buyer: &Buyer, logo: Opti
             "quantity": if l.quantity.is_zero() {
                 "—".to_owned()
             } else {
-                match l.unit_code.as_str() {
-                    UNIT_ONE => l.quantity.normalize().to_string(),
-                    unit => format!("{} {}", l.quantity.normalize(), unit_name(unit)),
-                }
+                quantity_text(l.quantity, &l.unit_code)
             },
             "unit_price": money(l.unit_price),
             "tax": l.taxes.iter().map(|t| format!("{} %", percent_text(t.percent))).collect::<Vec<_>>().join(" + "),

@@ -336,10 +336,7 @@ fn invoice_data(invoice: &Invoice, seller: &Seller, buyer: &Buyer, logo: Option<
             "no": l.line_no.to_string(),
             "description": l.description,
             "details": line_details(l, &money),
-            "quantity": match l.unit_code.as_str() {
-                UNIT_ONE => l.quantity.normalize().to_string(),
-                unit => format!("{} {}", l.quantity.normalize(), unit_name(unit)),
-            },
+            "quantity": quantity_text(l.quantity, &l.unit_code),
             "unit_price": money(l.amount_cents),
             "tax": l.taxes.0.iter().map(|t| format!("{} %", percent_text(t.percent))).collect::<Vec<_>>().join(" + "),
             "amount": money(l.line_total_cents),
@@ -390,6 +387,14 @@ fn line_details(l: &crate::domain::LineItem, money: &dyn Fn(i64) -> String) -> V
         (None, None) => {}
     }
     out
+}
+
+/// A quantity as printed: `3`, `1.5 h`.
+fn quantity_text(quantity: rust_decimal::Decimal, unit: &str) -> String {
+    match unit {
+        UNIT_ONE => quantity.normalize().to_string(),
+        unit => format!("{} {}", quantity.normalize(), unit_name(unit)),
+    }
 }
 
 /// UN/ECE Rec 20 codes as a reader knows them; others as the code.

@@ -38,7 +38,7 @@ pub struct WriteOff {
 
 /// The customer's credit in one currency, at the end of today, read under a lock on that
 /// (customer, currency) pair: concurrent uses of one customer's credit queue here.
-pub(crate) async fn locked_credit(
+async fn locked_credit(
     conn: &mut PgConnection,
     tenant: &str,
     customer: &str,
@@ -52,17 +52,10 @@ pub(crate) async fn locked_credit(
     .bind(currency)
     .execute(&mut *conn)
     .await?;
-    Ok(sqlx::query_scalar(
-        "select coalesce(sum(amount_cents), 0)::bigint from customer_credit
-          where tenant_id = $1 and customer_id = $2 and currency = $3",
-    )
-    .bind(tenant)
-    .bind(customer)
-    .bind(currency)
-    .fetch_one(&mut *conn)
-    .await?)
+    credit_of(conn, tenant, customer, currency).await
 }
 
+/// The customer's credit in one currency (Σ of its ledger), without a lock.
 async fn credit_of(conn: &mut PgConnection, tenant: &str, customer: &str, currency: &str) -> Result<i64, DomainError> {
     Ok(sqlx::query_scalar(
         "select coalesce(sum(amount_cents), 0)::bigint from customer_credit
